@@ -1,0 +1,69 @@
+"""The HTTP API: ``create_app(settings)`` builds the FastAPI application of one workspace.
+
+Routes are thin: they parse, call the workspace, and shape the answer. Every route except
+``/health`` (and, later, the collector's ``/v1/track``-style routes, which use write keys) needs an
+API token (``Authorization: Bearer cus_...``).
+
+Example::
+
+    app = create_app(load_settings(home=Path(".custodia")))
+    # uvicorn.run(app)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from custodia import __version__
+from custodia.api.routes import health, tables
+from custodia.core.errors import (
+    AuthenticationError,
+    CustodiaError,
+    QueryError,
+    StorageError,
+    TableNotFoundError,
+    ValidationError,
+)
+from custodia.settings import Settings
+from custodia.workspace import Workspace
+
+_STATUS = (
+    (AuthenticationError, 401),
+    (TableNotFoundError, 404),
+    (ValidationError, 400),
+    (QueryError, 400),
+    (StorageError, 409),
+)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app for the workspace in ``settings.home`` (which must exist)."""
+    workspace = Workspace.open(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        workspace.close()
+
+    app = FastAPI(
+        title="Custodia",
+        version=__version__,
+        description="Open-source customer data platform API.",
+        lifespan=lifespan,
+    )
+    app.state.workspace = workspace
+    app.add_exception_handler(CustodiaError, _custodia_error)
+    app.include_router(health.router)
+    app.include_router(tables.router, prefix="/v1")
+    return app
+
+
+async def _custodia_error(_request: Request, exc: Exception) -> JSONResponse:
+    status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
+    body = {"code": type(exc).__name__, "message": str(exc).splitlines()[0]}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)

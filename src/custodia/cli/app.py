@@ -1,0 +1,68 @@
+"""The ``custodia`` command line: one Typer app, one module per command group.
+
+Every command takes the workspace from ``--home`` (or ``CUSTODIA_HOME``, default ``./.custodia``).
+Errors Custodia raises on purpose print as one red line on stderr and exit with status 1; usage
+errors exit with 2 (Typer's convention).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from custodia.cli import demo_cmd, serve_cmd, sql_cmd, workspace_cmd
+from custodia.cli.context import CliState
+from custodia.cli.output import fail
+from custodia.core.errors import CustodiaError
+
+app = typer.Typer(
+    name="custodia",
+    help="Custodia: the open-source customer data platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            envvar="CUSTODIA_HOME",
+            help="Workspace directory (default ./.custodia).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    ctx.obj = CliState(home=home)
+
+
+workspace_cmd.register(app)
+sql_cmd.register(app)
+demo_cmd.register(app)
+serve_cmd.register(app)
+
+
+def main() -> None:
+    """Console entry point: run the app, turning Custodia errors into one-line failures."""
+    try:
+        app(standalone_mode=False)
+    except CustodiaError as exc:
+        fail(str(exc))
+    except typer.Abort:
+        fail("aborted")
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

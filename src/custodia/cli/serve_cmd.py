@@ -1,0 +1,32 @@
+"""``custodia serve``: the HTTP API (FastAPI app from ``create_app(settings)``) under uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from custodia.cli.context import state
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Start the HTTP server: /health, /openapi.json, /docs and the /v1 API."""
+    run_server(state(ctx).open_workspace().settings, host, port)
+
+
+def run_server(settings: object, host: str, port: int) -> None:
+    import uvicorn
+
+    from custodia.api.app import create_app
+    from custodia.settings import Settings
+
+    assert isinstance(settings, Settings)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

@@ -1,0 +1,115 @@
+"""Settings: the only module that reads the environment.
+
+Every setting is documented beside its field. Values come from ``CUSTODIA_*`` environment variables
+(e.g. ``CUSTODIA_HOME``, ``CUSTODIA_STORE_URL``) or from the CLI, which passes them explicitly.
+Objects are built once from :class:`Settings` and passed down; nothing else reads ``os.environ``.
+
+Example::
+
+    settings = Settings(home=Path("/data/custodia"), environment="production",
+                        secret_key="k8Jx...a long random value...")
+    settings.resolved_store_url()   # sqlite:////data/custodia/store.db
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from custodia.core.errors import ConfigurationError
+
+PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "changethis", "secret", "custodia"})
+MIN_SECRET_LENGTH = 32
+
+Environment = Literal["development", "test", "production"]
+
+
+class Settings(BaseSettings):
+    """Configuration of one Custodia workspace and process."""
+
+    model_config = SettingsConfigDict(env_prefix="CUSTODIA_", extra="forbid", frozen=True)
+
+    home: Path = Field(
+        default=Path(".custodia"),
+        description="Workspace directory: holds the lakehouse, the operational store and keys.",
+    )
+    environment: Environment = Field(
+        default="development",
+        description="development allows placeholder secrets; test and production refuse them.",
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr("change-me"),
+        description=(
+            "Server secret for keyed hashes (API tokens, blind indexes). Outside development it "
+            f"must be at least {MIN_SECRET_LENGTH} characters and not a placeholder. When left at "
+            "the placeholder in development, the workspace's own generated key file is used."
+        ),
+    )
+    store_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the operational store. Default: SQLite (WAL) at HOME/store.db. "
+            "Example: postgresql+psycopg://user@host:5432/custodia"
+        ),
+    )
+    store_schema: str | None = Field(
+        default=None, description="PostgreSQL schema for the operational store tables."
+    )
+    engine: Literal["duckdb"] = Field(
+        default="duckdb",
+        description="Analytical engine. DuckDB is embedded; Spark arrives with scale-out.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `custodia serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `custodia serve` uses.")
+    duckdb_memory_limit: str = Field(
+        default="4GB", description="Memory DuckDB may use per query process (e.g. 4GB)."
+    )
+    duckdb_threads: int = Field(
+        default=0, ge=0, description="DuckDB worker threads; 0 uses one per CPU core."
+    )
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.environment == "development":
+            return self
+        secret = self.secret_key.get_secret_value()
+        if secret.lower() in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH:
+            raise ConfigurationError(
+                f"secret_key: a placeholder or short secret is refused in {self.environment}; "
+                f"set CUSTODIA_SECRET_KEY to a random value of {MIN_SECRET_LENGTH}+ characters"
+            )
+        return self
+
+    @property
+    def uses_placeholder_secret(self) -> bool:
+        return self.secret_key.get_secret_value().lower() in PLACEHOLDER_SECRETS
+
+    def resolved_store_url(self) -> str:
+        """The store URL, defaulting to SQLite inside the workspace."""
+        if self.store_url:
+            return self.store_url
+        return f"sqlite:///{(self.home / 'store.db').resolve()}"
+
+    @property
+    def lake_root(self) -> Path:
+        return self.home / "lake"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides (e.g. from CLI flags).
+
+    A pydantic error about a bad value becomes a one-line :class:`ConfigurationError` naming the
+    setting.
+    """
+    from pydantic import ValidationError as PydanticValidationError
+
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)  # type: ignore[arg-type]
+    except PydanticValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigurationError(f"setting {where}: {first['msg']}") from None
