@@ -34,8 +34,8 @@ from custodia.core.tables import TABLES, lake_tables
 from custodia.privacy.roles import Role
 from custodia.privacy.tokens import IssuedToken, issue_token
 from custodia.settings import Settings
-from custodia.storage.engine import QueryEngine, TableLocation
-from custodia.storage.lake import Lakehouse
+from custodia.storage.engine import QueryEngine
+from custodia.storage.lake import Lakehouse, TableLocation
 from custodia.storage.store import OperationalStore
 
 FORMAT_VERSION = 1
@@ -65,7 +65,9 @@ class Workspace:
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
-    def create(cls, settings: Settings, clock: Clock | None = None) -> tuple[Workspace, IssuedToken]:
+    def create(
+        cls, settings: Settings, clock: Clock | None = None
+    ) -> tuple[Workspace, IssuedToken]:
         """Create (or complete) a workspace and issue its first admin token."""
         home = settings.home
         _ensure_writable_dir(home)
@@ -141,7 +143,7 @@ class Workspace:
         return {
             spec.name: TableLocation(
                 zone=spec.zone.value,
-                path=self.lake.table_path(spec.zone.value, spec.name),
+                path=self.lake.path(spec.zone.value, spec.name),
                 columns=spec.column_names,
             )
             for spec in lake_tables()

@@ -52,7 +52,9 @@ def print_arrow(table: pa.Table, fmt: OutputFormat, title: str | None = None) ->
     elif fmt is OutputFormat.CSV:
         print_csv(table.column_names, [[row[c] for c in table.column_names] for row in rows])
     else:
-        print_rows(table.column_names, [[row[c] for c in table.column_names] for row in rows], title)
+        print_rows(
+            table.column_names, [[row[c] for c in table.column_names] for row in rows], title
+        )
 
 
 def print_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -16,7 +16,9 @@ def register(app: typer.Typer) -> None:
 
 def sql(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help="A SELECT query, e.g. 'select count(*) from events'.")],
+    query: Annotated[
+        str, typer.Argument(help="A SELECT query, e.g. 'select count(*) from events'.")
+    ],
     fmt: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")
     ] = OutputFormat.TABLE,

@@ -1,0 +1,261 @@
+"""API tokens: issue, verify, revoke and list bearer tokens for people and services.
+
+A token looks like ``cus_<prefix>_<secret>``: ``prefix`` is 12 random hex characters that identify
+the token (safe to show and log; it is how a token is found and recognised in lists), ``secret`` is
+``secrets.token_urlsafe(32)`` (256 random bits). The plaintext is returned once, by
+:func:`issue_token`; the store keeps only its SHA-256 digest.
+
+Why plain SHA-256 and not bcrypt/scrypt/Argon2: a slow key-derivation function protects
+*low-entropy* secrets (passwords) against offline guessing. A 256-bit random secret cannot be
+guessed no matter how fast the hash is, so a slow KDF would add no protection, only latency to
+every API request. The digest is compared in constant time.
+
+Issuing and revoking are written to the audit chain in the same transaction as the change.
+
+Example::
+
+    issued = issue_token(store, "nightly export", Role.SERVICE_AGENT, created_by="admin")
+    print(issued.token)                     # shown to the user once, never stored
+    record = verify_token(store, issued.token)
+    assert record is not None and record.role is Role.SERVICE_AGENT
+    revoke_token(store, record.token_id, revoked_by="admin")
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy import Row, select, update
+
+from custodia.core.clock import Clock, SystemClock
+from custodia.core.errors import AuthenticationError, ValidationError
+from custodia.core.ids import new_id
+from custodia.privacy.roles import Role
+from custodia.storage.store import AuditLog, OperationalStore
+from custodia.storage.store_schema import api_tokens, check_fits
+
+TOKEN_SCHEME: Final = "cus"  # noqa: S105 - a format tag, not a secret
+LAST_USED_RESOLUTION: Final = timedelta(seconds=60)
+"""``last_used_at`` is rewritten at most this often per token, so that verifying a token on every
+API request does not turn every request into a write (SQLite has a single writer)."""
+
+_PREFIX_BYTES: Final = 6
+_SECRET_BYTES: Final = 32
+_TOKEN_SHAPE = re.compile(
+    rf"{TOKEN_SCHEME}_([0-9a-f]{{{2 * _PREFIX_BYTES}}})_([A-Za-z0-9_-]{{16,128}})"
+)
+
+# Every column except token_hash: records handed out never carry the digest.
+_PUBLIC_COLUMNS = tuple(column for column in api_tokens.c if column.name != "token_hash")
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    """What is known about a token, without its secret or digest."""
+
+    token_id: str
+    name: str
+    role: Role
+    prefix: str
+    created_at: datetime
+    created_by: str
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    @property
+    def display(self) -> str:
+        """How to show the token in lists: ``cus_<prefix>_…``."""
+        return f"{TOKEN_SCHEME}_{self.prefix}_…"
+
+    def is_active(self, at: datetime) -> bool:
+        """Not revoked and not expired at ``at``."""
+        expired = self.expires_at is not None and self.expires_at <= at
+        return self.revoked_at is None and not expired
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A freshly issued token. ``token`` is the only copy of the plaintext; it is kept out of
+    ``repr`` so that logging the object does not leak it."""
+
+    token: str = field(repr=False)
+    record: TokenRecord
+
+
+def issue_token(
+    store: OperationalStore,
+    name: str,
+    role: Role | str,
+    created_by: str,
+    *,
+    expires_in: timedelta | None = None,
+    clock: Clock | None = None,
+) -> IssuedToken:
+    """Create a token with ``role`` and return its plaintext once.
+
+    ``name`` says what the token is for (any language, e.g. ``"门店同步"``); ``created_by`` is the
+    acting principal recorded in the audit log. ``expires_in=None`` means no expiry.
+    """
+    now = (clock or SystemClock()).now()
+    record = _new_record(name, _role(role), created_by, now, _expiry(now, expires_in))
+    token = f"{TOKEN_SCHEME}_{record.prefix}_{secrets.token_urlsafe(_SECRET_BYTES)}"
+    with store.begin() as conn:
+        conn.execute(
+            api_tokens.insert().values(**_record_values(record), token_hash=_digest(token))
+        )
+        AuditLog(store, clock).append(
+            created_by,
+            "token.issue",
+            "api_tokens",
+            subject_ref=record.token_id,
+            details=_audit_details(record),
+            conn=conn,
+        )
+    return IssuedToken(token=token, record=record)
+
+
+def verify_token(
+    store: OperationalStore, token: str, *, clock: Clock | None = None
+) -> TokenRecord | None:
+    """The record of a valid token, or ``None`` if it is malformed, unknown, revoked or expired.
+
+    Records use at most every :data:`LAST_USED_RESOLUTION`. The prefix is looked up first (it
+    is not secret); the digest is then compared in constant time.
+    """
+    match = _TOKEN_SHAPE.fullmatch(token) if isinstance(token, str) else None
+    if match is None:
+        return None
+    now = (clock or SystemClock()).now()
+    with store.read() as conn:
+        query = select(*_PUBLIC_COLUMNS, api_tokens.c.token_hash)
+        row = conn.execute(query.where(api_tokens.c.prefix == match.group(1))).first()
+    if row is None or not hmac.compare_digest(row.token_hash, _digest(token)):
+        return None
+    record = _token_record(row)
+    if not record.is_active(now):
+        return None
+    return _touch(store, record, now)
+
+
+def require_token(
+    store: OperationalStore, token: str | None, *, clock: Clock | None = None
+) -> TokenRecord:
+    """Like :func:`verify_token` but raises :class:`AuthenticationError` instead of ``None``.
+
+    The message does not say which check failed, so it cannot be used to probe tokens.
+    """
+    record = None if token is None else verify_token(store, token, clock=clock)
+    if record is None:
+        raise AuthenticationError("missing, invalid, revoked or expired API token")
+    return record
+
+
+def revoke_token(
+    store: OperationalStore, token_id: str, revoked_by: str, *, clock: Clock | None = None
+) -> bool:
+    """Revoke a token for good. ``False`` if it does not exist or was already revoked."""
+    check_fits(api_tokens.c.created_by, revoked_by)
+    now = (clock or SystemClock()).now()
+    statement = (
+        update(api_tokens)
+        .where(api_tokens.c.token_id == token_id, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    with store.begin() as conn:
+        if conn.execute(statement).rowcount != 1:
+            return False
+        AuditLog(store, clock).append(
+            revoked_by, "token.revoke", "api_tokens", subject_ref=token_id, conn=conn
+        )
+    return True
+
+
+def list_tokens(store: OperationalStore, *, include_revoked: bool = True) -> list[TokenRecord]:
+    """Every token, oldest first; digests and secrets are never selected."""
+    query = select(*_PUBLIC_COLUMNS).order_by(api_tokens.c.created_at, api_tokens.c.token_id)
+    if not include_revoked:
+        query = query.where(api_tokens.c.revoked_at.is_(None))
+    with store.read() as conn:
+        return [_token_record(row) for row in conn.execute(query)]
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise ValidationError("role", "known_role") from None
+
+
+def _expiry(now: datetime, expires_in: timedelta | None) -> datetime | None:
+    if expires_in is None:
+        return None
+    if expires_in <= timedelta(0):
+        raise ValidationError("expires_in", "positive")
+    return now + expires_in
+
+
+def _new_record(
+    name: str, role: Role, created_by: str, now: datetime, expires_at: datetime | None
+) -> TokenRecord:
+    if not name.strip():
+        raise ValidationError("name", "not_blank")
+    if not created_by.strip():
+        raise ValidationError("created_by", "not_blank")
+    return TokenRecord(
+        token_id=new_id("tok"),
+        name=check_fits(api_tokens.c.name, name),
+        role=role,
+        prefix=secrets.token_hex(_PREFIX_BYTES),
+        created_at=now,
+        created_by=check_fits(api_tokens.c.created_by, created_by),
+        expires_at=expires_at,
+        revoked_at=None,
+        last_used_at=None,
+    )
+
+
+def _touch(store: OperationalStore, record: TokenRecord, now: datetime) -> TokenRecord | None:
+    """Record the use; ``None`` if the token was revoked since it was read."""
+    last = record.last_used_at
+    if last is not None and now - last < LAST_USED_RESOLUTION:
+        return record
+    statement = (
+        update(api_tokens)
+        .where(api_tokens.c.token_id == record.token_id, api_tokens.c.revoked_at.is_(None))
+        .values(last_used_at=now)
+    )
+    with store.begin() as conn:
+        if conn.execute(statement).rowcount != 1:
+            return None
+    return replace(record, last_used_at=now)
+
+
+def _record_values(record: TokenRecord) -> dict[str, Any]:
+    return {item.name: getattr(record, item.name) for item in fields(record)}
+
+
+def _audit_details(record: TokenRecord) -> dict[str, str | None]:
+    expires = None if record.expires_at is None else record.expires_at.isoformat()
+    return {
+        "name": record.name,
+        "role": record.role.value,
+        "prefix": record.prefix,
+        "expires_at": expires,
+    }
+
+
+def _token_record(row: Row[*tuple[Any, ...]]) -> TokenRecord:
+    values = {column.name: getattr(row, column.name) for column in _PUBLIC_COLUMNS}
+    values["role"] = Role(values["role"])
+    return TokenRecord(**values)

@@ -1,0 +1,1 @@
+"""Revision scripts of the operational store, one per schema change, oldest first."""

@@ -1,0 +1,223 @@
+"""Table metadata of the operational store (SQLite or PostgreSQL, one definition).
+
+Table and column names here are a contract: the API, the CLI, the pipeline and the migrations
+all rely on them. Change them only through a new Alembic migration in
+``custodia/storage/migrations/versions`` (migration ``0001`` creates everything listed here, and a
+test compares a migrated database with this metadata so the two cannot drift apart).
+
+Two portable types keep SQLite and PostgreSQL behaving the same:
+
+- :class:`UTCDateTime` stores timezone-aware UTC datetimes and always returns aware UTC values,
+  even on SQLite, which has no time zone support of its own.
+- ``JSON`` columns use SQLAlchemy's generic ``JSON`` type (TEXT on SQLite, ``json`` on PostgreSQL).
+
+Example::
+
+    from custodia.storage.store_schema import METADATA, pipeline_runs
+
+    select(pipeline_runs.c.run_id).where(pipeline_runs.c.status == "running")
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import TypeAlias
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+from custodia.core.errors import ValidationError
+
+JsonValue: TypeAlias = str | int | float | bool | list["JsonValue"] | dict[str, "JsonValue"] | None
+"""A value that survives a JSON round trip unchanged."""
+
+JsonObject: TypeAlias = dict[str, JsonValue]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Deterministic constraint names, so later migrations can address constraints by name."""
+
+METADATA = MetaData(naming_convention=NAMING_CONVENTION)
+
+RUN_STATUSES = ("running", "succeeded", "failed")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is aware UTC on the way in and on the way out, on every backend.
+
+    Naive datetimes are refused when bound: their meaning depends on the machine that made them.
+    SQLite stores the UTC wall time as sortable text; PostgreSQL stores ``timestamptz``.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("UTCDateTime refuses naive datetimes; pass an aware datetime")
+        as_utc = value.astimezone(UTC)
+        return as_utc.replace(tzinfo=None) if dialect.name == "sqlite" else as_utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _auto_bigint() -> BigInteger:
+    """BIGINT on PostgreSQL; INTEGER on SQLite, where only INTEGER PRIMARY KEY autoincrements."""
+    return BigInteger().with_variant(Integer(), "sqlite")
+
+
+workspace_info = Table(
+    "workspace_info",
+    METADATA,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    METADATA,
+    Column("token_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("last_used_at", UTCDateTime, nullable=True),
+)
+
+pipeline_runs = Table(
+    "pipeline_runs",
+    METADATA,
+    Column("run_id", String(64), primary_key=True),
+    Column("kind", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("params", JSON(none_as_null=True), nullable=True),
+    Column("stats", JSON(none_as_null=True), nullable=True),
+    Column("error", Text, nullable=True),
+    CheckConstraint("status IN ('running', 'succeeded', 'failed')", name="status"),
+    Index(None, "started_at"),
+)
+
+run_steps = Table(
+    "run_steps",
+    METADATA,
+    Column("step_id", _auto_bigint(), primary_key=True, autoincrement=True),
+    Column(
+        "run_id",
+        String(64),
+        ForeignKey("pipeline_runs.run_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("step", String(128), nullable=False),
+    Column("source", String(128), nullable=True),
+    Column("rows_in", BigInteger, nullable=False),
+    Column("rows_stored", BigInteger, nullable=False),
+    Column("rows_rejected", BigInteger, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("detail", JSON(none_as_null=True), nullable=True),
+    Index(None, "run_id"),
+)
+
+source_watermarks = Table(
+    "source_watermarks",
+    METADATA,
+    Column("source", String(128), primary_key=True),
+    Column("entity", String(128), primary_key=True),
+    Column("watermark", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    METADATA,
+    Column("seq", _auto_bigint(), primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("resource", String(200), nullable=False),
+    Column("subject_ref", String(200), nullable=True),
+    Column("details", JSON(none_as_null=True), nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+    Index(None, "subject_ref"),
+    Index(None, "at"),
+)
+
+STORE_TABLES = (
+    workspace_info,
+    api_tokens,
+    pipeline_runs,
+    run_steps,
+    source_watermarks,
+    audit_log,
+)
+"""Every table of the operational store, in creation order."""
+
+
+def canonical_json(value: object) -> str:
+    """One text form per JSON value: sorted keys, no spaces, UTF-8 kept, NaN refused.
+
+    The audit chain hashes this form, so it must never change for the same value.
+
+    >>> canonical_json({"b": 1, "a": "客户"})
+    '{"a":"客户","b":1}'
+    """
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def to_json_value(field: str, value: object) -> JsonValue:
+    """``value`` as it will come back from a JSON column (tuples become lists, and so on).
+
+    Raises :class:`ValidationError` naming ``field`` (never the value) when ``value`` is not
+    JSON-serialisable, e.g. holds a datetime, a set or NaN.
+    """
+    try:
+        text = canonical_json(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(field, "json", f"{field}: must be JSON-serialisable") from exc
+    result: JsonValue = json.loads(text)
+    return result
+
+
+def check_fits(column: Column[str], value: str) -> str:
+    """Refuse text longer than ``column`` allows, the same way on SQLite (which would not care)
+    and PostgreSQL (which would fail with a driver error)."""
+    limit = getattr(column.type, "length", None)
+    if limit is not None and len(value) > limit:
+        raise ValidationError(column.name, f"max_length={limit}")
+    return value
