@@ -64,9 +64,6 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `custodia serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `custodia serve` uses.")
-    duckdb_memory_limit: str = Field(
-        default="4GB", description="Memory DuckDB may use per query process (e.g. 4GB)."
-    )
     duckdb_threads: int = Field(
         default=0, ge=0, description="DuckDB worker threads; 0 uses one per CPU core."
     )

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -37,6 +38,7 @@ from custodia.settings import Settings
 from custodia.storage.engine import QueryEngine
 from custodia.storage.lake import Lakehouse, TableLocation
 from custodia.storage.store import OperationalStore
+from custodia.storage.transform import run_transform
 
 FORMAT_VERSION = 1
 MARKER = "workspace.json"
@@ -150,15 +152,19 @@ class Workspace:
         }
 
     def query_engine(self) -> QueryEngine:
-        return QueryEngine(
-            self.table_locations(),
-            memory_limit=self.settings.duckdb_memory_limit,
-            threads=self.settings.duckdb_threads,
-        )
+        return QueryEngine(self.table_locations(), threads=self.settings.duckdb_threads or None)
 
     def query(self, sql: str) -> pa.Table:
         """Run read-only SQL over the canonical tables (with Delta time travel)."""
         return self.query_engine().query(sql)
+
+    def transform(
+        self, sql: str, *, relations: Mapping[str, pa.Table], setup: Sequence[str] = ()
+    ) -> pa.Table:
+        """Run trusted pipeline SQL over in-memory relations (e.g. one load's records)."""
+        return run_transform(
+            sql, relations=relations, setup=setup, threads=self.settings.duckdb_threads or None
+        )
 
 
 def read_marker(home: Path) -> WorkspaceInfo:

@@ -19,10 +19,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from custodia import __version__
-from custodia.api.routes import health, tables
+from custodia.api.routes import health, runs, tables
 from custodia.core.errors import (
     AuthenticationError,
     CustodiaError,
+    PermissionDeniedError,
     QueryError,
     StorageError,
     TableNotFoundError,
@@ -33,6 +34,7 @@ from custodia.workspace import Workspace
 
 _STATUS = (
     (AuthenticationError, 401),
+    (PermissionDeniedError, 403),
     (TableNotFoundError, 404),
     (ValidationError, 400),
     (QueryError, 400),
@@ -59,6 +61,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(CustodiaError, _custodia_error)
     app.include_router(health.router)
     app.include_router(tables.router, prefix="/v1")
+    app.include_router(runs.router, prefix="/v1")
     return app
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from custodia.core.errors import AuthenticationError
+from custodia.core.errors import AuthenticationError, PermissionDeniedError
+from custodia.privacy.roles import Role
 from custodia.privacy.tokens import TokenRecord, verify_token
 from custodia.workspace import Workspace
 
@@ -37,3 +39,20 @@ def current_token(
 
 
 CallerDep = Annotated[TokenRecord, Depends(current_token)]
+
+
+def require_role(*roles: Role) -> Callable[[TokenRecord], TokenRecord]:
+    """A dependency that admits only tokens whose role is one of ``roles`` (403 otherwise)."""
+
+    def check(caller: CallerDep) -> TokenRecord:
+        if caller.role not in roles:
+            raise PermissionDeniedError(
+                f"role '{caller.role}' may not use this route; needs one of "
+                f"{', '.join(r.value for r in roles)}"
+            )
+        return caller
+
+    return check
+
+
+AdminDep = Annotated[TokenRecord, Depends(require_role(Role.ADMIN))]

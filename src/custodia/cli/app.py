@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from custodia.cli import demo_cmd, serve_cmd, sql_cmd, workspace_cmd
+from custodia.cli import demo_cmd, runs_cmd, serve_cmd, sql_cmd, workspace_cmd
 from custodia.cli.context import CliState
 from custodia.cli.output import fail
 from custodia.core.errors import CustodiaError
@@ -46,6 +46,7 @@ def _root(
 workspace_cmd.register(app)
 sql_cmd.register(app)
 demo_cmd.register(app)
+runs_cmd.register(app)
 serve_cmd.register(app)
 
 

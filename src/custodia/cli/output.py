@@ -10,12 +10,11 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any, NoReturn
 
+import pyarrow as pa
 from rich.console import Console
 from rich.table import Table
 
 from custodia.storage.engine import rows_as_json
-
-import pyarrow as pa
 
 
 class OutputFormat(StrEnum):

@@ -53,7 +53,9 @@ def _print_catalog(infos: list[TableInfo], detailed: bool) -> None:
     console = stdout_console()
     summary = Table(title="Custodia tables")
     for col in ("table", "zone", "home", "domain", "rows", "version", "columns", "L3", "L2"):
-        summary.add_column(col, justify="right" if col in {"rows", "version"} else "left")
+        summary.add_column(
+            col, justify="right" if col in {"rows", "version"} else "left", no_wrap=col == "table"
+        )
     for info in infos:
         tiers = [c.tier for c in info.columns]
         summary.add_row(

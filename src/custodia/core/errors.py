@@ -17,7 +17,8 @@ logged, returned in HTTP responses and printed by the CLI as they are.
     ├── QueryError                a query was refused or failed
     │   └── ReadOnlyViolationError a statement would write, attach or read outside the lakehouse
     ├── ValidationError           bad input: names the field and the rule, never the value
-    └── AuthenticationError       a missing, unknown, revoked or expired token
+    ├── AuthenticationError       a missing, unknown, revoked or expired token
+    └── PermissionDeniedError     a valid caller whose role does not allow the action
 """
 
 from __future__ import annotations
@@ -74,3 +75,7 @@ class ValidationError(CustodiaError):
 
 class AuthenticationError(CustodiaError):
     """A credential is missing, unknown, revoked or expired."""
+
+
+class PermissionDeniedError(CustodiaError):
+    """The caller is known but its role does not allow the action."""

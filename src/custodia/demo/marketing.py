@@ -48,12 +48,12 @@ class Channel:
 
 
 CHANNELS: tuple[Channel, ...] = (
-    Channel("douyin_ads", "anonymous_id", "device", "paid_social", 2.0, 0.08, 0.04, 1.0, 0.06, 1.5),
-    Channel("xiaohongshu", "anonymous_id", "device", "social", 1.5, 0.12, 0.08, 2.0, 0.08, 2.0),
-    Channel("baidu_search", "anonymous_id", "device", "cpc", 1.0, 0.25, 0.10, 0.5, 0.0, 3.5),
-    Channel("wechat", "member_id", "member", "wechat", 2.0, 0.15, 0.06, 1.0, 0.02, 0.0),
-    Channel("email", "member_id", "email", "email", 2.0, 0.10, 0.03, 1.5, 0.005, 0.0),
-    Channel("sms", "phone", "member", "sms", 1.0, 0.05, 0.01, 1.0, 0.04, 0.0),
+    Channel("douyin_ads", "anonymous_id", "device", "paid_social", 1.0, 0.15, 0.04, 1.0, 0.06, 1.5),
+    Channel("xiaohongshu", "anonymous_id", "device", "social", 0.8, 0.20, 0.08, 2.0, 0.08, 2.0),
+    Channel("baidu_search", "anonymous_id", "device", "cpc", 0.6, 0.35, 0.10, 0.5, 0.0, 3.5),
+    Channel("wechat", "member_id", "member", "wechat", 1.2, 0.20, 0.06, 1.0, 0.02, 0.0),
+    Channel("email", "member_id", "email", "email", 1.0, 0.15, 0.03, 1.5, 0.005, 0.0),
+    Channel("sms", "phone", "member", "sms", 0.6, 0.08, 0.01, 1.0, 0.04, 0.0),
 )
 BAIDU = 2
 FESTIVAL_COST_MULTIPLIER = 1.5

@@ -68,6 +68,7 @@ __all__ = [
     "TableSnapshot",
     "Zone",
     "open_snapshot",
+    "version_range",
 ]
 
 Zone = Literal["raw", "staged", "curated"]
@@ -175,6 +176,12 @@ def open_snapshot(
     if version is None or version == latest.version():
         return TableSnapshot(label, path, latest.version(), latest)
     return TableSnapshot(label, path, version, _open_version(latest, path, version, label))
+
+
+def version_range(path: Path, *, label: str) -> tuple[int, int]:
+    """The oldest and newest versions of the table at ``path`` that can still be read."""
+    latest = _open_latest(path, label)
+    return _first_version(latest), int(latest.version())
 
 
 def _open_latest(path: Path, label: str) -> DeltaTable:
@@ -378,9 +385,12 @@ class Lakehouse:
         *,
         commit_info: Mapping[str, str] | None = None,
     ) -> CommitResult:
-        """Upsert by key: matched rows are replaced, new keys inserted; idempotent.
+        """Upsert by key: new keys are inserted, matched rows get the columns ``data`` has.
 
-        Keys must be non-null and unique within ``data``.
+        With every column present this is "when matched update all"; a column absent from
+        ``data`` keeps its stored value (and is null in inserted rows), so a partial change
+        cannot wipe other columns. Keys must be non-null and unique within ``data``.
+        Idempotent: merging the same data twice leaves the same rows.
         """
         label, table = f"{zone}.{name}", self._open(zone, name)
         rows = conform_to_schema(data, _arrow_schema(table), table=label)
@@ -396,7 +406,7 @@ class Lakehouse:
                     target_alias="t",
                     commit_properties=_commit_properties(commit_info),
                 )
-                .when_matched_update_all()
+                .when_matched_update(_update_columns(data.column_names))
                 .when_not_matched_insert_all()
                 .execute()
             )
@@ -602,6 +612,10 @@ def _key_source(schema: pa.Schema, key_column: str, keys: Sequence[str], label: 
             "keys", "type", f"{label}: keys cannot be cast to {key_type} of '{key_column}'"
         ) from None
     return pa.table({key_column: column})
+
+
+def _update_columns(columns: Sequence[str]) -> dict[str, str]:
+    return {f'"{c}"': f's."{c}"' for c in columns}
 
 
 def _key_predicate(key_columns: Sequence[str]) -> str:

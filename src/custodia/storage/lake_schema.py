@@ -79,11 +79,30 @@ def _conform_column(data: pa.Table, field: pa.Field, table: str) -> pa.ChunkedAr
 
 def _cast_column(column: pa.ChunkedArray, field: pa.Field, table: str) -> pa.ChunkedArray:
     try:
-        cast: pa.ChunkedArray = pc.cast(column, field.type, safe=True)
+        return _cast(column, field.type)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         # The pyarrow message quotes the failing value: never pass it on.
         raise SchemaMismatchError(
             f"{table}: column '{field.name}' has type {column.type} and at least one value "
             f"cannot be cast to {field.type}"
         ) from None
+
+
+def _cast(column: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
+    """Cast safely; ISO strings without an offset count as UTC for a zoned timestamp column."""
+    try:
+        cast: pa.ChunkedArray = pc.cast(column, target, safe=True)
+    except pa.ArrowInvalid:
+        if not (_is_text(column.type) and pa.types.is_timestamp(target) and target.tz):
+            raise
+        naive = pc.cast(column, pa.timestamp(target.unit), safe=True)
+        cast = pc.cast(naive, target, safe=True)
     return cast
+
+
+def _is_text(data_type: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_string(data_type)
+        or pa.types.is_large_string(data_type)
+        or pa.types.is_string_view(data_type)
+    )

@@ -41,6 +41,8 @@ DIALECT = "duckdb"
 _FIRST_TOKENS = frozenset(
     {TokenType.SELECT, TokenType.WITH, TokenType.FROM, TokenType.VALUES, TokenType.L_PAREN}
 )
+# DuckDB statements that sqlglot tokenizes as plain words rather than keywords.
+_VAR_STATEMENTS = frozenset({"export", "import", "checkpoint", "deallocate", "update_extensions"})
 _ALLOWED_ROOTS = (exp.Select, exp.SetOperation, exp.Values, exp.Subquery)
 # Statement kinds that must not appear anywhere in an untrusted query (e.g. inside a CTE).
 _FORBIDDEN_NODES: tuple[type[exp.Expr], ...] = (
@@ -121,10 +123,13 @@ def parse_read_only(sql: str) -> exp.Expr:
     """Parse one read-only query or raise :class:`ReadOnlyViolationError` / :class:`QueryError`."""
     tokens = _tokenize(sql)
     _check_single_statement(tokens)
-    if tokens[0].token_type not in _FIRST_TOKENS:
+    first = tokens[0]
+    if first.token_type not in _FIRST_TOKENS:
+        if first.token_type == TokenType.VAR and first.text.lower() not in _VAR_STATEMENTS:
+            raise QueryError(f"syntax error at line 1: unexpected '{first.text}'")
         raise ReadOnlyViolationError(
             f"only read-only queries (SELECT, WITH, VALUES, UNION) are allowed; "
-            f"got {tokens[0].text.upper()}"
+            f"got {first.text.upper()}"
         )
     tree = _parse_one(sql)
     _check_read_only_tree(tree)

@@ -183,9 +183,7 @@ class OperationalStore:
         """
         with self.begin() as conn:
             if self._backend == "postgresql":
-                conn.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
-                )
+                conn.execute(text("SELECT :key"), {"key": _MIGRATION_LOCK_KEY})
                 if self._schema is not None:
                     schema = conn.dialect.identifier_preparer.quote_schema(self._schema)
                     conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")

@@ -152,8 +152,14 @@ class AuditLog:
 
     def verify(self, *, expected_head: str | None = None) -> AuditVerification:
         """Recompute the whole chain in one snapshot and report the first broken entry."""
-        with self._store.read() as conn:
-            return _verify_entries(_stream_entries(conn), expected_head)
+        query = select(audit_log).order_by(audit_log.c.seq)
+        # The result (a server-side cursor on PostgreSQL) is closed before its connection goes
+        # back to the pool, also when verification stops early.
+        with (
+            self._store.read() as conn,
+            conn.execute(query, execution_options={"yield_per": _VERIFY_BATCH}) as rows,
+        ):
+            return _verify_entries((_entry(row) for row in rows), expected_head)
 
     def tail(self, limit: int = 20) -> list[AuditEntry]:
         """The newest ``limit`` entries, oldest of them first."""
@@ -232,12 +238,6 @@ def _lock_chain(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
         table = conn.dialect.identifier_preparer.format_table(audit_log)
         conn.exec_driver_sql(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
-
-
-def _stream_entries(conn: Connection) -> Iterable[AuditEntry]:
-    query = select(audit_log).order_by(audit_log.c.seq)
-    for row in conn.execute(query, execution_options={"yield_per": _VERIFY_BATCH}):
-        yield _entry(row)
 
 
 def _verify_entries(entries: Iterable[AuditEntry], expected_head: str | None) -> AuditVerification:

@@ -44,7 +44,12 @@ def test_appends_form_a_chain(operational_store: OperationalStore) -> None:
     assert second.at == T0 + timedelta(seconds=1)
 
     report = audit.verify(expected_head=third.hash)
-    assert (report.ok, report.checked, report.head_hash, report.fault) == (True, 3, third.hash, None)
+    assert (report.ok, report.checked, report.head_hash, report.fault) == (
+        True,
+        3,
+        third.hash,
+        None,
+    )
 
 
 def test_hash_covers_content_and_predecessor() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from custodia.api.deps import CallerDep, WorkspaceDep
+from custodia.api.deps import AdminDep, CallerDep, WorkspaceDep
 from custodia.catalog import TableInfo, describe_tables
 from custodia.storage.engine import rows_as_json
 
@@ -35,7 +35,10 @@ class QueryResult(BaseModel):
 
 
 @router.post("/query")
-def run_query(body: QueryRequest, ws: WorkspaceDep, _caller: CallerDep) -> QueryResult:
-    """Read-only SQL over the canonical tables (same rules as `custodia sql`)."""
+def run_query(body: QueryRequest, ws: WorkspaceDep, _caller: AdminDep) -> QueryResult:
+    """Read-only SQL over the canonical tables (same rules as `custodia sql`).
+
+    Admin tokens only: results are unmasked until role-based masking arrives.
+    """
     table = ws.query(body.sql)
     return QueryResult(columns=table.column_names, rows=rows_as_json(table))

@@ -1,0 +1,141 @@
+"""``custodia demo``: generate the demo brand's sources and run every pipeline stage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from custodia.cli.context import state
+from custodia.cli.output import print_json, stdout_console
+from custodia.cli.progress import progress_bar
+from custodia.core.errors import WorkspaceError
+from custodia.workspace import MARKER, Workspace
+
+if TYPE_CHECKING:
+    from custodia.pipeline.demo_run import DemoReport
+
+DEMO_FOLDER = "demo"  # the folder under HOME/sources; the same name as custodia.pipeline.demo_run
+
+demo_app = typer.Typer(help="The demo brand: generate its sources and load them end to end.")
+
+Customers = Annotated[int, typer.Option("--customers", min=10, max=5_000_000, help="Customers.")]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed: same seed, same data.")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(demo_app, name="demo")
+
+
+@demo_app.callback(invoke_without_command=True)
+def demo(
+    ctx: typer.Context,
+    customers: Customers = 2_000,
+    seed: Seed = 7,
+    serve: Annotated[bool, typer.Option("--serve", help="Start the server afterwards.")] = False,
+    json_out: JsonFlag = False,
+) -> None:
+    """Generate the demo data and run every pipeline stage, then print a summary."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from custodia.pipeline.demo_run import run_demo
+
+    settings = state(ctx).settings()
+    ws = _open_or_create(settings, quiet=json_out)
+    with (
+        ws,
+        progress_bar("generate", enabled=not json_out) as gen,
+        progress_bar("load", enabled=not json_out) as load,
+    ):
+        report = run_demo(
+            ws, customers=customers, seed=seed, generate_progress=gen, load_progress=load
+        )
+    if json_out:
+        print_json(report.model_dump(mode="json"))
+    else:
+        _print_summary(report)
+    if serve:
+        from custodia.cli.serve_cmd import run_server
+
+        run_server(settings, settings.host, settings.port)
+
+
+@demo_app.command("generate")
+def generate(
+    ctx: typer.Context,
+    customers: Customers = 2_000,
+    seed: Seed = 7,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder to write (default HOME/sources/demo).")
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Write the demo sources (CSV, JSON lines, SQLite CRM, event batches) without loading them."""
+    from custodia.pipeline.demo_run import generate_demo_sources
+
+    target = out or state(ctx).settings().home / "sources" / DEMO_FOLDER
+    with progress_bar("generate", enabled=not json_out) as gen:
+        manifest = generate_demo_sources(target, customers=customers, seed=seed, progress=gen)
+    if json_out:
+        print_json(manifest.model_dump(mode="json"))
+        return
+    table = Table(title=f"Demo sources in {target}")
+    for col in ("source", "entity", "format", "records"):
+        table.add_column(col, justify="right" if col == "records" else "left")
+    for src in manifest.sources:
+        table.add_row(src.name, src.entity, src.format, f"{src.records:,}")
+    stdout_console().print(table)
+
+
+def _open_or_create(settings: object, *, quiet: bool) -> Workspace:
+    from custodia.settings import Settings
+
+    assert isinstance(settings, Settings)
+    if (settings.home / MARKER).exists():
+        return Workspace.open(settings)
+    if settings.home.exists() and any(settings.home.iterdir()):
+        raise WorkspaceError(f"{settings.home} is not empty and not a Custodia workspace")
+    ws, token = Workspace.create(settings)
+    if not quiet:
+        console = stdout_console()
+        console.print(f"[green]Created workspace[/] {ws.home}. Admin API token (shown once):")
+        console.print(token.token, markup=False, highlight=False)
+    return ws
+
+
+def _print_summary(report: DemoReport) -> None:
+    table = Table(title=f"Demo load (run {report.load.run_id})")
+    headers = (
+        "source",
+        "entity",
+        "format",
+        "rows in",
+        "rows stored raw",
+        "rejected",
+        "staged into",
+    )
+    for col in headers:
+        table.add_column(col, justify="right" if col.startswith(("rows", "rej")) else "left")
+    for src in report.load.sources:
+        staged = ", ".join(
+            f"{t.table} +{t.rows_inserted:,}" + (f" ~{t.rows_updated:,}" if t.rows_updated else "")
+            for t in src.targets
+        )
+        table.add_row(
+            src.source,
+            src.entity,
+            src.format,
+            f"{src.rows_in:,}",
+            f"{src.rows_landed:,}",
+            f"{src.rows_rejected:,}",
+            staged,
+        )
+    console = stdout_console()
+    console.print(table)
+    console.print(
+        f'Sources in {report.sources_dir}. Try: custodia sql "select channel, count(*) '
+        'from orders group by channel"'
+    )
