@@ -97,3 +97,56 @@ def operational_store(blank_operational_store: OperationalStore) -> OperationalS
     """A migrated operational store, on SQLite and on PostgreSQL."""
     blank_operational_store.migrate()
     return blank_operational_store
+
+
+# -- CLI ---------------------------------------------------------------------------------------
+
+
+class CliResult:
+    """What one ``custodia`` invocation printed and its exit status."""
+
+    def __init__(self, code: int, stdout: str, stderr: str) -> None:
+        self.code = code
+        self.stdout = stdout
+        self.stderr = stderr
+
+    def json(self) -> object:
+        import json
+
+        return json.loads(self.stdout)
+
+    def __repr__(self) -> str:
+        return f"CliResult(code={self.code}, stdout={self.stdout[-400:]!r}, stderr={self.stderr!r})"
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """Run the ``custodia`` console entry point in-process: ``cli("--home", h, "tables")``."""
+    import sys
+
+    from custodia.cli.app import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.delenv("CUSTODIA_HOME", raising=False)
+
+    def run(*args: str | Path) -> CliResult:
+        capsys.readouterr()
+        monkeypatch.setattr(sys, "argv", ["custodia", *map(str, args)])
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        out, err = capsys.readouterr()
+        return CliResult(code, out, err)
+
+    yield run
+
+
+@pytest.fixture
+def workspace_home(tmp_path: Path, cli: object) -> Path:
+    """An initialised, empty workspace."""
+    home = tmp_path / "ws"
+    result = cli("--home", home, "init", "--json")  # type: ignore[operator]
+    assert result.code == 0, result
+    return home

@@ -1,0 +1,95 @@
+"""The HTTP API: health without a token, everything else behind bearer tokens and roles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from custodia.api.app import create_app
+from custodia.core.tables import TABLES
+from custodia.privacy.roles import Role
+from custodia.privacy.tokens import issue_token, revoke_token
+from custodia.settings import load_settings
+from custodia.workspace import Workspace
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[tuple[TestClient, str, Workspace]]:
+    settings = load_settings(home=tmp_path / "ws")
+    ws, token = Workspace.create(settings)
+    ws.close()
+    app = create_app(settings)
+    with TestClient(app) as client:
+        yield client, token.token, app.state.workspace
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_health_needs_no_token(api: tuple[TestClient, str, Workspace]) -> None:
+    client, _token, ws = api
+    body = client.get("/health").json()
+    assert body["status"] == "ok"
+    assert body["workspace_id"] == ws.info.workspace_id
+
+
+def test_openapi_and_docs_are_served(api: tuple[TestClient, str, Workspace]) -> None:
+    client, _token, _ws = api
+    spec = client.get("/openapi.json").json()
+    assert "/v1/tables" in spec["paths"]
+    assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/v1/tables", "/v1/tables/events", "/v1/runs"])
+def test_routes_need_a_token(api: tuple[TestClient, str, Workspace], path: str) -> None:
+    client, token, _ws = api
+    missing = client.get(path)
+    assert missing.status_code == 401
+    assert missing.json()["code"] == "AuthenticationError"
+    assert client.get(path, headers=_auth("cus_bogus_token")).status_code == 401
+    assert client.get(path, headers=_auth(token)).status_code == 200
+
+
+def test_catalog(api: tuple[TestClient, str, Workspace]) -> None:
+    client, token, _ws = api
+    tables = client.get("/v1/tables", headers=_auth(token)).json()
+    assert {t["name"] for t in tables} == {spec.name for spec in TABLES}
+    unknown = client.get("/v1/tables/nope", headers=_auth(token))
+    assert unknown.status_code == 404
+    assert "known tables" in unknown.json()["message"]
+
+
+def test_query_is_read_only_and_admin_only(api: tuple[TestClient, str, Workspace]) -> None:
+    client, token, ws = api
+    ok = client.post(
+        "/v1/query", json={"sql": "select count(*) as n from orders"}, headers=_auth(token)
+    )
+    assert ok.status_code == 200, ok.text
+    assert ok.json() == {"columns": ["n"], "rows": [{"n": 0}]}
+    refused = client.post("/v1/query", json={"sql": "drop table orders"}, headers=_auth(token))
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "ReadOnlyViolationError"
+    analyst = issue_token(ws.store, "分析师", Role.ANALYST, created_by="test")
+    forbidden = client.post("/v1/query", json={"sql": "select 1"}, headers=_auth(analyst.token))
+    assert forbidden.status_code == 403
+    assert client.get("/v1/tables", headers=_auth(analyst.token)).status_code == 200
+
+
+def test_revoked_token_is_refused(api: tuple[TestClient, str, Workspace]) -> None:
+    client, _token, ws = api
+    extra = issue_token(ws.store, "temp", Role.ANALYST, created_by="test")
+    assert client.get("/v1/tables", headers=_auth(extra.token)).status_code == 200
+    revoke_token(ws.store, extra.record.token_id, revoked_by="test")
+    assert client.get("/v1/tables", headers=_auth(extra.token)).status_code == 401
+
+
+def test_unknown_run(api: tuple[TestClient, str, Workspace]) -> None:
+    client, token, _ws = api
+    assert client.get("/v1/runs/run_nope", headers=_auth(token)).status_code == 404
+
+
+Factory = Callable[..., object]
