@@ -46,17 +46,16 @@ def postgres_admin_engine() -> Iterator[Engine]:
     """An engine on the test PostgreSQL database, for creating and dropping schemas."""
     url = os.environ.get("CUSTODIA_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
     engine = create_engine(url, connect_args={"connect_timeout": 3})
+    failure = None
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
     except DBAPIError as exc:
         engine.dispose()
+        failure = type(exc.orig).__name__
+    if failure is not None:
         shown = make_url(url).render_as_string(hide_password=True)
-        service_unavailable(
-            f"PostgreSQL at {shown}",
-            "CUSTODIA_TEST_POSTGRES_URL",
-            type(exc.orig).__name__,
-        )
+        service_unavailable(f"PostgreSQL at {shown}", "CUSTODIA_TEST_POSTGRES_URL", failure)
     yield engine
     engine.dispose()
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import insert, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import StatementError
 
 from custodia.storage.store import AuditLog, OperationalStore, WorkspaceInfo, head_revision
@@ -48,7 +48,8 @@ def test_tables_and_version_table_live_in_the_schema(
 def test_migrate_creates_a_missing_schema(postgres_url: str, postgres_admin_engine: Engine) -> None:
     schema = f"custodia_test_{uuid.uuid4().hex[:16]}"
     try:
-        with OperationalStore(f"{postgres_url}?schema={schema}") as store:
+        url = make_url(postgres_url).update_query_dict({"schema": schema})
+        with OperationalStore(url) as store:
             assert store.schema == schema
             assert store.migrate() == head_revision()
         assert "audit_log" in _tables_in(postgres_admin_engine, schema)

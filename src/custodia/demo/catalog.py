@@ -48,29 +48,34 @@ CATEGORIES: tuple[Category, ...] = (
     Category("KN", "针织", "Knitwear", (("针织开衫", "Cardigan"), ("毛衣", "Sweater")),
              (359, 1299), (1.6, 1.2, 0.8, 0.4, 0.2, 0.1, 0.1, 0.2, 0.8, 1.4, 1.8, 1.8),
              _APPAREL, 0.03, 1.0),
-    Category("CT", "外套", "Coats", (("大衣", "Coat"), ("风衣", "Trench Coat"),
-                                    ("羽绒服", "Down Jacket")),
+    Category("CT", "外套", "Coats",
+             (("大衣", "Coat"), ("风衣", "Trench Coat"), ("羽绒服", "Down Jacket")),
              (899, 3999), (1.6, 1.0, 0.5, 0.2, 0.1, 0.05, 0.05, 0.1, 0.5, 1.4, 2.2, 2.2),
              _APPAREL, 0.04, 0.8),
-    Category("TR", "裤装", "Trousers", (("阔腿裤", "Wide-leg Trousers"), ("西装裤", "Tailored Trousers"),
-                                       ("牛仔裤", "Jeans")),
+    Category("TR", "裤装", "Trousers",
+             (("阔腿裤", "Wide-leg Trousers"), ("西装裤", "Tailored Trousers"),
+              ("牛仔裤", "Jeans")),
              (299, 899), (1,) * 12, _APPAREL, 0.06, 1.0),
     Category("SK", "半身裙", "Skirts", (("半身裙", "Skirt"), ("百褶裙", "Pleated Skirt")),
              (299, 899), (0.4, 0.5, 1.0, 1.4, 1.6, 1.6, 1.5, 1.2, 0.9, 0.6, 0.4, 0.4),
              _APPAREL, 0.04, 0.8),
-    Category("AC", "配饰", "Accessories", (("丝巾", "Silk Scarf"), ("手提包", "Handbag"),
-                                          ("腰带", "Belt")),
+    Category("AC", "配饰", "Accessories",
+             (("丝巾", "Silk Scarf"), ("手提包", "Handbag"), ("腰带", "Belt")),
              (199, 1999), (1.2, 1.3, 1, 1, 1, 1, 1, 1, 1, 1, 1.2, 1.4), ("F",), 0.0, 0.6),
-    Category("SN", "鞋履", "Shoes", (("乐福鞋", "Loafers"), ("高跟鞋", "Heels"), ("小白鞋", "Sneakers")),
+    Category("SN", "鞋履", "Shoes",
+             (("乐福鞋", "Loafers"), ("高跟鞋", "Heels"), ("小白鞋", "Sneakers")),
              (399, 1299), (1,) * 12, ("35", "36", "37", "38", "39", "40"), 0.05, 0.6),
 )  # fmt: skip
 
-_MATERIALS = (("真丝", "Silk"), ("羊毛", "Wool"), ("棉麻", "Cotton-linen"), ("醋酸", "Acetate"),
-              ("羊绒", "Cashmere"), ("天丝", "Tencel"), ("针织", "Knit"), ("纯棉", "Cotton"))  # fmt: skip
-_STYLES = (("法式", "French"), ("复古", "Vintage"), ("简约", "Minimal"), ("印花", "Printed"),
-           ("碎花", "Floral"), ("收腰", "Waisted"), ("宽松", "Relaxed"), ("通勤", "Office"))  # fmt: skip
+_MATERIALS = (("真丝", "Silk"), ("羊毛", "Wool"), ("棉麻", "Cotton-linen"),
+              ("醋酸", "Acetate"), ("羊绒", "Cashmere"), ("天丝", "Tencel"), ("针织", "Knit"),
+              ("纯棉", "Cotton"))  # fmt: skip
+_STYLES = (("法式", "French"), ("复古", "Vintage"), ("简约", "Minimal"),
+           ("印花", "Printed"), ("碎花", "Floral"), ("收腰", "Waisted"), ("宽松", "Relaxed"),
+           ("通勤", "Office"))  # fmt: skip
 _COLOURS = (("BK", "黑色", "Black"), ("WH", "白色", "White"), ("RD", "酒红", "Burgundy"),
-            ("NV", "藏青", "Navy"), ("BE", "米色", "Beige"), ("GR", "灰色", "Grey"))  # fmt: skip
+            ("NV", "藏青", "Navy"), ("BE", "米色", "Beige"),
+            ("GR", "灰色", "Grey"))  # fmt: skip
 _PRODUCTS_PER_CATEGORY = 10
 _CATALOG_SEED = 20241101
 

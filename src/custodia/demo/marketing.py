@@ -197,18 +197,24 @@ def _with_clicks(
 
 
 def _campaigns(channel: IntArray, time_s: IntArray) -> list[str]:
+    """``<channel>_<festival>`` or ``<channel>_<season>_new_arrivals`` for each row."""
+    periods = _campaign_periods()
+    table = [f"{c.name}_{p}" for c in CHANNELS for p in periods]
+    days = np.clip(time_s // DAY, 0, WINDOW_DAYS - 1)
+    return [table[k] for k in (channel * WINDOW_DAYS + days).tolist()]
+
+
+def _campaign_periods() -> list[str]:
     festival = festival_of_day()
-    days = np.minimum(time_s // DAY, WINDOW_DAYS - 1)
-    months = month_labels(time_s)
+    months = month_labels(np.arange(WINDOW_DAYS, dtype=np.int64) * DAY)
     out = []
-    for d, month in zip(days.tolist(), months, strict=True):
-        name = festival[d]
+    for name, month in zip(festival, months, strict=True):
         if name == "always_on":
             year, mm = int(month[:4]), int(month[5:])
             season = "ss" if 3 <= mm <= 8 else "aw"
             name = f"{season}{(year if mm >= 3 else year - 1) % 100}_new_arrivals"
         out.append(name)
-    return [f"{CHANNELS[c].name}_{name}" for c, name in zip(channel.tolist(), out, strict=True)]
+    return out
 
 
 def _costs(channel: IntArray, kind: IntArray, time_s: IntArray) -> FloatArray:
@@ -239,9 +245,11 @@ def add_brand_search(
 ) -> Touchpoints:
     """Non-causal Baidu brand-keyword ad clicks shortly before orders people placed anyway."""
     rng = substream(seed, "brand_search")
-    chosen = np.flatnonzero((device >= 0) & (rng.random(len(person)) < BRAND_SEARCH_SHARE))
+    wanted = (device >= 0) & (rng.random(len(person)) < BRAND_SEARCH_SHARE)
+    lead = rng.integers(300, 7200, size=len(person))
+    chosen = np.flatnonzero(wanted & (order_s - lead >= 120))
     k = len(chosen)
-    click = order_s[chosen] - rng.integers(300, 7200, size=k)
+    click = order_s[chosen] - lead[chosen]
     shown = click - rng.integers(5, 120, size=k)
     times = np.concatenate([shown, click])
     kinds = np.concatenate([np.zeros(k, dtype=np.int64), np.ones(k, dtype=np.int64)])

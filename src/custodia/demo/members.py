@@ -38,7 +38,7 @@ class Members:
         return len(self.person)
 
     def at(self, rng: np.random.Generator, person: IntArray, time_s: IntArray) -> IntArray:
-        """The record a person would use at ``time_s``: -1 before joining, sometimes the duplicate."""
+        """The record a person uses at ``time_s``: -1 before joining, sometimes the duplicate."""
         primary = self.primary[person]
         joined = (primary >= 0) & (self.registered_s[np.maximum(primary, 0)] <= time_s)
         second = self.second[person]

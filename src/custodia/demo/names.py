@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import random
 import unicodedata
 from dataclasses import dataclass
 
@@ -285,24 +286,24 @@ class NameTable:
 def draw_names(rng: np.random.Generator, female: BoolArray, english: BoolArray) -> NameTable:
     """Chinese names (surname by frequency, one or two given characters) or English names."""
     n = len(female)
-    surname = sample_index(rng, _SURNAMES[2], n)
-    two_chars = rng.random(n) < 0.7
-    pools = (_GIVEN_FEMALE, _GIVEN_MALE)
+    surname = sample_index(rng, _SURNAMES[2], n).tolist()
+    two_chars = (rng.random(n) < 0.7).tolist()
+    first = rng.integers(0, 10_000, size=(n, 2)).tolist()
+    en_first = rng.integers(0, 10_000, size=n).tolist()
+    en_last = rng.integers(0, len(_ENGLISH_LAST), size=n).tolist()
+    is_female, is_english = female.tolist(), english.tolist()
     family, given, family_latin, given_latin = [], [], [], []
-    first = rng.integers(0, 10_000, size=(n, 2))
-    en_first = rng.integers(0, 10_000, size=n)
-    en_last = rng.integers(0, len(_ENGLISH_LAST), size=n)
     for i in range(n):
-        if english[i]:
-            bank = _ENGLISH_FEMALE if female[i] else _ENGLISH_MALE
+        if is_english[i]:
+            bank = _ENGLISH_FEMALE if is_female[i] else _ENGLISH_MALE
             last = _ENGLISH_LAST[en_last[i]]
             family.append(last)
             given.append(bank[en_first[i] % len(bank)])
             family_latin.append(_ascii(last))
             given_latin.append(given[-1])
             continue
-        hanzi, latin, _ = pools[0] if female[i] else pools[1]
-        picks = [first[i, 0] % len(hanzi)] + ([first[i, 1] % len(hanzi)] if two_chars[i] else [])
+        hanzi, latin, _ = _GIVEN_FEMALE if is_female[i] else _GIVEN_MALE
+        picks = [first[i][0] % len(hanzi)] + ([first[i][1] % len(hanzi)] if two_chars[i] else [])
         family.append(_SURNAMES[0][surname[i]])
         family_latin.append(_SURNAMES[1][surname[i]])
         given.append("".join(hanzi[k] for k in picks))
@@ -320,24 +321,26 @@ def draw_emails(
 ) -> list[str]:
     """One address per person, derived from the name like people really do; unique and not taken."""
     n = len(names.family)
-    style = rng.integers(0, 4, size=n)
-    qq = rng.random(n) < _QQ_SHARE
-    suffix = rng.integers(1, 1000, size=n)
-    cn_domain = sample_index(rng, _CN_DOMAIN_WEIGHTS, n)
-    en_domain = sample_index(rng, _EN_DOMAIN_WEIGHTS, n)
-    qq_number = rng.integers(100_000, 3_999_999_999, size=n)
+    style = rng.integers(0, 4, size=n).tolist()
+    qq = (rng.random(n) < _QQ_SHARE).tolist()
+    suffix = rng.integers(1, 1000, size=n).tolist()
+    cn_domain = sample_index(rng, _CN_DOMAIN_WEIGHTS, n).tolist()
+    en_domain = sample_index(rng, _EN_DOMAIN_WEIGHTS, n).tolist()
+    qq_number = rng.integers(100_000, 3_999_999_999, size=n).tolist()
+    years = birth_years.tolist()
+    english = names.english.tolist()
     out = []
     for i in range(n):
         f, g = names.family_latin[i].lower(), names.given_latin[i].lower()
-        yy = f"{birth_years[i] % 100:02d}"
-        if names.english[i]:
+        yy = f"{years[i] % 100:02d}"
+        if english[i]:
             local = (f"{g}.{f}", f"{g}{f}", f"{g}_{f}{yy}", f"{g[0]}{f}{suffix[i]}")[style[i]]
             out.append(f"{local}@{_EN_DOMAINS[en_domain[i]]}")
         elif qq[i]:
             out.append(f"{qq_number[i]}@qq.com")
         else:
-            local = (f"{f}{g}", f"{g}{f}{yy}", f"{f}.{g}{suffix[i]}", f"{g[0]}{f}{birth_years[i]}")
-            out.append(f"{local[style[i]]}@{_CN_DOMAINS[cn_domain[i]]}")
+            styles = (f"{f}{g}", f"{g}{f}{yy}", f"{f}.{g}{suffix[i]}", f"{g[0]}{f}{years[i]}")
+            out.append(f"{styles[style[i]]}@{_CN_DOMAINS[cn_domain[i]]}")
     return _make_unique(rng, out, taken)
 
 
@@ -352,14 +355,14 @@ def _make_unique(rng: np.random.Generator, emails: list[str], taken: set[str]) -
     return emails
 
 
-def misspell(rng: np.random.Generator, family: str, given: str, english: bool) -> str:
+def misspell(dice: random.Random, family: str, given: str, english: bool) -> str:
     """A plausible typing or hearing mistake in a name (look-alike character, swapped letters)."""
     if english:
-        return f"{_swap_letters(rng, given)} {family}"
+        return f"{_swap_letters(dice, given)} {family}"
     chars = list(given)
     swappable = [k for k, ch in enumerate(chars) if ch in _LOOKALIKE]
     if swappable:
-        k = swappable[int(rng.integers(0, len(swappable)))]
+        k = swappable[dice.randrange(0, len(swappable))]
         chars[k] = _LOOKALIKE[chars[k]]
         return family + "".join(chars)
     if family in _LOOKALIKE:
@@ -367,10 +370,10 @@ def misspell(rng: np.random.Generator, family: str, given: str, english: bool) -
     return family + given + given[-1]
 
 
-def _swap_letters(rng: np.random.Generator, word: str) -> str:
+def _swap_letters(dice: random.Random, word: str) -> str:
     if len(word) < 4:
         return word + word[-1]
-    k = int(rng.integers(1, len(word) - 2))
+    k = dice.randrange(1, len(word) - 2)
     return word[:k] + word[k + 1] + word[k] + word[k + 2 :]
 
 

@@ -13,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,7 +137,8 @@ def _statuses(rng: np.random.Generator, buys: Purchases, idx: IntArray) -> list[
     refund_p = np.where(buys.wrong_item[idx], 0.7, refund_p)
     cancelled = (rng.random(len(idx)) < 0.04) & ~(buys.size_issue | buys.quality_issue)[idx]
     refunded = ~cancelled & (rng.random(len(idx)) < refund_p)
-    return np.where(cancelled, "cancelled", np.where(refunded, "refunded", "completed")).tolist()
+    status = np.where(cancelled, "cancelled", np.where(refunded, "refunded", "completed"))
+    return [str(s) for s in status.tolist()]
 
 
 def _coupons(
@@ -195,11 +197,12 @@ def _receiver_names(
     rng: np.random.Generator, people: Population, person: IntArray
 ) -> tuple[list[str], BoolArray]:
     typo = rng.random(len(person)) < NAME_TYPO_SHARE
+    dice = random.Random(int(rng.integers(1 << 62)))
     names = [people.name[p] for p in person]
     for k in np.flatnonzero(typo):
         p = int(person[k])
         names[k] = misspell(
-            rng, people.names.family[p], people.names.given[p], bool(people.english[p])
+            dice, people.names.family[p], people.names.given[p], bool(people.english[p])
         )
     return names, typo
 

@@ -327,13 +327,18 @@ def _addresses(rng: np.random.Generator, district: IntArray) -> tuple[list[str],
     tower = rng.integers(0, len(_TOWERS), size=n)
     floor = rng.integers(3, 60, size=n)
     home, office = [], []
-    for i in range(n):
-        d = DISTRICTS[district[i]].name
+    names = [DISTRICTS[d].name for d in district.tolist()]
+    road_l, number_l = road.tolist(), number.tolist()
+    compound_l, building_l, room_l = compound.tolist(), building.tolist(), room.tolist()
+    tower_l, floor_l = tower.tolist(), floor.tolist()
+    for i, d in enumerate(names):
         home.append(
-            f"{d}{_ROADS[road[i, 0]]}{number[i, 0]}号{_COMPOUNDS[compound[i]]}"
-            f"{building[i]}栋{room[i]}室"
+            f"{d}{_ROADS[road_l[i][0]]}{number_l[i][0]}号{_COMPOUNDS[compound_l[i]]}"
+            f"{building_l[i]}栋{room_l[i]}室"
         )
-        office.append(f"{d}{_ROADS[road[i, 1]]}{number[i, 1]}号{_TOWERS[tower[i]]}{floor[i]}楼")
+        office.append(
+            f"{d}{_ROADS[road_l[i][1]]}{number_l[i][1]}号{_TOWERS[tower_l[i]]}{floor_l[i]}楼"
+        )
     return home, office
 
 

@@ -82,7 +82,8 @@ class Deliveries:
     def delayed(self) -> BoolArray:
         """Delivered late by more than the threshold, or lost."""
         lost = np.array([s == "lost" for s in self.status], dtype=bool)
-        return (self.delay_days > DELAY_THRESHOLD_DAYS) | lost
+        late: BoolArray = (self.delay_days > DELAY_THRESHOLD_DAYS) | lost
+        return late
 
 
 def simulate_deliveries(
@@ -125,7 +126,8 @@ def _transit_days(
     base = np.array([c.transit_days for c in CARRIERS])[carrier] + 1.0 * cross + 1.5 * far
     noise = rng.lognormal(0.0, 0.35, len(carrier))
     crush = np.where(peak, rng.gamma(2.0, 1.4, len(carrier)), 0.0)
-    return base * noise + crush
+    days: FloatArray = base * noise + crush
+    return days
 
 
 def _statuses(rng: np.random.Generator, delivered: IntArray) -> tuple[list[str], IntArray]:

@@ -13,23 +13,21 @@ Example::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import random
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from custodia.demo.catalog import Catalog
-from custodia.demo.members import Members
+from custodia.demo.files import write_csv, write_jsonl
 from custodia.demo.names import misspell
-from custodia.demo.orders import OnlineOrders, StoreReceipts
 from custodia.demo.population import Population
-from custodia.demo.purchases import Purchases
-from custodia.demo.sources_logistics import CARRIERS, Deliveries
+from custodia.demo.sources_logistics import CARRIERS
 from custodia.demo.text_corpus import SENTIMENT, Slots, render_review, render_ticket
 from custodia.demo.timeline import DAY, WINDOW_DAYS, local_text
 from custodia.demo.vectors import IntArray, substream
-from custodia.demo.files import write_csv, write_jsonl
+from custodia.demo.world import World
 
 ESCALATION_SHARE = 0.08
 TICKET_CHANNELS = ("hotline", "online_chat", "wechat", "email", "app")
@@ -48,6 +46,8 @@ class TextLabel:
     complaint_type: str
     sentiment: str
     pii: str
+    order_id: str
+    name_variant: str
 
 
 @dataclass
@@ -70,20 +70,7 @@ class _Plan:
         self.order += order[keep].tolist()
 
 
-@dataclass(frozen=True)
-class ServiceWorld:
-    """The simulated facts that service texts refer to."""
-
-    people: Population
-    members: Members
-    buys: Purchases
-    online: OnlineOrders
-    receipts: StoreReceipts
-    parcels: Deliveries
-    catalog: Catalog
-
-
-def plan_tickets(seed: int, world: ServiceWorld) -> _Plan:
+def plan_tickets(seed: int, world: World) -> _Plan:
     """Decide which events make people contact the service desk."""
     rng = substream(seed, "tickets")
     plan = _Plan([], [], [], [], [])
@@ -103,7 +90,9 @@ def plan_tickets(seed: int, world: ServiceWorld) -> _Plan:
         ("quality_defect", buys.quality_issue, 0.5),
         ("wrong_item", buys.wrong_item, 0.8),
     ):
-        who = np.flatnonzero(flags & (rng.random(len(buys)) < share * np.where(buys.online, 1, 0.5)))
+        who = np.flatnonzero(
+            flags & (rng.random(len(buys)) < share * np.where(buys.online, 1, 0.5))
+        )
         at = buys.time_s[who] + rng.integers(2 * DAY, 6 * DAY, size=len(who))
         plan.add(at, buys.person[who], topic, who, online_index[who])
     refunded = np.flatnonzero(
@@ -118,7 +107,9 @@ def plan_tickets(seed: int, world: ServiceWorld) -> _Plan:
 
 def _escalations(rng: np.random.Generator, plan: _Plan) -> None:
     chosen = np.flatnonzero(rng.random(len(plan.topic)) < ESCALATION_SHARE)
-    at = np.array(plan.time_s, dtype=np.int64)[chosen] + rng.integers(DAY, 3 * DAY, size=len(chosen))
+    at = np.array(plan.time_s, dtype=np.int64)[chosen] + rng.integers(
+        DAY, 3 * DAY, size=len(chosen)
+    )
     plan.add(
         at,
         np.array(plan.person, dtype=np.int64)[chosen],
@@ -139,15 +130,15 @@ def _unprompted(rng: np.random.Generator, people: Population, plan: _Plan) -> No
         plan.add(at, who, topic, none, none)
 
 
-def write_tickets(out_dir: Path, seed: int, world: ServiceWorld) -> list[TextLabel]:
+def write_tickets(out_dir: Path, seed: int, world: World) -> list[TextLabel]:
     """``service/tickets.jsonl`` in time order; returns the label of every ticket."""
-    rng = substream(seed, "ticket_text")
+    dice = random.Random(int(substream(seed, "ticket_text").integers(1 << 62)))
     plan = plan_tickets(seed, world)
     order = np.lexsort((np.array(plan.person), np.array(plan.time_s)))
     times = local_text(np.array(plan.time_s, dtype=np.int64)[order])
     records, labels = [], []
     for k, i in enumerate(order.tolist()):
-        record, label = _ticket(rng, world, plan, i, f"TK{k + 1:08d}", times[k])
+        record, label = _ticket(dice, world, plan, i, f"TK{k + 1:08d}", times[k])
         records.append(record)
         labels.append(label)
     write_jsonl(out_dir / "service" / "tickets.jsonl", records)
@@ -155,66 +146,79 @@ def write_tickets(out_dir: Path, seed: int, world: ServiceWorld) -> list[TextLab
 
 
 def _ticket(
-    rng: np.random.Generator, world: ServiceWorld, plan: _Plan, i: int, ticket_id: str, at: str
+    dice: random.Random, world: World, plan: _Plan, i: int, ticket_id: str, at: str
 ) -> tuple[dict[str, Any], TextLabel]:
     people, p, topic = world.people, plan.person[i], plan.topic[i]
-    language = _language(rng, people, p)
+    language = _language(dice, people, p)
     order = plan.order[i]
     order_id = world.online.order_id[order] if order >= 0 else ""
-    pii = _text_pii(rng, order_id, 0.2, 0.3)
-    slots = _slots(rng, world, p, plan.purchase[i], order, plan.time_s[i])
-    text = render_ticket(rng, topic, language, slots, pii)
-    channel = TICKET_CHANNELS[int(rng.integers(0, len(TICKET_CHANNELS)))]
+    pii = _text_pii(dice, order_id, 0.2, 0.3)
+    slots = _slots(dice, world, p, plan.purchase[i], order, plan.time_s[i], language)
+    text = render_ticket(dice, topic, language, slots, pii)
+    channel = TICKET_CHANNELS[dice.randrange(0, len(TICKET_CHANNELS))]
     if channel == "email" and people.email[p] is None:
         channel = "online_chat"
-    record = _ticket_identifiers(rng, world, p, channel)
+    record = _ticket_identifiers(dice, world, p, channel)
     record = {
         "ticket_id": ticket_id, "created_at": at, "channel": channel, **record,
-        "order_id": order_id if order_id and rng.random() < 0.8 else None,
+        "order_id": order_id if order_id and dice.random() < 0.8 else None,
         "language": language, "text": text,
         "status": "open" if plan.time_s[i] > _END - 3 * DAY else "resolved",
         "priority": "high" if topic in ("rude_service", "refund") else "normal",
-        "agent_id": f"A{int(rng.integers(1, 60)):03d}",
+        "agent_id": f"A{dice.randrange(1, 60):03d}",
     }  # fmt: skip
-    return record, _label("tickets", ticket_id, people.person_id[p], language, topic, pii)
+    label = _label("tickets", ticket_id, people.person_id[p], language, topic, pii, order_id)
+    name = str(record["customer_name"])
+    variant = name if name != people.name[p] else ""
+    return record, replace(label, name_variant=variant)
 
 
 def _ticket_identifiers(
-    rng: np.random.Generator, world: ServiceWorld, p: int, channel: str
+    dice: random.Random, world: World, p: int, channel: str
 ) -> dict[str, str | None]:
     people = world.people
     record = world.members.primary[p]
     name = people.name[p]
-    if rng.random() < 0.03:
-        name = misspell(rng, people.names.family[p], people.names.given[p], bool(people.english[p]))
+    if dice.random() < 0.03:
+        name = misspell(
+            dice, people.names.family[p], people.names.given[p], bool(people.english[p])
+        )
     second = people.mobile2[p]
-    phone = second if second is not None and rng.random() < 0.3 else people.mobile[p]
+    phone = second if second is not None and dice.random() < 0.3 else people.mobile[p]
     return {
         "customer_name": name,
-        "member_id": world.members.member_id[record] if record >= 0 and rng.random() < 0.7 else None,
-        "phone": phone if channel == "hotline" or rng.random() < 0.5 else None,
+        "member_id": world.members.member_id[record]
+        if record >= 0 and dice.random() < 0.7
+        else None,
+        "phone": phone if channel == "hotline" or dice.random() < 0.5 else None,
         "email": people.email[p] if channel == "email" else None,
     }
 
 
-def _language(rng: np.random.Generator, people: Population, p: int) -> str:
-    english = rng.random() < (0.8 if people.english[p] else 0.03)
+def _language(dice: random.Random, people: Population, p: int) -> str:
+    english = dice.random() < (0.8 if people.english[p] else 0.03)
     return "en" if english else "zh"
 
 
 def _text_pii(
-    rng: np.random.Generator, order_id: str, phone_share: float, order_share: float
+    dice: random.Random, order_id: str, phone_share: float, order_share: float
 ) -> tuple[str, ...]:
     pii = []
-    if rng.random() < phone_share:
+    if dice.random() < phone_share:
         pii.append("phone")
-    if order_id and rng.random() < order_share:
+    if order_id and dice.random() < order_share:
         pii.append("order_id")
     return tuple(pii)
 
 
 def _slots(
-    rng: np.random.Generator, world: ServiceWorld, p: int, purchase: int, order: int, at: int
+    dice: random.Random,
+    world: World,
+    p: int,
+    purchase: int,
+    order: int,
+    at: int,
+    language: str,
 ) -> Slots:
     catalog, buys, people = world.catalog, world.buys, world.people
     if purchase >= 0:
@@ -222,10 +226,10 @@ def _slots(
         sku, size = int(buys.line_sku[line]), buys.line_size[line]
         days = max(1, (at - int(buys.time_s[purchase])) // DAY)
     else:
-        sku, size, days = int(rng.integers(0, len(catalog))), "M", 1
-    language_zh = not people.english[p]
-    product = catalog.name[sku].split(" ")[0] if language_zh else catalog.name_en[sku].split(",")[0]
-    carrier = CARRIERS[int(rng.integers(0, len(CARRIERS)))].name
+        sku, size, days = dice.randrange(0, len(catalog)), "M", 1
+    zh = language == "zh"
+    product = catalog.name[sku].split(" ")[0] if zh else catalog.name_en[sku].split(",")[0]
+    carrier = CARRIERS[dice.randrange(0, len(CARRIERS))].name
     return Slots(
         product=product,
         size=size,
@@ -237,15 +241,22 @@ def _slots(
 
 
 def _label(
-    source: str, text_id: str, person_id: str, language: str, topic: str, pii: tuple[str, ...]
+    source: str,
+    text_id: str,
+    person_id: str,
+    language: str,
+    topic: str,
+    pii: tuple[str, ...],
+    order_id: str,
 ) -> TextLabel:
     complaint = "none" if topic in ("inquiry", "praise") else topic
     return TextLabel(
-        source, text_id, person_id, language, topic, complaint, SENTIMENT[topic], ",".join(pii)
-    )
+        source, text_id, person_id, language, topic, complaint, SENTIMENT[topic], ",".join(pii),
+        order_id, "",
+    )  # fmt: skip
 
 
-def write_reviews(out_dir: Path, seed: int, world: ServiceWorld) -> list[TextLabel]:
+def write_reviews(out_dir: Path, seed: int, world: World) -> list[TextLabel]:
     """``service/reviews.csv``: one review for a quarter of delivered online orders."""
     rng = substream(seed, "reviews")
     online, buys, parcels = world.online, world.buys, world.parcels
@@ -254,6 +265,7 @@ def write_reviews(out_dir: Path, seed: int, world: ServiceWorld) -> list[TextLab
     delivered = np.zeros(len(online), dtype=bool)
     delivered[parcels.order] = parcels.delivered_s >= 0
     chosen = np.flatnonzero(delivered & (rng.random(len(online)) < 0.25))
+    dice = random.Random(int(rng.integers(1 << 62)))
     rows, labels = [], []
     at = buys.time_s[online.purchase[chosen]] + rng.integers(3 * DAY, 15 * DAY, size=len(chosen))
     keep = at < _END
@@ -261,7 +273,7 @@ def write_reviews(out_dir: Path, seed: int, world: ServiceWorld) -> list[TextLab
     times = local_text(at)
     for k, o in enumerate(chosen.tolist()):
         review_id = f"RV{k + 1:08d}"
-        row, label = _review(rng, world, o, bool(delayed[o]), review_id, times[k], int(at[k]))
+        row, label = _review(dice, world, o, bool(delayed[o]), review_id, times[k], int(at[k]))
         rows.append(row)
         labels.append(label)
     header = ("review_id", "order_id", "sku", "product_name", "reviewer", "rating", "content",
@@ -270,7 +282,7 @@ def write_reviews(out_dir: Path, seed: int, world: ServiceWorld) -> list[TextLab
     return labels
 
 
-def _review_topic(rng: np.random.Generator, world: ServiceWorld, purchase: int, late: bool) -> str:
+def _review_topic(dice: random.Random, world: World, purchase: int, late: bool) -> str:
     buys = world.buys
     for topic, flag, share in (
         ("wrong_item", buys.wrong_item[purchase], 0.8),
@@ -278,32 +290,35 @@ def _review_topic(rng: np.random.Generator, world: ServiceWorld, purchase: int, 
         ("size_issue", buys.size_issue[purchase], 0.6),
         ("logistics_delay", late, 0.4),
     ):
-        if flag and rng.random() < share:
+        if flag and dice.random() < share:
             return topic
-    return "praise" if rng.random() < 0.75 else "inquiry"
+    return "praise" if dice.random() < 0.75 else "inquiry"
 
 
 _RATINGS = {"praise": (4, 5, 5, 5), "inquiry": (3, 3, 4), "size_issue": (2, 3, 3),
-            "logistics_delay": (2, 3, 4), "quality_defect": (1, 1, 2), "wrong_item": (1, 2)}  # fmt: skip
+            "logistics_delay": (2, 3), "quality_defect": (1, 1, 2),
+            "wrong_item": (1, 2)}  # fmt: skip
 
 
 def _review(
-    rng: np.random.Generator, world: ServiceWorld, o: int, late: bool, review_id: str, at: str,
+    dice: random.Random, world: World, o: int, late: bool, review_id: str, at: str,
     at_s: int,
 ) -> tuple[tuple[Any, ...], TextLabel]:  # fmt: skip
     purchase = int(world.online.purchase[o])
     p = int(world.buys.person[purchase])
-    topic = _review_topic(rng, world, purchase, late)
-    language = _language(rng, world.people, p)
-    pii = ("phone",) if rng.random() < 0.02 else ()
-    slots = _slots(rng, world, p, purchase, o, at_s)
-    text = render_review(rng, topic, language, slots, pii)
+    topic = _review_topic(dice, world, purchase, late)
+    language = _language(dice, world.people, p)
+    pii = ("phone",) if dice.random() < 0.02 else ()
+    slots = _slots(dice, world, p, purchase, o, at_s, language)
+    text = render_review(dice, topic, language, slots, pii)
     line = int(world.buys.line_start[purchase])
     sku = int(world.buys.line_sku[line])
     reviewer = world.online.user_id[o] or f"{world.people.name[p][0]}**"
-    rating = _RATINGS[topic][int(rng.integers(0, len(_RATINGS[topic])))]
+    rating = _RATINGS[topic][dice.randrange(0, len(_RATINGS[topic]))]
     row = (
         review_id, world.online.order_id[o], world.catalog.sku[sku], world.catalog.name[sku],
-        reviewer, rating, text, at, language, bool(rng.random() < 0.3),
+        reviewer, rating, text, at, language, "true" if dice.random() < 0.3 else "false",
     )  # fmt: skip
-    return row, _label("reviews", review_id, world.people.person_id[p], language, topic, pii)
+    person_id = world.people.person_id[p]
+    order_id = world.online.order_id[o]
+    return row, _label("reviews", review_id, person_id, language, topic, pii, order_id)

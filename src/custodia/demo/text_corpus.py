@@ -7,15 +7,14 @@ phone number or an order number, as real messages do.
 
 Example::
 
-    text = render_ticket(rng, "size_issue", "zh", Slots(product="真丝连衣裙", size="M"), ())
+    text = render_ticket(dice, "size_issue", "zh", Slots(product="真丝连衣裙", size="M"), ())
     # e.g. '您好，买的真丝连衣裙M码穿着太小了，能换大一码吗？谢谢'
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
-
-import numpy as np
 
 COMPLAINT_TYPES = (
     "logistics_delay", "size_issue", "quality_defect", "refund", "rude_service", "wrong_item",
@@ -26,7 +25,10 @@ COMPLAINT_LABELS = {
     "refund": "退款", "rude_service": "服务态度差", "wrong_item": "发错货", "inquiry": "咨询",
     "praise": "表扬",
 }  # fmt: skip
-SENTIMENT = {t: "negative" for t in COMPLAINT_TYPES} | {"inquiry": "neutral", "praise": "positive"}
+SENTIMENT = dict.fromkeys(COMPLAINT_TYPES, "negative") | {
+    "inquiry": "neutral",
+    "praise": "positive",
+}
 
 
 @dataclass(frozen=True)
@@ -139,9 +141,12 @@ _REVIEWS_ZH: dict[str, tuple[str, ...]] = {
         "面料舒服，做工精致，值得回购", "穿上很显气质，朋友都说好看",
         "包装很用心，衣服很有质感", "第二次买了，品质一如既往",
     ),
-    "inquiry": ("{product}还可以，就是价格有点贵", "中规中矩，和预期差不多", "颜色比图片稍暗一点，还行"),
-    "size_issue": ("{product}尺码偏小，建议拍大一码", "{size}码偏大，退了换小码", "版型偏瘦，胖一点的慎拍"),
-    "quality_defect": ("{product}有线头，质量一般", "洗了一次就变形了，失望", "面料起球，不值这个价"),
+    "inquiry": ("{product}还可以，就是价格有点贵", "中规中矩，和预期差不多",
+                "颜色比图片稍暗一点，还行"),
+    "size_issue": ("{product}尺码偏小，建议拍大一码", "{size}码偏大，退了换小码",
+                   "版型偏瘦，胖一点的慎拍"),
+    "quality_defect": ("{product}有线头，质量一般", "洗了一次就变形了，失望",
+                       "面料起球，不值这个价"),
     "logistics_delay": ("衣服不错，就是物流太慢了，等了{days}天", "快递拖了好久才到"),
     "wrong_item": ("发错颜色了，还要自己去换",),
 }  # fmt: skip
@@ -163,34 +168,34 @@ _PII_ZH = {"phone": "我的手机号是{phone}", "order_id": "订单号：{order
 _PII_EN = {"phone": "my phone number is {phone}", "order_id": "order number {order_id}"}
 
 
-def _pick(rng: np.random.Generator, options: tuple[str, ...]) -> str:
-    return options[int(rng.integers(0, len(options)))]
+def _pick(dice: random.Random, options: tuple[str, ...]) -> str:
+    return options[dice.randrange(len(options))]
 
 
 def render_ticket(
-    rng: np.random.Generator, kind: str, language: str, slots: Slots, pii: tuple[str, ...]
+    dice: random.Random, kind: str, language: str, slots: Slots, pii: tuple[str, ...]
 ) -> str:
     """A customer-service message of one complaint type, optionally mentioning personal data."""
     zh = language == "zh"
-    body = _pick(rng, (_TICKETS_ZH if zh else _TICKETS_EN)[kind]).format(**vars(slots))
+    body = _pick(dice, (_TICKETS_ZH if zh else _TICKETS_EN)[kind]).format(**vars(slots))
     extras = [(_PII_ZH if zh else _PII_EN)[p].format(**vars(slots)) for p in pii]
     if zh:
-        angry = _pick(rng, _ANGRY_ZH) if SENTIMENT[kind] == "negative" else ""
+        angry = _pick(dice, _ANGRY_ZH) if SENTIMENT[kind] == "negative" else ""
         parts = [body, *extras, angry]
         joined = "，".join(p for p in parts if p)
-        return f"{_pick(rng, _OPENERS_ZH)}{joined}{_pick(rng, _CLOSERS_ZH)}"
+        return f"{_pick(dice, _OPENERS_ZH)}{joined}{_pick(dice, _CLOSERS_ZH)}"
     joined = ", ".join([body, *extras])
-    return f"{_pick(rng, _OPENERS_EN)}{joined}{_pick(rng, _CLOSERS_EN)}"
+    return f"{_pick(dice, _OPENERS_EN)}{joined}{_pick(dice, _CLOSERS_EN)}"
 
 
 def render_review(
-    rng: np.random.Generator, kind: str, language: str, slots: Slots, pii: tuple[str, ...]
+    dice: random.Random, kind: str, language: str, slots: Slots, pii: tuple[str, ...]
 ) -> str:
     """A short product review for one topic (``praise``/``inquiry`` stand for positive/neutral)."""
     zh = language == "zh"
-    body = _pick(rng, (_REVIEWS_ZH if zh else _REVIEWS_EN)[kind]).format(**vars(slots))
+    body = _pick(dice, (_REVIEWS_ZH if zh else _REVIEWS_EN)[kind]).format(**vars(slots))
     extras = [(_PII_ZH if zh else _PII_EN)[p].format(**vars(slots)) for p in pii]
-    tail = _pick(rng, ("", "👍", "～", "！")) if zh else _pick(rng, ("", "!", " :)"))
+    tail = _pick(dice, ("", "👍", "～", "！")) if zh else _pick(dice, ("", "!", " :)"))
     sep = "，" if zh else ", "
     return sep.join([body, *extras]) + tail
 

@@ -104,7 +104,8 @@ def _weights(factors: dict[str, float], weekday_factor: FloatArray) -> FloatArra
     w = weekday_factor[weekday].astype(np.float64)
     for name, factor in factors.items():
         w = np.where(masks[name], w * factor, w)
-    return w / w.mean()
+    normalised: FloatArray = w / w.mean()
+    return normalised
 
 
 def online_day_weights() -> FloatArray:
@@ -118,7 +119,7 @@ def store_day_weights() -> FloatArray:
 
 
 def festival_of_day() -> list[str]:
-    """Campaign period name per day (``double11_2025``, ``618_2026``, ``cny_2026`` or ``always_on``)."""
+    """Campaign period per day: ``double11_2025``, ``618_2026``, ``cny_2026`` or ``always_on``."""
     masks = _festival_masks()
     dates = _START_D + np.arange(WINDOW_DAYS)
     years = dates.astype("datetime64[Y]").astype(np.int64) + 1970
@@ -135,7 +136,7 @@ def festival_of_day() -> list[str]:
 def discount_of_day() -> FloatArray:
     """Typical price multiplier per day (festival and end-of-season sales)."""
     masks = _festival_masks()
-    month, mday, _ = _calendar()
+    month, _, _ = _calendar()
     factor = np.ones(WINDOW_DAYS)
     factor[(month == 1) | (month == 7)] = 0.8
     factor[masks["pre_cny"]] = 0.9
@@ -246,7 +247,7 @@ def utc_iso(milliseconds: IntArray) -> list[str]:
     """UTC ISO-8601 strings with milliseconds and ``Z`` for local milliseconds since the start."""
     start_ms = _START_S.astype("datetime64[ms]")
     stamps = start_ms + (milliseconds - UTC_OFFSET_SECONDS * 1000).astype("timedelta64[ms]")
-    return [f"{v}Z" for v in np.datetime_as_string(stamps, unit="ms")]
+    return [v + "Z" for v in np.datetime_as_string(stamps, unit="ms").tolist()]
 
 
 def day_numbers(seconds: IntArray) -> IntArray:

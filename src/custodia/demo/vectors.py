@@ -54,7 +54,8 @@ def sample_rows(rng: np.random.Generator, probabilities: FloatArray) -> IntArray
     """One category per row of an ``(n, k)`` matrix whose rows are (unnormalised) weights."""
     cumulative = np.cumsum(probabilities, axis=1)
     draws = rng.random(len(probabilities)) * cumulative[:, -1]
-    return (cumulative < draws[:, None]).sum(axis=1).astype(np.int64)
+    picks: IntArray = (cumulative < draws[:, None]).sum(axis=1).astype(np.int64)
+    return picks
 
 
 def uuid4_strings(rng: np.random.Generator, n: int) -> list[str]:
@@ -77,7 +78,8 @@ def hex_strings(rng: np.random.Generator, n: int, nbytes: int) -> list[str]:
     return [text[i : i + width] for i in range(0, width * n, width)]
 
 
-def pick(values: list[str], index: IntArray) -> list[str]:
-    """``values[i]`` for each ``i`` in ``index`` (string lookup without a Python loop per call)."""
-    table = np.asarray(values, dtype=object)
-    return list(table[index])
+def pick(values: list[str], index: IntArray) -> npt.NDArray[np.object_]:
+    """``values[i]`` for each ``i`` in ``index`` as an object array (no Python loop per item)."""
+    table = np.empty(len(values), dtype=object)
+    table[:] = values
+    return table[index]

@@ -39,7 +39,7 @@ from custodia.collect.readers import (
     read_segment_batches,
 )
 from custodia.collect.segment import normalize_message
-from custodia.core.errors import CustodiaError, ValidationError
+from custodia.core.errors import CustodiaError, QueryError, ValidationError
 from custodia.core.ids import record_key
 from custodia.core.tables import EVENTS, SOURCE_RECORDS_RAW, TableSpec, table_spec
 from custodia.storage.sql_source import read_sql_table
@@ -219,11 +219,14 @@ def _stage(
         started = ws.clock.now()
         spec = table_spec(target.table)
         sql = compile_target_sql(source, target, run_id=run_id, loaded_at=loaded_at)
-        rows = ws.transform(
-            _dedupe_by_key(sql, spec),
-            relations={"records": relation},
-            setup=mapping_macros_sql(source),
-        )
+        try:
+            rows = ws.transform(
+                _dedupe_by_key(sql, spec),
+                relations={"records": relation},
+                setup=mapping_macros_sql(source),
+            )
+        except QueryError as exc:
+            raise QueryError(f"mapping {source.name} -> {spec.name}: {exc}") from None
         commit = ws.lake.merge(spec.zone.value, spec.name, rows, list(spec.key))
         version = ws.lake.version(spec.zone.value, spec.name)
         runs.record_step(
@@ -253,8 +256,11 @@ def _stage(
 
 
 def _records_relation(records: list[SourceRecord]) -> pa.Table:
-    """The records of one load as an Arrow table whose columns are the source's fields."""
-    return pa.Table.from_pylist([r.data for r in records])
+    """The records of one load as an Arrow table: the source's fields, plus ``_source_file`` and
+    ``_position`` so mappings can order or de-duplicate by where a record came from."""
+    table = pa.Table.from_pylist([r.data for r in records])
+    table = table.append_column("_source_file", pa.array([r.source_file for r in records]))
+    return table.append_column("_position", pa.array([r.position for r in records], pa.int64()))
 
 
 def _dedupe_by_key(sql: str, spec: TableSpec) -> str:

@@ -126,8 +126,8 @@ def verify_token(
 ) -> TokenRecord | None:
     """The record of a valid token, or ``None`` if it is malformed, unknown, revoked or expired.
 
-    Records use at most every :data:`LAST_USED_RESOLUTION`. The prefix is looked up first (it
-    is not secret); the digest is then compared in constant time.
+    Updates ``last_used_at`` at most once per :data:`LAST_USED_RESOLUTION`. The prefix is looked
+    up first (it is not secret); the digest is then compared in constant time.
     """
     match = _TOKEN_SHAPE.fullmatch(token) if isinstance(token, str) else None
     if match is None:

@@ -26,39 +26,31 @@ Example::
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import Literal, get_args
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from deltalake import CommitProperties, DeltaTable, Field, write_deltalake
-from deltalake.exceptions import (
-    CommitFailedError,
-    DeltaError,
-)
-from deltalake.exceptions import (
-    SchemaMismatchError as DeltaSchemaMismatchError,
-)
-from deltalake.exceptions import (
-    TableNotFoundError as DeltaTableNotFoundError,
-)
 
 from custodia.core.errors import (
-    CommitConflictError,
     SchemaMismatchError,
-    StorageError,
     TableNotFoundError,
-    TimeTravelError,
     ValidationError,
 )
+from custodia.storage.lake_errors import delta_errors
+from custodia.storage.lake_history import (
+    CommitRecord,
+    TableSnapshot,
+    commit_record,
+    open_latest,
+    open_snapshot,
+    version_range,
+)
 from custodia.storage.lake_schema import conform_to_schema, delta_compatible_schema
-
-if TYPE_CHECKING:
-    import pyarrow.dataset as pads
 
 __all__ = [
     "CommitRecord",
@@ -74,24 +66,6 @@ __all__ = [
 Zone = Literal["raw", "staged", "curated"]
 ZONES: tuple[Zone, ...] = get_args(Zone)
 _TABLE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-# commitInfo keys written by delta-rs itself; anything else came from ``commit_info``.
-_STANDARD_COMMIT_KEYS = frozenset(
-    {
-        "timestamp",
-        "operation",
-        "operationParameters",
-        "operationMetrics",
-        "readVersion",
-        "engineInfo",
-        "clientVersion",
-        "version",
-        "isolationLevel",
-        "isBlindAppend",
-        "userMetadata",
-        "userId",
-        "userName",
-    }
-)
 _DEFAULT_LOG_RETENTION = "interval 30 days"
 
 
@@ -108,17 +82,6 @@ class TableLocation:
 
 
 @dataclass(frozen=True)
-class CommitRecord:
-    """One entry of a table's history; ``info`` holds the caller's ``commit_info``."""
-
-    version: int
-    timestamp: datetime
-    operation: str
-    metrics: Mapping[str, int | float | str]
-    info: Mapping[str, str]
-
-
-@dataclass(frozen=True)
 class CommitResult:
     """What a write did: the version it committed (None when there was nothing to write)."""
 
@@ -126,108 +89,6 @@ class CommitResult:
     inserted: int = 0
     updated: int = 0
     deleted: int = 0
-
-
-@dataclass(frozen=True)
-class TableSnapshot:
-    """A table pinned at one version: read it as a pyarrow dataset or as parquet file URIs.
-
-    Example::
-
-        snap = lake.snapshot("raw", "events", timestamp=datetime(2026, 11, 24, tzinfo=UTC))
-        con.register("events", snap.dataset())
-    """
-
-    label: str
-    path: Path
-    version: int
-    _table: DeltaTable = field(repr=False, compare=False)
-
-    def dataset(self) -> pads.Dataset:
-        """A lazy pyarrow dataset (partition columns included; projection is pushed down)."""
-        return self._table.to_pyarrow_dataset()
-
-    def file_uris(self) -> list[str]:
-        """The parquet files of this version (partition columns are NOT inside the files)."""
-        return list(self._table.file_uris())
-
-    def schema(self) -> pa.Schema:
-        """The table schema at this version, as Arrow."""
-        return pa.schema(self._table.schema().to_arrow())
-
-
-def open_snapshot(
-    path: Path,
-    *,
-    label: str,
-    version: int | None = None,
-    timestamp: datetime | None = None,
-) -> TableSnapshot:
-    """Open the Delta table at ``path`` at a version, a point in time, or its latest version.
-
-    ``timestamp`` picks the latest commit made at or before it (naive means UTC). Raises
-    :class:`TimeTravelError` naming ``label`` and the available version range.
-    """
-    if version is not None and timestamp is not None:
-        raise TimeTravelError(f"{label}: give a version or a timestamp, not both")
-    latest = _open_latest(path, label)
-    if timestamp is not None:
-        version = _version_at(latest, timestamp, label)
-    if version is None or version == latest.version():
-        return TableSnapshot(label, path, latest.version(), latest)
-    return TableSnapshot(label, path, version, _open_version(latest, path, version, label))
-
-
-def version_range(path: Path, *, label: str) -> tuple[int, int]:
-    """The oldest and newest versions of the table at ``path`` that can still be read."""
-    latest = _open_latest(path, label)
-    return _first_version(latest), int(latest.version())
-
-
-def _open_latest(path: Path, label: str) -> DeltaTable:
-    if not (path / "_delta_log").is_dir():
-        raise TableNotFoundError(f"table '{label}' does not exist")
-    with _delta_errors(label):
-        return DeltaTable(str(path))
-
-
-def _open_version(latest: DeltaTable, path: Path, version: int, label: str) -> DeltaTable:
-    first = _first_version(latest)
-    if isinstance(version, bool) or not first <= version <= latest.version():
-        raise TimeTravelError(
-            f"{label}: version {version} does not exist; "
-            f"available versions are {first}..{latest.version()}"
-        )
-    try:
-        return DeltaTable(str(path), version=version)
-    except DeltaError:
-        raise TimeTravelError(
-            f"{label}: version {version} can no longer be read; "
-            f"available versions are {first}..{latest.version()}"
-        ) from None
-
-
-def _version_at(table: DeltaTable, moment: datetime, label: str) -> int:
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    commits = sorted((_commit_time(c), int(c["version"])) for c in table.history())
-    eligible = [version for at, version in commits if at <= moment]
-    if not eligible:
-        first_at, first = commits[0]
-        raise TimeTravelError(
-            f"{label}: no version at {moment.isoformat()}; the oldest available version "
-            f"{first} was committed at {first_at.isoformat()} "
-            f"(available versions are {first}..{table.version()})"
-        )
-    return max(eligible)
-
-
-def _first_version(table: DeltaTable) -> int:
-    return min(int(commit["version"]) for commit in table.history())
-
-
-def _commit_time(commit: Mapping[str, object]) -> datetime:
-    millis = commit.get("timestamp")
-    return datetime.fromtimestamp(int(str(millis)) / 1000, UTC)
 
 
 class Lakehouse:
@@ -307,7 +168,7 @@ class Lakehouse:
             return False
         config = _stats_configuration(stats_columns)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with _delta_errors(label):
+        with delta_errors(label):
             DeltaTable.create(
                 str(path),
                 schema,
@@ -322,7 +183,7 @@ class Lakehouse:
     def _evolve(
         self, label: str, path: Path, declared: pa.Schema, partition_by: tuple[str, ...]
     ) -> None:
-        table = _open_latest(path, label)
+        table = open_latest(path, label)
         current = pa.schema(table.schema().to_arrow())
         wanted = delta_compatible_schema(declared, table=label)
         if tuple(table.metadata().partition_columns) != partition_by:
@@ -332,7 +193,7 @@ class Lakehouse:
             )
         added = _added_fields(current, wanted, label)
         if added:
-            with _delta_errors(label):
+            with delta_errors(label):
                 table.alter.add_columns([Field.from_arrow(f) for f in added])
 
     # -- writing ----------------------------------------------------------------------------
@@ -353,7 +214,7 @@ class Lakehouse:
         rows = conform_to_schema(data, _arrow_schema(table), table=label)
         if rows.num_rows == 0:
             return CommitResult(version=None)
-        with _delta_errors(label):
+        with delta_errors(label):
             write_deltalake(
                 table, rows, mode="append", commit_properties=_commit_properties(commit_info)
             )
@@ -370,7 +231,7 @@ class Lakehouse:
         """Replace the whole content in one commit (older versions stay readable until vacuum)."""
         label, table = f"{zone}.{name}", self._open(zone, name)
         rows = conform_to_schema(data, _arrow_schema(table), table=label)
-        with _delta_errors(label):
+        with delta_errors(label):
             write_deltalake(
                 table, rows, mode="overwrite", commit_properties=_commit_properties(commit_info)
             )
@@ -397,7 +258,7 @@ class Lakehouse:
         _check_keys(rows, key_columns, label)
         if rows.num_rows == 0:
             return CommitResult(version=None)
-        with _delta_errors(label):
+        with delta_errors(label):
             metrics = (
                 table.merge(
                     rows,
@@ -435,7 +296,7 @@ class Lakehouse:
         source = _key_source(_arrow_schema(table), key_column, keys, label)
         if source.num_rows == 0:
             return CommitResult(version=None)
-        with _delta_errors(label):
+        with delta_errors(label):
             metrics = (
                 table.merge(
                     source,
@@ -462,7 +323,7 @@ class Lakehouse:
         whose files are gone can no longer be read by time travel.
         """
         label, table = f"{zone}.{name}", self._open(zone, name)
-        with _delta_errors(label):
+        with delta_errors(label):
             removed = table.vacuum(
                 retention_hours=retention_hours,
                 dry_run=False,
@@ -480,7 +341,7 @@ class Lakehouse:
         label, table = f"{zone}.{name}", self._open(zone, name)
         log_dir = self.path(zone, name) / "_delta_log"
         before = _log_entries(log_dir)
-        with _delta_errors(label):
+        with delta_errors(label):
             previous = table.metadata().configuration.get("delta.logRetentionDuration")
             if log_retention_hours is not None:
                 retention = f"interval {int(log_retention_hours)} hours"
@@ -510,8 +371,8 @@ class Lakehouse:
     def history(self, zone: Zone, name: str, limit: int | None = None) -> list[CommitRecord]:
         """Commits, newest first (only those whose log files still exist)."""
         table = self._open(zone, name)
-        with _delta_errors(f"{zone}.{name}"):
-            return [_commit_record(c) for c in table.history(limit)]
+        with delta_errors(f"{zone}.{name}"):
+            return [commit_record(c) for c in table.history(limit)]
 
     def version(self, zone: Zone, name: str) -> int:
         """The latest committed version."""
@@ -537,7 +398,7 @@ class Lakehouse:
     def _open(self, zone: Zone, name: str) -> DeltaTable:
         if not self.exists(zone, name):
             self._raise_not_found(zone, name)
-        with _delta_errors(f"{zone}.{name}"):
+        with delta_errors(f"{zone}.{name}"):
             return DeltaTable(str(self.path(zone, name)))
 
     def _raise_not_found(self, zone: Zone, name: str) -> None:
@@ -628,43 +489,5 @@ def _commit_properties(info: Mapping[str, str] | None) -> CommitProperties | Non
     return CommitProperties(custom_metadata={str(k): str(v) for k, v in info.items()})
 
 
-def _commit_record(commit: Mapping[str, object]) -> CommitRecord:
-    raw_metrics = commit.get("operationMetrics") or {}
-    metrics = {
-        str(k): v if isinstance(v, int | float) else str(v)
-        for k, v in dict(raw_metrics).items()  # type: ignore[call-overload]
-    }
-    info = {k: str(v) for k, v in commit.items() if k not in _STANDARD_COMMIT_KEYS}
-    return CommitRecord(
-        version=int(str(commit["version"])),
-        timestamp=_commit_time(commit),
-        operation=str(commit.get("operation", "")),
-        metrics=metrics,
-        info=info,
-    )
-
-
 def _log_entries(log_dir: Path) -> set[str]:
     return {p.name for p in log_dir.iterdir()} if log_dir.is_dir() else set()
-
-
-def _first_line(err: BaseException) -> str:
-    lines = str(err).strip().splitlines()
-    return (lines[0] if lines else type(err).__name__)[:240]
-
-
-@contextmanager
-def _delta_errors(label: str) -> Iterator[None]:
-    """Translate delta-rs errors; only the first line survives (later lines can show rows)."""
-    try:
-        yield
-    except CommitFailedError as err:
-        raise CommitConflictError(
-            f"{label}: a concurrent writer committed first; retry ({_first_line(err)})"
-        ) from None
-    except DeltaTableNotFoundError:
-        raise TableNotFoundError(f"table '{label}' does not exist") from None
-    except DeltaSchemaMismatchError as err:
-        raise SchemaMismatchError(f"{label}: {_first_line(err)}") from None
-    except DeltaError as err:
-        raise StorageError(f"{label}: {_first_line(err)}") from None

@@ -33,6 +33,7 @@ __all__ = [
     "TimeTravel",
     "parse_read_only",
     "parse_trusted",
+    "splice_table_names",
     "table_references",
     "time_travel_of",
 ]
@@ -171,6 +172,43 @@ def time_travel_of(node: exp.Table) -> TimeTravel | None:
     if str(clause.this).upper() == "VERSION":
         return _version_spec(clause.expression)
     return _timestamp_spec(clause.expression)
+
+
+def splice_table_names(sql: str, renames: list[tuple[TableReference, str]]) -> str | None:
+    """``sql`` with each reference (and its time travel clause) replaced by a new name.
+
+    Splicing the user's own text, instead of regenerating it from the tree, keeps what DuckDB
+    runs identical to what was typed (column names, literals, casts). A reference without an
+    alias is aliased to its table name so ``events.col`` still binds. Returns None when the
+    parser did not record positions; callers then rewrite the tree.
+    """
+    edits: list[tuple[int, int, str]] = []
+    for ref, new_name in renames:
+        span = _source_span(ref.node)
+        if span is None:
+            return None
+        alias = "" if ref.node.alias else f" AS {quote_identifier(ref.name)}"
+        edits.append((*span, quote_identifier(new_name) + alias))
+    for start, end, text in sorted(edits, reverse=True):
+        sql = sql[:start] + text + sql[end:]
+    return sql
+
+
+def quote_identifier(name: str) -> str:
+    """The one place identifiers are quoted for DuckDB."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _source_span(node: exp.Table) -> tuple[int, int] | None:
+    """[start, end) of a table reference in the source text, time travel clause included."""
+    names = [node.args.get(k) for k in ("catalog", "db", "this")]
+    parts: list[exp.Expr] = [p for p in names if isinstance(p, exp.Identifier)]
+    clause = node.args.get("version")
+    if clause is not None:
+        parts += [n for n in clause.walk() if isinstance(n, exp.Expr) and "end" in n.meta]
+    if not parts or any("start" not in p.meta or "end" not in p.meta for p in parts):
+        return None
+    return min(int(p.meta["start"]) for p in parts), max(int(p.meta["end"]) for p in parts) + 1
 
 
 # -- statement checks ---------------------------------------------------------------------------

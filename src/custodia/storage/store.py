@@ -23,6 +23,7 @@ Example::
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -69,7 +70,8 @@ DEFAULT_BUSY_TIMEOUT: Final = timedelta(seconds=30)
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _SUPPORTED_BACKENDS: Final = ("sqlite", "postgresql")
 _BEGIN_MODE_OPTION: Final = "custodia_sqlite_begin"
-_MIGRATION_LOCK_KEY: Final = 0x637573746F6469  # "custodia" as a number; any constant works
+_MIGRATION_LOCK_KEY: Final = int.from_bytes(b"custodia", "big")  # any constant bigint works
+_ALEMBIC_RUN_LOCK: Final = threading.Lock()
 
 
 def alembic_config() -> Config:
@@ -81,6 +83,8 @@ def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("path_separator", "os")
+    # Revision files must be importable module names (mypy checks them): r0002_add_consents.py
+    config.set_main_option("file_template", "r%%(rev)s_%%(slug)s")
     return config
 
 
@@ -97,7 +101,8 @@ class OperationalStore:
 
     ``url`` is any SQLAlchemy URL for SQLite or PostgreSQL. On PostgreSQL a ``schema`` (argument
     or ``?schema=`` URL option) puts every table, including Alembic's version table, into that
-    schema; tests use it to isolate themselves in a throwaway schema. Creating the object opens
+    schema; tests use it to isolate themselves in a throwaway schema. ``busy_timeout`` is how
+    long a SQLite writer waits for the write lock before giving up. Creating the object opens
     no connection.
 
     Example::
@@ -178,12 +183,16 @@ class OperationalStore:
     def migrate(self) -> str:
         """Bring the schema to the newest revision; safe to call any number of times.
 
-        Concurrent callers are serialised (write lock on SQLite, advisory lock on PostgreSQL).
+        Concurrent callers are serialised: across processes by the database (write lock on
+        SQLite, advisory lock on PostgreSQL), within a process also by a lock taken first,
+        because Alembic's ``context``/``op`` proxies are process globals.
         Returns the revision the database is at afterwards.
         """
-        with self.begin() as conn:
+        with _ALEMBIC_RUN_LOCK, self.begin() as conn:
             if self._backend == "postgresql":
-                conn.execute(text("SELECT :key"), {"key": _MIGRATION_LOCK_KEY})
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+                )
                 if self._schema is not None:
                     schema = conn.dialect.identifier_preparer.quote_schema(self._schema)
                     conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")

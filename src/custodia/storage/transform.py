@@ -37,7 +37,7 @@ def run_transform(
             con.register(name, table)
         for statement in setup:
             con.execute(statement)
-        return con.sql(sql).fetch_arrow_table()
+        return con.sql(sql).to_arrow_table()
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise QueryError(f"transform failed: {first}") from None

@@ -6,13 +6,17 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from deltalake import DeltaTable, write_deltalake
 
 from custodia.core.errors import (
+    CommitConflictError,
     SchemaMismatchError,
+    StorageError,
     TableNotFoundError,
     ValidationError,
 )
 from custodia.storage.lake import Lakehouse, TableLocation
+from custodia.storage.lake_errors import delta_errors
 
 PROFILES = pa.schema(
     [
@@ -25,7 +29,9 @@ PROFILES = pa.schema(
 )
 
 
-def _rows(lake: Lakehouse, zone: str = "curated", name: str = "profiles") -> list[dict[str, object]]:
+def _rows(
+    lake: Lakehouse, zone: str = "curated", name: str = "profiles"
+) -> list[dict[str, object]]:
     table = lake.snapshot(zone, name).dataset().to_table()  # type: ignore[arg-type]
     return sorted(table.to_pylist(), key=lambda r: str(r["profile_id"]))
 
@@ -161,7 +167,9 @@ def test_merge_upserts_and_is_idempotent(lake: Lakehouse) -> None:
 def test_merge_keeps_columns_absent_from_the_change(lake: Lakehouse) -> None:
     original = pa.table({"profile_id": ["p1"], "email": ["ann@example.com"], "visits": [1]})
     lake.append("curated", "profiles", original)
-    lake.merge("curated", "profiles", pa.table({"profile_id": ["p1"], "visits": [9]}), ["profile_id"])
+    lake.merge(
+        "curated", "profiles", pa.table({"profile_id": ["p1"], "visits": [9]}), ["profile_id"]
+    )
     [row] = _rows(lake)
     assert (row["email"], row["visits"]) == ("ann@example.com", 9)
 
@@ -227,7 +235,29 @@ def test_partitioned_table_keeps_partition_values(tmp_path: Path) -> None:
     schema = pa.schema([("event_id", pa.string()), ("day", pa.string()), ("event", pa.string())])
     lake = Lakehouse(tmp_path)
     lake.ensure_table("raw", "events", schema, partition_by=("day",), stats_columns=("day",))
-    data = pa.table({"event_id": ["e1", "e2"], "day": ["2026-11-24", "2026-11-25"], "event": ["浏览", "x"]})
+    data = pa.table(
+        {"event_id": ["e1", "e2"], "day": ["2026-11-24", "2026-11-25"], "event": ["浏览", "x"]}
+    )
     lake.append("raw", "events", data)
     rows = lake.snapshot("raw", "events").dataset().to_table().sort_by("event_id").to_pylist()
     assert rows == data.to_pylist()
+
+
+def test_concurrent_commit_surfaces_as_a_conflict(lake: Lakehouse, tmp_path: Path) -> None:
+    lake.append("curated", "profiles", pa.table({"profile_id": ["p1", "p2"]}))
+    path = str(tmp_path / "lake/curated/profiles")
+    stale = DeltaTable(path)  # read at version 1, before the next writer commits
+    lake.delete_by_keys("curated", "profiles", "profile_id", ["p1"])
+    expected = r"curated\.profiles: a concurrent writer"
+    with pytest.raises(CommitConflictError, match=expected), delta_errors("curated.profiles"):
+        stale.delete("profile_id = 'p2'")
+
+
+def test_delta_error_messages_keep_only_their_first_line(lake: Lakehouse, tmp_path: Path) -> None:
+    # delta-rs prints a preview of offending rows below the first line of this error.
+    rows = pa.table({"profile_id": pa.array([None], pa.string()), "email": ["leak@example.com"]})
+    path = str(tmp_path / "lake/curated/profiles")
+    with pytest.raises(StorageError) as caught, delta_errors("curated.profiles"):
+        write_deltalake(path, rows, mode="append")
+    assert "leak@example.com" not in str(caught.value)
+    assert "\n" not in str(caught.value)

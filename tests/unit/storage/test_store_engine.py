@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -38,6 +40,33 @@ def test_migrate_is_idempotent(blank_operational_store: OperationalStore) -> Non
     with store.read() as conn:
         versions = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
     assert versions == [(head_revision(),)]
+
+
+_MIGRATE_IN_CHILD = """
+import sys
+from custodia.storage.store import OperationalStore
+store = OperationalStore(sys.argv[1], schema=sys.argv[2] or None)
+print(store.migrate())
+store.dispose()
+"""
+
+
+def test_concurrent_migrations_from_several_processes(
+    blank_operational_store: OperationalStore,
+) -> None:
+    store = blank_operational_store
+    url = store.engine.url.render_as_string(hide_password=False)
+    args = [sys.executable, "-c", _MIGRATE_IN_CHILD, url, store.schema or ""]
+    children = [subprocess.Popen(args, stdout=subprocess.PIPE, text=True) for _ in range(3)]
+    try:
+        outputs = [child.communicate(timeout=60)[0].strip() for child in children]
+    finally:
+        for child in children:
+            child.kill()
+            child.wait()
+    assert [child.returncode for child in children] == [0, 0, 0]
+    assert outputs == [head_revision()] * 3
+    assert store.schema_version() == head_revision()
 
 
 def test_migrated_schema_matches_metadata(operational_store: OperationalStore) -> None:

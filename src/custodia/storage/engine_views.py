@@ -1,0 +1,133 @@
+"""Expose a Delta snapshot to DuckDB as a view over its parquet files.
+
+DuckDB's own parquet reader does the scanning: it is parallel, pushes projections and filters
+into the files, answers ``count(*)`` from footers, and reads whatever physical string layout a
+writer chose (delta-rs merges write ``string_view``, which pyarrow 26 cannot filter against a
+``string`` dataset schema). What Delta adds on top is handled here:
+
+* partition columns are not inside the files: each partition's files form one branch of a
+  ``UNION ALL`` with the partition values as typed constants (filters on them prune branches);
+* columns added after older files were written are NULL for those files;
+* every column is cast to the type the Delta schema declares (DuckDB drops no-op casts);
+* ``columns`` limits the view to what the catalog exposes.
+
+The returned file list feeds DuckDB's ``allowed_paths`` so the connection can then be locked.
+
+Example::
+
+    files = register_snapshot(con, '"events"', snapshot)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from itertools import groupby
+
+import duckdb
+
+from custodia.core.errors import StorageError
+from custodia.storage.lake_history import DataFile, TableSnapshot
+from custodia.storage.sql_guard import quote_identifier
+
+__all__ = ["lock_down", "register_snapshot"]
+
+# Reader features that change how files must be read; the parquet files alone would be wrong.
+_UNSUPPORTED_FEATURES = frozenset({"deletionVectors", "columnMapping"})
+
+
+def register_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    target: str,
+    snapshot: TableSnapshot,
+    columns: Sequence[str] = (),
+) -> list[str]:
+    """Create view ``target`` (already quoted) over ``snapshot``; returns the files it reads."""
+    unsupported = _UNSUPPORTED_FEATURES.intersection(snapshot.reader_features())
+    if unsupported:
+        raise StorageError(
+            f"{snapshot.label}: Delta feature(s) {', '.join(sorted(unsupported))} "
+            f"are not supported by the embedded engine"
+        )
+    types = _duckdb_types(con, snapshot)
+    wanted = [c for c in columns if c in types] if columns else list(types)
+    files = snapshot.data_files()
+    if not files:
+        empty = ", ".join(f"CAST(NULL AS {types[c]}) AS {quote_identifier(c)}" for c in wanted)
+        con.execute(f"CREATE VIEW {target} AS SELECT {empty} LIMIT 0")
+        return []
+    partitions = snapshot.partition_columns()
+    branches = [
+        _branch(con, list(group), wanted, types, partitions)
+        for _, group in groupby(sorted(files, key=_partition_key), key=_partition_key)
+    ]
+    con.execute(f"CREATE VIEW {target} AS " + "\nUNION ALL\n".join(branches))
+    return [f.path for f in files]
+
+
+def lock_down(con: duckdb.DuckDBPyConnection, readable_files: Sequence[str]) -> None:
+    """Forbid file access except ``readable_files``, then freeze every setting."""
+    allowed = ", ".join(_string_literal(path) for path in readable_files)
+    con.execute(f"SET allowed_paths = [{allowed}]")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+
+
+def _duckdb_types(con: duckdb.DuckDBPyConnection, snapshot: TableSnapshot) -> dict[str, str]:
+    """DuckDB's own name for each column's type, via an empty Arrow table of the schema."""
+    probe = "__custodia_schema_probe__"
+    con.register(probe, snapshot.schema().empty_table())
+    try:
+        rows = con.execute(f"DESCRIBE {quote_identifier(probe)}").fetchall()
+    finally:
+        con.unregister(probe)
+    return {str(row[0]): str(row[1]) for row in rows}
+
+
+def _branch(
+    con: duckdb.DuckDBPyConnection,
+    files: list[DataFile],
+    wanted: list[str],
+    types: Mapping[str, str],
+    partitions: Sequence[str],
+) -> str:
+    paths = "[" + ", ".join(_string_literal(f.path) for f in files) + "]"
+    source = f"read_parquet({paths}, union_by_name = true)"
+    present = set(con.sql(f"SELECT * FROM {source} LIMIT 0").columns)
+    values = files[0].partition_values
+    select = [_column(c, types[c], present, partitions, values) for c in wanted]
+    return f"SELECT {', '.join(select)} FROM {source}"
+
+
+def _column(
+    name: str,
+    type_name: str,
+    present: set[str],
+    partitions: Sequence[str],
+    values: Mapping[str, object],
+) -> str:
+    if name in partitions:
+        expression = _value_literal(values.get(name))
+    elif name in present:
+        expression = quote_identifier(name)
+    else:
+        expression = "NULL"  # the column was added after these files were written
+    return f"CAST({expression} AS {type_name}) AS {quote_identifier(name)}"
+
+
+def _partition_key(file: DataFile) -> tuple[str, ...]:
+    return tuple(repr(file.partition_values[k]) for k in sorted(file.partition_values))
+
+
+def _value_literal(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime | date):
+        return _string_literal(value.isoformat())
+    return _string_literal(str(value))
+
+
+def _string_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
