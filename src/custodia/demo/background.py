@@ -29,7 +29,7 @@ PARALLEL_FROM_CUSTOMERS = 10_000
 
 def start_clickstream(out_dir: Path, world: World) -> Callable[[], ClickstreamResult]:
     """Start the export (in a child when worthwhile); the returned callable waits for it."""
-    if not _worth_forking(world.people.n):
+    if not worth_forking(world.people.n):
         return lambda: write_clickstream(out_dir, world)
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
@@ -52,7 +52,7 @@ def start_clickstream(out_dir: Path, world: World) -> Callable[[], ClickstreamRe
     return wait
 
 
-def _worth_forking(customers: int) -> bool:
+def worth_forking(customers: int) -> bool:
     return (
         customers >= PARALLEL_FROM_CUSTOMERS
         and "fork" in multiprocessing.get_all_start_methods()

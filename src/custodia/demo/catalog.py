@@ -104,9 +104,10 @@ def build_catalog() -> Catalog:
     for c, cat in enumerate(CATEGORIES):
         limited_products = set(rng.choice(_PRODUCTS_PER_CATEGORY, size=2, replace=False).tolist())
         for p in range(_PRODUCTS_PER_CATEGORY):
-            material = _MATERIALS[int(rng.integers(0, len(_MATERIALS)))]
-            style = _STYLES[int(rng.integers(0, len(_STYLES)))]
             word = cat.words[p % len(cat.words)]
+            materials = [m for m in _MATERIALS if m[0] not in word[0]]
+            material = materials[int(rng.integers(0, len(materials)))]
+            style = _STYLES[int(rng.integers(0, len(_STYLES)))]
             base = float(rng.integers(cat.price_range[0] // 10, cat.price_range[1] // 10 + 1)) * 10
             is_limited = p in limited_products
             runs_small = bool(rng.random() < 0.15) and cat.size_issue_rate > 0

@@ -209,7 +209,7 @@ def draw_population(seed: int, n: int) -> Population:
     member = rng.random(n) < MEMBER_SHARE
     existing = rng.random(n) < EXISTING_SHARE
     start_day = np.where(existing, 0.0, sample_days(rng, online_day_weights(), n, hi=_full(n, 700)))
-    registered_s = _registration_seconds(rng, existing, start_day)
+    registered_s = _registration_seconds(rng, existing, start_day, birth_day)
     contacts = _contact_details(seed, names, birth_day)
     home, office = _addresses(rng, district)
     home_store, p_online = _channel_preferences(rng, district)
@@ -253,11 +253,15 @@ def _birth_days(rng: np.random.Generator, n: int) -> IntArray:
 
 
 def _registration_seconds(
-    rng: np.random.Generator, existing: BoolArray, start_day: FloatArray
+    rng: np.random.Generator, existing: BoolArray, start_day: FloatArray, birth_day: IntArray
 ) -> IntArray:
-    """Existing members joined 2019-2024; new ones join on their first purchase day."""
+    """Existing members joined 2019-2024 (aged 16+); new ones join on their first purchase."""
     n = len(existing)
-    before = rng.integers(day_of("2019-01-01"), 0, size=n)
+    window_start = np.datetime64("2024-11-01", "D").astype(np.int64)
+    adult = birth_day - window_start + int(16 * 365.25)
+    lo = np.maximum(day_of("2019-01-01"), adult)
+    before = (lo + rng.random(n) * np.maximum(-lo, 1)).astype(np.int64)
+    before = np.minimum(before, -1)
     day = np.where(existing, before, np.floor(start_day)).astype(np.int64)
     return day * DAY + time_of_day(rng, n, store=False)
 

@@ -96,7 +96,9 @@ def simulate_purchases(
     conv_day = touch.conversion_s[caused] / DAY
     time_s = _times(rng, people, person, np.concatenate([day, conv_day]), online, first)
     time_s[len(day) :] = touch.conversion_s[caused]
-    platform, device = _platforms(rng, devices, person, online, len(caused), touch.device[caused])
+    platform, device = _platforms(
+        rng, devices, people.n, person, online, len(caused), touch.device[caused]
+    )
     cause = np.concatenate([np.full(len(day), -1), caused]).astype(np.int64)
     order = np.lexsort((person, time_s))
     return _with_baskets(
@@ -180,6 +182,7 @@ def _times(
 def _platforms(
     rng: np.random.Generator,
     devices: Devices,
+    people_n: int,
     person: IntArray,
     online: BoolArray,
     caused: int,
@@ -188,7 +191,7 @@ def _platforms(
     """Web/iOS/Android on one of the person's devices, or the WeChat mini-program."""
     n = len(person)
     owned = devices.owner >= 0
-    count = np.bincount(devices.owner[owned], minlength=int(devices.owner.max(initial=0)) + 1)
+    count = np.bincount(devices.owner[owned], minlength=people_n)
     first = np.concatenate([[0], np.cumsum(count)[:-1]])
     k = count[person]
     draw = rng.integers(0, 1 << 30, size=n) % np.maximum(k, 1)

@@ -161,6 +161,7 @@ _REVIEWS_EN: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 _OPENERS_ZH = ("", "", "您好，", "你好，", "客服你好，", "在吗？", "麻烦看一下，")
 _CLOSERS_ZH = ("", "。", "，谢谢！", "，请尽快处理！", "！！", "。希望尽快给个答复", "，麻烦了🙏")
+_CALM_CLOSERS_ZH = ("", "。", "，谢谢！", "～")
 _ANGRY_ZH = ("", "", "真的很生气😡", "太失望了", "非常不满意")
 _OPENERS_EN = ("", "", "Hi, ", "Hello, ", "Hi there, ")
 _CLOSERS_EN = (".", ". Thanks.", ". Please help!", "!!", ". Thank you in advance.")
@@ -183,7 +184,8 @@ def render_ticket(
         angry = _pick(dice, _ANGRY_ZH) if SENTIMENT[kind] == "negative" else ""
         parts = [body, *extras, angry]
         joined = "，".join(p for p in parts if p)
-        return f"{_pick(dice, _OPENERS_ZH)}{joined}{_pick(dice, _CLOSERS_ZH)}"
+        closers = _CLOSERS_ZH if SENTIMENT[kind] == "negative" else _CALM_CLOSERS_ZH
+        return f"{_pick(dice, _OPENERS_ZH)}{joined}{_pick(dice, closers)}"
     joined = ", ".join([body, *extras])
     return f"{_pick(dice, _OPENERS_EN)}{joined}{_pick(dice, _CLOSERS_EN)}"
 

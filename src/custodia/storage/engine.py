@@ -1,15 +1,16 @@
 """The read-only SQL engine over the lakehouse: DuckDB in memory, one connection per query.
 
 Design (measured on 10M events, 2 cores): each table a query names is opened as a Delta
-snapshot and registered in DuckDB as a *pyarrow dataset*. DuckDB pushes projections and filters
-into the dataset scan, so ``count(*), count(distinct user_id)`` over 10M rows reads one column
-(about 0.7 s here). Because the files are read by pyarrow, not by DuckDB, the connection can
-then run with ``enable_external_access=false`` and ``lock_configuration=true``: untrusted SQL
-cannot open files, attach database files, install or load extensions or change settings, even
-if it slipped past :mod:`custodia.storage.sql_guard`. (``read_parquet`` views over
-``file_uris()`` measured about as fast, 0.55 s, and answer a bare ``count(*)`` from parquet
-footers, but DuckDB itself must then read files, so the lock-down needs an ``allowed_paths``
-list, and Delta partition columns, which live only in directory names, would be lost.)
+snapshot and exposed as a view over DuckDB's own ``read_parquet`` of exactly that snapshot's
+files (:mod:`custodia.storage.engine_views`). DuckDB reads only the columns a query uses and
+prunes files by partition filters, so ``count(*), count(distinct user_id)`` over 10M rows takes
+about 0.65 s and a bare ``count(*)`` is answered from parquet footers. The connection is then
+locked: ``allowed_paths`` lists the snapshot's files, ``enable_external_access=false`` forbids
+every other file, attach, extension install or load, and ``lock_configuration=true`` freezes
+it all, so untrusted SQL that slipped past :mod:`custodia.storage.sql_guard` still cannot reach
+other files. (Registering pyarrow datasets instead was about as fast and needed no
+``allowed_paths``, but pyarrow 26 fails to filter the ``string_view`` columns delta-rs merges
+write.)
 
 The statement is checked on sqlglot's tree, but DuckDB runs the user's own text with only the
 table references (and their ``VERSION/TIMESTAMP AS OF`` clauses) spliced to the registered

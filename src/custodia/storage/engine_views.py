@@ -5,8 +5,10 @@ into the files, answers ``count(*)`` from footers, and reads whatever physical s
 writer chose (delta-rs merges write ``string_view``, which pyarrow 26 cannot filter against a
 ``string`` dataset schema). What Delta adds on top is handled here:
 
-* partition columns are not inside the files: each partition's files form one branch of a
-  ``UNION ALL`` with the partition values as typed constants (filters on them prune branches);
+* partition columns are not inside the files: when the directory names encode them the usual
+  ``col=value`` way (delta-rs and Spark do), DuckDB's hive partitioning reads them and prunes
+  files by them; otherwise each partition's files form one branch of a ``UNION ALL`` with the
+  partition values as typed constants;
 * columns added after older files were written are NULL for those files;
 * every column is cast to the type the Delta schema declares (DuckDB drops no-op casts);
 * ``columns`` limits the view to what the catalog exposes.
@@ -23,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from itertools import groupby
+from pathlib import Path
+from urllib.parse import unquote
 
 import duckdb
 
@@ -34,6 +38,7 @@ __all__ = ["lock_down", "register_snapshot"]
 
 # Reader features that change how files must be read; the parquet files alone would be wrong.
 _UNSUPPORTED_FEATURES = frozenset({"deletionVectors", "columnMapping"})
+_HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 
 
 def register_snapshot(
@@ -57,10 +62,14 @@ def register_snapshot(
         con.execute(f"CREATE VIEW {target} AS SELECT {empty} LIMIT 0")
         return []
     partitions = snapshot.partition_columns()
-    branches = [
-        _branch(con, list(group), wanted, types, partitions)
-        for _, group in groupby(sorted(files, key=_partition_key), key=_partition_key)
-    ]
+    if _hive_layout(files, snapshot, partitions):
+        hive_types = {c: types[c] for c in partitions}
+        branches = [_branch(con, files, wanted, types, partitions, hive_types)]
+    else:
+        branches = [
+            _branch(con, list(group), wanted, types, partitions, None)
+            for _, group in groupby(sorted(files, key=_partition_key), key=_partition_key)
+        ]
     con.execute(f"CREATE VIEW {target} AS " + "\nUNION ALL\n".join(branches))
     return [f.path for f in files]
 
@@ -84,17 +93,65 @@ def _duckdb_types(con: duckdb.DuckDBPyConnection, snapshot: TableSnapshot) -> di
     return {str(row[0]): str(row[1]) for row in rows}
 
 
+def _hive_layout(files: list[DataFile], snapshot: TableSnapshot, partitions: Sequence[str]) -> bool:
+    """True when every file sits under ``col=value`` directories that DuckDB decodes to exactly
+    the partition values in the log; then one scan with hive partitioning reads the table and
+    DuckDB prunes files by partition filters."""
+    if not partitions:
+        return False
+    root = snapshot.path.absolute()
+    return all(_hive_encoded(f, root, partitions) for f in files)
+
+
+def _hive_encoded(file: DataFile, root: Path, partitions: Sequence[str]) -> bool:
+    try:
+        directories = Path(file.path).relative_to(root).parts[:-1]
+    except ValueError:
+        return False
+    if len(directories) != len(partitions):
+        return False
+    for directory, column in zip(directories, partitions, strict=True):
+        key, _, encoded = directory.partition("=")
+        value = file.partition_values.get(column)
+        if key != column:
+            return False
+        if value is None:
+            if encoded != _HIVE_NULL:
+                return False
+        elif _hive_text(value) != unquote(encoded):
+            return False
+    return True
+
+
+def _hive_text(value: object) -> str | None:
+    """How a partition value reads back from a directory name; None when not comparable."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int):
+        return str(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    return None
+
+
 def _branch(
     con: duckdb.DuckDBPyConnection,
     files: list[DataFile],
     wanted: list[str],
     types: Mapping[str, str],
     partitions: Sequence[str],
+    hive_types: Mapping[str, str] | None,
 ) -> str:
     paths = "[" + ", ".join(_string_literal(f.path) for f in files) + "]"
-    source = f"read_parquet({paths}, union_by_name = true)"
+    options = "union_by_name = true"
+    if hive_types:
+        typed = ", ".join(
+            f"{_string_literal(k)}: {_string_literal(v)}" for k, v in hive_types.items()
+        )
+        options += f", hive_partitioning = true, hive_types = {{{typed}}}"
+    source = f"read_parquet({paths}, {options})"
     present = set(con.sql(f"SELECT * FROM {source} LIMIT 0").columns)
-    values = files[0].partition_values
+    values = None if hive_types else files[0].partition_values
     select = [_column(c, types[c], present, partitions, values) for c in wanted]
     return f"SELECT {', '.join(select)} FROM {source}"
 
@@ -104,9 +161,9 @@ def _column(
     type_name: str,
     present: set[str],
     partitions: Sequence[str],
-    values: Mapping[str, object],
+    values: Mapping[str, object] | None,
 ) -> str:
-    if name in partitions:
+    if name in partitions and values is not None:
         expression = _value_literal(values.get(name))
     elif name in present:
         expression = quote_identifier(name)

@@ -72,7 +72,7 @@ class CommitRecord:
 
 @dataclass(frozen=True)
 class TableSnapshot:
-    """A table pinned at one version: read it as a pyarrow dataset or as parquet file URIs.
+    """A table pinned at one version: its schema, its parquet files, or a pyarrow dataset.
 
     Example::
 
@@ -86,7 +86,11 @@ class TableSnapshot:
     _table: DeltaTable = field(repr=False, compare=False)
 
     def dataset(self) -> pads.Dataset:
-        """A lazy pyarrow dataset (partition columns included; projection is pushed down)."""
+        """A lazy pyarrow dataset (partition columns included; projection is pushed down).
+
+        Caution: with pyarrow 26, a *filter* on a string column fails for files that delta-rs
+        merges wrote with ``string_view`` columns; filter after reading, or use the engine.
+        """
         return self._table.to_pyarrow_dataset()
 
     def file_uris(self) -> list[str]:

@@ -61,3 +61,16 @@ def test_refuses_bad_parameters(tmp_path: Path, customers: int, seed: int, field
     with pytest.raises(ValidationError) as caught:
         generate_demo(tmp_path / "x", customers=customers, seed=seed)
     assert caught.value.field == field
+
+
+def test_forked_clickstream_writer_gives_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from custodia.demo import background
+
+    generate_demo(tmp_path / "inline", customers=SMALL, seed=5)
+    monkeypatch.setattr(background, "PARALLEL_FROM_CUSTOMERS", 0)
+    if not background.worth_forking(SMALL):
+        pytest.skip("fork is unavailable or this process runs several threads")
+    generate_demo(tmp_path / "forked", customers=SMALL, seed=5)
+    assert _hashes(tmp_path / "inline") == _hashes(tmp_path / "forked")
