@@ -8,17 +8,17 @@ single Python thread, and a data set big enough to be worth it. Otherwise the wo
 
 Example::
 
-    wait = start_clickstream(out_dir, world)
-    ...  # write other sources
-    result = wait()
+    pending = start_clickstream(out_dir, world)
+    ...  # write the other sources
+    result = pending.result()
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import threading
-from collections.abc import Callable
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from custodia.demo.sources_clickstream import ClickstreamResult, write_clickstream
@@ -27,29 +27,45 @@ from custodia.demo.world import World
 PARALLEL_FROM_CUSTOMERS = 10_000
 
 
-def start_clickstream(out_dir: Path, world: World) -> Callable[[], ClickstreamResult]:
-    """Start the export (in a child when worthwhile); the returned callable waits for it."""
-    if not worth_forking(world.people.n):
-        return lambda: write_clickstream(out_dir, world)
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(out_dir, world, sender), daemon=True)
-    child.start()
-    sender.close()
+class PendingClickstream:
+    """The clickstream export, running in a child process or deferred until :meth:`result`."""
 
-    def wait() -> ClickstreamResult:
+    def __init__(self, out_dir: Path, world: World) -> None:
+        self._out_dir, self._world = out_dir, world
+        self._child: BaseProcess | None = None
+        self._receiver: Connection | None = None
+        if worth_forking(world.people.n):
+            context = multiprocessing.get_context("fork")
+            self._receiver, sender = context.Pipe(duplex=False)
+            self._child = context.Process(target=_child, args=(out_dir, world, sender), daemon=True)
+            self._child.start()
+            sender.close()
+
+    def result(self) -> ClickstreamResult:
+        """Wait for the child (or write inline) and return what was written."""
+        if self._child is None or self._receiver is None:
+            return write_clickstream(self._out_dir, self._world)
         try:
-            outcome = receiver.recv()
+            outcome = self._receiver.recv()
         finally:
-            child.join()
-            receiver.close()
+            self._child.join()
+            self._receiver.close()
         if isinstance(outcome, BaseException):
             raise outcome
         if not isinstance(outcome, ClickstreamResult):
-            raise RuntimeError(f"clickstream writer exited with code {child.exitcode}")
+            raise RuntimeError(f"clickstream writer exited with code {self._child.exitcode}")
         return outcome
 
-    return wait
+    def cancel(self) -> None:
+        """Stop the child when the rest of the generation failed."""
+        if self._child is not None and self._child.is_alive():
+            self._child.terminate()
+            self._child.join()
+
+
+def start_clickstream(out_dir: Path, world: World) -> PendingClickstream:
+    """Start the export in a child when worthwhile; call ``result()`` to wait for it."""
+    return PendingClickstream(out_dir, world)
 
 
 def worth_forking(customers: int) -> bool:

@@ -119,10 +119,14 @@ def _generate(
     world = simulate_world(seed, customers, early)
     run = _Run(out_dir, world, progress, total, done=len(ticks))
     clickstream = start_clickstream(out_dir, world)
-    for step, writer in zip(WRITE_STEPS[:-2], _WRITERS, strict=True):
-        writer(run, inject_outage)
-        run.tick(step)
-    _clickstream(run, clickstream())
+    try:
+        for step, writer in zip(WRITE_STEPS[:-2], _WRITERS, strict=True):
+            writer(run, inject_outage)
+            run.tick(step)
+    except BaseException:
+        clickstream.cancel()
+        raise
+    _clickstream(run, clickstream.result())
     run.tick("clickstream")
     manifest = _finish(run, seed, customers, inject_outage)
     run.tick("ground_truth")
@@ -344,7 +348,7 @@ def _identity_problems(run: _Run) -> None:
 def _finish(run: _Run, seed: int, customers: int, inject_outage: bool) -> DemoManifest:
     _identity_problems(run)
     truth_dir = run.out_dir / "ground_truth"
-    records = run.book.write_persons(truth_dir / "persons.parquet")
+    run.book.write_persons(truth_dir / "persons.parquet")
     files = {"persons": "ground_truth/persons.parquet"}
     files |= write_truth_tables(truth_dir, run.world, run.labels, run.touchpoint_ids)
     truth = GroundTruth(
@@ -380,7 +384,6 @@ def _finish(run: _Run, seed: int, customers: int, inject_outage: bool) -> DemoMa
         ground_truth_files=sorted(files.values()),
     )
     _write_json(run.out_dir / "manifest.json", manifest.model_dump_json(indent=2))
-    del records
     return manifest
 
 

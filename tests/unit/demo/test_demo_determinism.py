@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from custodia.core.errors import ValidationError
-from custodia.demo import generate_demo
+from custodia.demo import background, generate_demo
 
 SMALL = 120
 
@@ -66,8 +66,6 @@ def test_refuses_bad_parameters(tmp_path: Path, customers: int, seed: int, field
 def test_forked_clickstream_writer_gives_the_same_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from custodia.demo import background
-
     generate_demo(tmp_path / "inline", customers=SMALL, seed=5)
     monkeypatch.setattr(background, "PARALLEL_FROM_CUSTOMERS", 0)
     if not background.worth_forking(SMALL):
