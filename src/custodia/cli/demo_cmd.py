@@ -10,7 +10,7 @@ from rich.table import Table
 
 from custodia.cli.context import state
 from custodia.cli.output import print_json, stdout_console
-from custodia.cli.progress import progress_bar
+from custodia.cli.progress import progress_bar, progress_bars
 from custodia.core.errors import WorkspaceError
 from custodia.workspace import MARKER, Workspace
 
@@ -45,11 +45,7 @@ def demo(
 
     settings = state(ctx).settings()
     ws = _open_or_create(settings, quiet=json_out)
-    with (
-        ws,
-        progress_bar("generate", enabled=not json_out) as gen,
-        progress_bar("load", enabled=not json_out) as load,
-    ):
+    with ws, progress_bars("generate", "load", enabled=not json_out) as (gen, load):
         report = run_demo(
             ws, customers=customers, seed=seed, generate_progress=gen, load_progress=load
         )
@@ -107,35 +103,29 @@ def _open_or_create(settings: object, *, quiet: bool) -> Workspace:
 
 
 def _print_summary(report: DemoReport) -> None:
-    table = Table(title=f"Demo load (run {report.load.run_id})")
-    headers = (
-        "source",
-        "entity",
-        "format",
-        "rows in",
-        "rows stored raw",
-        "rejected",
-        "staged into",
-    )
+    """One row per source and target table: what came in, what landed raw, what was staged."""
+    table = Table(title=f"Demo load, run {report.load.run_id}")
+    headers = ("source", "format", "in", "raw", "rejected", "staged into", "new", "updated")
     for col in headers:
-        table.add_column(col, justify="right" if col.startswith(("rows", "rej")) else "left")
+        numeric = col in {"in", "raw", "rejected", "new", "updated"}
+        table.add_column(
+            col, justify="right" if numeric else "left", no_wrap=numeric, overflow="fold"
+        )
     for src in report.load.sources:
-        staged = ", ".join(
-            f"{t.table} +{t.rows_inserted:,}" + (f" ~{t.rows_updated:,}" if t.rows_updated else "")
-            for t in src.targets
-        )
-        table.add_row(
-            src.source,
-            src.entity,
-            src.format,
-            f"{src.rows_in:,}",
-            f"{src.rows_landed:,}",
-            f"{src.rows_rejected:,}",
-            staged,
-        )
+        first = (src.source, src.format, f"{src.rows_in:,}", f"{src.rows_landed:,}",
+                 f"{src.rows_rejected:,}")  # fmt: skip
+        targets = src.targets or []
+        if not targets:
+            table.add_row(*first, "(raw only)", "", "")
+        for index, target in enumerate(targets):
+            lead = first if index == 0 else ("", "", "", "", "")
+            table.add_row(
+                *lead, target.table, f"{target.rows_inserted:,}", f"{target.rows_updated:,}"
+            )
     console = stdout_console()
     console.print(table)
     console.print(
-        f'Sources in {report.sources_dir}. Try: custodia sql "select channel, count(*) '
-        'from orders group by channel"'
+        f"Sources and their mapping file: {report.sources_dir}\n"
+        'Next: custodia tables | custodia sql "select channel, count(*) from orders group by 1"'
+        " | custodia serve"
     )

@@ -10,6 +10,7 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     SpinnerColumn,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -20,23 +21,37 @@ ProgressFn = Callable[[str, int, int], None]
 
 
 @contextmanager
-def progress_bar(title: str, *, enabled: bool = True) -> Iterator[ProgressFn]:
-    """A bar on stderr (stdout stays clean for --json); yields the callback to pass down."""
+def progress_bars(*titles: str, enabled: bool = True) -> Iterator[list[ProgressFn]]:
+    """Bars on stderr (stdout stays clean for --json), one per title, in one live display;
+    yields the callbacks to pass down, in the same order."""
     if not enabled:
-        yield lambda _step, _done, _total: None
+        yield [_silent for _ in titles]
         return
     columns = (
         SpinnerColumn(),
-        TextColumn("[bold]{task.fields[title]}[/]"),
+        TextColumn("[bold]{task.fields[title]:<9}[/]"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=stderr_console(), transient=False) as bar:
-        task = bar.add_task("", total=None, title=title)
+        yield [_updater(bar, bar.add_task("", total=None, title=title)) for title in titles]
 
-        def update(step: str, done: int, total: int) -> None:
-            bar.update(task, description=step, completed=done, total=max(total, 1))
 
+@contextmanager
+def progress_bar(title: str, *, enabled: bool = True) -> Iterator[ProgressFn]:
+    """One bar; see :func:`progress_bars`."""
+    with progress_bars(title, enabled=enabled) as (update,):
         yield update
+
+
+def _updater(bar: Progress, task: TaskID) -> ProgressFn:
+    def update(step: str, done: int, total: int) -> None:
+        bar.update(task, description=step, completed=done, total=max(total, 1))
+
+    return update
+
+
+def _silent(_step: str, _done: int, _total: int) -> None:
+    return None

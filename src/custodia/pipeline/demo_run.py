@@ -20,13 +20,16 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from custodia.collect.mapping_spec import load_mapping_file
+from custodia.core.errors import WorkspaceError
 from custodia.demo import DemoManifest, generate_demo
 from custodia.pipeline.source_load import LoadReport, load_sources
+from custodia.storage.store import WorkspaceInfo
 from custodia.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]
 DEMO_FOLDER = "demo"
 MAPPING_FILE = "mappings.yaml"
+DEMO_PARAMS_KEY = "demo.params"
 
 
 class DemoReport(BaseModel):
@@ -62,7 +65,12 @@ def run_demo(
     generate_progress: Progress | None = None,
     load_progress: Progress | None = None,
 ) -> DemoReport:
-    """Generate the demo sources into the workspace and load them end to end."""
+    """Generate the demo sources into the workspace and load them end to end.
+
+    Re-running with the same parameters is idempotent (merges by key store nothing twice). A run
+    with other parameters would mix two different populations in one workspace, so it is refused.
+    """
+    _claim_demo_params(ws, customers=customers, seed=seed)
     out_dir = ws.sources_dir / DEMO_FOLDER
     manifest = generate_demo_sources(
         out_dir, customers=customers, seed=seed, progress=generate_progress
@@ -70,3 +78,14 @@ def run_demo(
     mappings = load_mapping_file(out_dir / MAPPING_FILE)
     load = load_sources(ws, mappings, root=out_dir, progress=load_progress, kind="demo")
     return DemoReport(sources_dir=str(out_dir), manifest=manifest, load=load)
+
+
+def _claim_demo_params(ws: Workspace, *, customers: int, seed: int) -> None:
+    info = WorkspaceInfo(ws.store)
+    wanted = f"customers={customers} seed={seed}"
+    held = info.ensure(DEMO_PARAMS_KEY, wanted)
+    if held != wanted:
+        raise WorkspaceError(
+            f"workspace {ws.home} already holds demo data generated with {held}; "
+            "use the same --customers and --seed, or a new --home"
+        )
