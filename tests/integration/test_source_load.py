@@ -127,7 +127,8 @@ def test_load_lands_raw_and_stages_canonical_rows(
     assert customer["resident_id"] == "11010519900307001X"
     assert str(customer["registered_at"]) == "2024-11-02 02:00:00+00:00"  # 10:00 in Shanghai
     bad_birthday = ws.query(
-        "select birthday from customer_records where member_id = 'M0000002' and source = 'crm_members'"
+        "select birthday from customer_records "
+        "where member_id = 'M0000002' and source = 'crm_members'"
     ).to_pylist()
     assert bad_birthday == [{"birthday": None}]  # malformed value: NULL, the row still loads
 

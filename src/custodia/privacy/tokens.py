@@ -31,14 +31,12 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Row, select, update
-
 from custodia.core.clock import Clock, SystemClock
 from custodia.core.errors import AuthenticationError, ValidationError
 from custodia.core.ids import new_id
 from custodia.privacy.roles import Role
-from custodia.storage.store import AuditLog, OperationalStore
-from custodia.storage.store_schema import api_tokens, check_fits
+from custodia.storage.store import OperationalStore
+from custodia.storage.store_tokens import TokenTable
 
 TOKEN_SCHEME: Final = "cus"  # noqa: S105 - a format tag, not a secret
 LAST_USED_RESOLUTION: Final = timedelta(seconds=60)
@@ -50,9 +48,6 @@ _SECRET_BYTES: Final = 32
 _TOKEN_SHAPE = re.compile(
     rf"{TOKEN_SCHEME}_([0-9a-f]{{{2 * _PREFIX_BYTES}}})_([A-Za-z0-9_-]{{16,128}})"
 )
-
-# Every column except token_hash: records handed out never carry the digest.
-_PUBLIC_COLUMNS = tuple(column for column in api_tokens.c if column.name != "token_hash")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,18 +101,9 @@ def issue_token(
     now = (clock or SystemClock()).now()
     record = _new_record(name, _role(role), created_by, now, _expiry(now, expires_in))
     token = f"{TOKEN_SCHEME}_{record.prefix}_{secrets.token_urlsafe(_SECRET_BYTES)}"
-    with store.begin() as conn:
-        conn.execute(
-            api_tokens.insert().values(**_record_values(record), token_hash=_digest(token))
-        )
-        AuditLog(store, clock).append(
-            created_by,
-            "token.issue",
-            "api_tokens",
-            subject_ref=record.token_id,
-            details=_audit_details(record),
-            conn=conn,
-        )
+    TokenTable(store, clock).insert(
+        _record_values(record), _digest(token), actor=created_by, audit=_audit_details(record)
+    )
     return IssuedToken(token=token, record=record)
 
 
@@ -133,12 +119,10 @@ def verify_token(
     if match is None:
         return None
     now = (clock or SystemClock()).now()
-    with store.read() as conn:
-        query = select(*_PUBLIC_COLUMNS, api_tokens.c.token_hash)
-        row = conn.execute(query.where(api_tokens.c.prefix == match.group(1))).first()
-    if row is None or not hmac.compare_digest(row.token_hash, _digest(token)):
+    found = TokenTable(store, clock).find_by_prefix(match.group(1))
+    if found is None or not hmac.compare_digest(found[1], _digest(token)):
         return None
-    record = _token_record(row)
+    record = _token_record(found[0])
     if not record.is_active(now):
         return None
     return _touch(store, record, now)
@@ -161,29 +145,15 @@ def revoke_token(
     store: OperationalStore, token_id: str, revoked_by: str, *, clock: Clock | None = None
 ) -> bool:
     """Revoke a token for good. ``False`` if it does not exist or was already revoked."""
-    check_fits(api_tokens.c.created_by, revoked_by)
+    TokenTable.fits("created_by", revoked_by)
     now = (clock or SystemClock()).now()
-    statement = (
-        update(api_tokens)
-        .where(api_tokens.c.token_id == token_id, api_tokens.c.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    with store.begin() as conn:
-        if conn.execute(statement).rowcount != 1:
-            return False
-        AuditLog(store, clock).append(
-            revoked_by, "token.revoke", "api_tokens", subject_ref=token_id, conn=conn
-        )
-    return True
+    return TokenTable(store, clock).revoke(token_id, now, actor=revoked_by)
 
 
 def list_tokens(store: OperationalStore, *, include_revoked: bool = True) -> list[TokenRecord]:
     """Every token, oldest first; digests and secrets are never selected."""
-    query = select(*_PUBLIC_COLUMNS).order_by(api_tokens.c.created_at, api_tokens.c.token_id)
-    if not include_revoked:
-        query = query.where(api_tokens.c.revoked_at.is_(None))
-    with store.read() as conn:
-        return [_token_record(row) for row in conn.execute(query)]
+    rows = TokenTable(store).list(include_revoked=include_revoked)
+    return [_token_record(row) for row in rows]
 
 
 def _digest(token: str) -> str:
@@ -214,11 +184,11 @@ def _new_record(
         raise ValidationError("created_by", "not_blank")
     return TokenRecord(
         token_id=new_id("tok"),
-        name=check_fits(api_tokens.c.name, name),
+        name=TokenTable.fits("name", name),
         role=role,
         prefix=secrets.token_hex(_PREFIX_BYTES),
         created_at=now,
-        created_by=check_fits(api_tokens.c.created_by, created_by),
+        created_by=TokenTable.fits("created_by", created_by),
         expires_at=expires_at,
         revoked_at=None,
         last_used_at=None,
@@ -230,14 +200,8 @@ def _touch(store: OperationalStore, record: TokenRecord, now: datetime) -> Token
     last = record.last_used_at
     if last is not None and now - last < LAST_USED_RESOLUTION:
         return record
-    statement = (
-        update(api_tokens)
-        .where(api_tokens.c.token_id == record.token_id, api_tokens.c.revoked_at.is_(None))
-        .values(last_used_at=now)
-    )
-    with store.begin() as conn:
-        if conn.execute(statement).rowcount != 1:
-            return None
+    if not TokenTable(store).touch(record.token_id, now):
+        return None
     return replace(record, last_used_at=now)
 
 
@@ -255,7 +219,5 @@ def _audit_details(record: TokenRecord) -> dict[str, str | None]:
     }
 
 
-def _token_record(row: Row[*tuple[Any, ...]]) -> TokenRecord:
-    values = {column.name: getattr(row, column.name) for column in _PUBLIC_COLUMNS}
-    values["role"] = Role(values["role"])
-    return TokenRecord(**values)
+def _token_record(row: dict[str, Any]) -> TokenRecord:
+    return TokenRecord(**{**row, "role": Role(row["role"])})
