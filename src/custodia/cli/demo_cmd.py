@@ -21,7 +21,7 @@ DEMO_FOLDER = "demo"  # the folder under HOME/sources; the same name as custodia
 
 demo_app = typer.Typer(help="The demo brand: generate its sources and load them end to end.")
 
-Customers = Annotated[int, typer.Option("--customers", min=10, max=5_000_000, help="Customers.")]
+Customers = Annotated[int, typer.Option("--customers", min=50, max=2_000_000, help="Customers.")]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed: same seed, same data.")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 
