@@ -21,7 +21,9 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,7 @@ from custodia.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]
 LAND_CHUNK = 50_000
+EVENT_CHUNK = 200_000
 
 
 class TargetResult(BaseModel):
@@ -125,28 +128,26 @@ def _load_one(
     started = ws.clock.now()
     if source.format is SourceFormat.SEGMENT_BATCH:
         return _load_segment_batches(ws, runs, run_id, source, root, started)
-    records, problems = _split(_read(source, root))
-    rejected = Counter(p.rule for p in problems)
-    landed = _land_raw(ws, run_id, source, records, started)
+    landing = _land_in_chunks(ws, run_id, source, _read(source, root), started)
     runs.record_step(
         run_id,
         "land",
         source=source.name,
-        rows_in=len(records) + len(problems),
-        rows_stored=landed,
-        rows_rejected=len(problems),
+        rows_in=landing.rows_in,
+        rows_stored=landing.landed,
+        rows_rejected=sum(landing.rejected.values()),
         started_at=started,
-        detail={"rejected_by_rule": dict(rejected), "table": SOURCE_RECORDS_RAW.name},
+        detail={"rejected_by_rule": dict(landing.rejected), "table": SOURCE_RECORDS_RAW.name},
     )
-    targets = _stage(ws, runs, run_id, source, records, started) if records else []
+    targets = _stage(ws, runs, run_id, source, landing.relation, started) if landing.chunks else []
     return SourceResult(
         source=source.name,
         entity=source.entity,
         format=source.format.value,
-        rows_in=len(records) + len(problems),
-        rows_landed=landed,
-        rows_rejected=len(problems),
-        rejected_by_rule=dict(rejected),
+        rows_in=landing.rows_in,
+        rows_landed=landing.landed,
+        rows_rejected=sum(landing.rejected.values()),
+        rejected_by_rule=dict(landing.rejected),
         targets=targets,
     )
 
@@ -171,33 +172,65 @@ def _read_sqlite(source: SourceMapping, root: Path) -> Iterator[SourceRecord]:
         yield SourceRecord(row, f"{source.path}#{source.table}", position)
 
 
-def _split(
+@dataclass
+class _Landing:
+    """What landing one source produced: counts, and its records as one Arrow relation."""
+
+    rows_in: int = 0
+    landed: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    chunks: list[pa.Table] = field(default_factory=list)
+
+    @property
+    def relation(self) -> pa.Table:
+        return pa.concat_tables(self.chunks, promote_options="permissive")
+
+
+def _land_in_chunks(
+    ws: Workspace,
+    run_id: str,
+    source: SourceMapping,
     items: Iterable[SourceRecord | ReadProblem],
-) -> tuple[list[SourceRecord], list[ReadProblem]]:
-    records: list[SourceRecord] = []
-    problems: list[ReadProblem] = []
-    for item in items:
-        (records if isinstance(item, SourceRecord) else problems).append(item)  # type: ignore[arg-type]
-    return records, problems
+    at: datetime,
+) -> _Landing:
+    """Land records raw chunk by chunk, keeping them columnar (Arrow) for staging.
+
+    Memory stays bounded by one chunk of Python objects plus the columnar relation.
+    """
+    landing = _Landing()
+    for chunk in _batched(iter(items), LAND_CHUNK):
+        records = [item for item in chunk if isinstance(item, SourceRecord)]
+        landing.rejected.update(item.rule for item in chunk if isinstance(item, ReadProblem))
+        landing.rows_in += len(chunk)
+        landing.landed += _land_raw(ws, run_id, source, records, at)
+        if records and source.targets:
+            landing.chunks.append(_records_relation(records))
+    return landing
+
+
+def _batched(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    """Lists of at most ``size`` items (``itertools.batched`` arrives in Python 3.12)."""
+    while chunk := list(islice(items, size)):
+        yield chunk
 
 
 def _land_raw(
     ws: Workspace, run_id: str, source: SourceMapping, records: list[SourceRecord], at: datetime
 ) -> int:
-    for start in range(0, len(records), LAND_CHUNK):
-        chunk = records[start : start + LAND_CHUNK]
-        rows = {
-            "raw_id": [record_key(source.name, f"{r.source_file}#{r.position}") for r in chunk],
-            "entity": [source.entity] * len(chunk),
-            "source_file": [r.source_file for r in chunk],
-            "position": [r.position for r in chunk],
-            "payload": [_json(r.data) for r in chunk],
-            "source": [source.name] * len(chunk),
-            "run_id": [run_id] * len(chunk),
-            "loaded_at": [at] * len(chunk),
-        }
-        table = pa.Table.from_pydict(rows, schema=SOURCE_RECORDS_RAW.arrow_schema())
-        ws.lake.append(SOURCE_RECORDS_RAW.zone.value, SOURCE_RECORDS_RAW.name, table)
+    if not records:
+        return 0
+    rows = {
+        "raw_id": [record_key(source.name, f"{r.source_file}#{r.position}") for r in records],
+        "entity": [source.entity] * len(records),
+        "source_file": [r.source_file for r in records],
+        "position": [r.position for r in records],
+        "payload": [_json(r.data) for r in records],
+        "source": [source.name] * len(records),
+        "run_id": [run_id] * len(records),
+        "loaded_at": [at] * len(records),
+    }
+    table = pa.Table.from_pydict(rows, schema=SOURCE_RECORDS_RAW.arrow_schema())
+    ws.lake.append(SOURCE_RECORDS_RAW.zone.value, SOURCE_RECORDS_RAW.name, table)
     return len(records)
 
 
@@ -210,10 +243,9 @@ def _stage(
     runs: RunLog,
     run_id: str,
     source: SourceMapping,
-    records: list[SourceRecord],
+    relation: pa.Table,
     loaded_at: datetime,
 ) -> list[TargetResult]:
-    relation = _records_relation(records)
     results = []
     for target in source.targets:
         started = ws.clock.now()
@@ -233,7 +265,7 @@ def _stage(
             run_id,
             f"stage:{spec.name}",
             source=source.name,
-            rows_in=len(records),
+            rows_in=relation.num_rows,
             rows_stored=commit.inserted + commit.updated,
             started_at=started,
             detail={
@@ -276,47 +308,58 @@ def _load_segment_batches(
     root: Path,
     started: datetime,
 ) -> SourceResult:
-    rows: list[dict[str, Any]] = []
+    """Validate every message and store the new ones in ``events``, in bounded chunks."""
+    pending: list[dict[str, Any]] = []
     rejected: Counter[str] = Counter()
     seen: set[str] = set()
-    total = 0
+    total = valid = inserted = 0
     for item in read_segment_batches(root, source.path):
         if isinstance(item, ReadProblem):
             rejected[item.rule] += 1
             total += 1
             continue
         total += len(item.messages)
-        rows.extend(_batch_rows(item, source.name, run_id, started, rejected, seen))
-    table = pa.Table.from_pylist(rows, schema=EVENTS.arrow_schema())
-    commit = ws.lake.merge(EVENTS.zone.value, EVENTS.name, table, ["message_id"])
+        pending.extend(_batch_rows(item, source.name, run_id, started, rejected, seen))
+        if len(pending) >= EVENT_CHUNK:
+            valid, inserted = valid + len(pending), inserted + _store_events(ws, pending)
+            pending = []
+    valid, inserted = valid + len(pending), inserted + _store_events(ws, pending)
     runs.record_step(
         run_id,
         "land",
         source=source.name,
         rows_in=total,
-        rows_stored=commit.inserted + commit.updated,
+        rows_stored=inserted,
         rows_rejected=sum(rejected.values()),
         started_at=started,
-        detail={"rejected_by_rule": dict(rejected), "table": EVENTS.name},
+        detail={"rejected_by_rule": dict(rejected), "table": EVENTS.name, "valid": valid},
     )
     return SourceResult(
         source=source.name,
         entity=source.entity,
         format=source.format.value,
         rows_in=total,
-        rows_landed=len(rows),
+        rows_landed=valid,
         rows_rejected=sum(rejected.values()),
         rejected_by_rule=dict(rejected),
         targets=[
             TargetResult(
                 table=EVENTS.name,
-                rows_mapped=len(rows),
-                rows_inserted=commit.inserted,
-                rows_updated=commit.updated,
+                rows_mapped=valid,
+                rows_inserted=inserted,
+                rows_updated=0,
                 table_version=ws.lake.version(EVENTS.zone.value, EVENTS.name),
             )
         ],
     )
+
+
+def _store_events(ws: Workspace, rows: list[dict[str, Any]]) -> int:
+    """Insert the events whose message_id is not stored yet; returns how many were new."""
+    if not rows:
+        return 0
+    table = pa.Table.from_pylist(rows, schema=EVENTS.arrow_schema())
+    return ws.lake.append_new(EVENTS.zone.value, EVENTS.name, table, "message_id").inserted
 
 
 def _batch_rows(

@@ -50,6 +50,7 @@ from custodia.storage.lake_history import (
     open_snapshot,
     version_range,
 )
+from custodia.storage.lake_keys import new_rows_only
 from custodia.storage.lake_schema import conform_to_schema, delta_compatible_schema
 
 __all__ = [
@@ -219,6 +220,28 @@ class Lakehouse:
                 table, rows, mode="append", commit_properties=_commit_properties(commit_info)
             )
         return CommitResult(version=table.version(), inserted=rows.num_rows)
+
+    def append_new(
+        self,
+        zone: Zone,
+        name: str,
+        data: pa.Table,
+        key_column: str,
+        *,
+        commit_info: Mapping[str, str] | None = None,
+    ) -> CommitResult:
+        """Append only rows whose ``key_column`` the table does not hold yet (insert if absent).
+
+        For immutable rows such as events. ``data`` must not repeat a key. One commit, or none
+        when every key is already stored. Concurrent writers of the same keys must be serialized
+        by the caller (the loader is the table's single writer).
+        """
+        label = f"{zone}.{name}"
+        _check_keys(data, [key_column], label)
+        fresh = new_rows_only(self.snapshot(zone, name), data, key_column)
+        if fresh.num_rows == 0:
+            return CommitResult(version=None)
+        return self.append(zone, name, fresh, commit_info=commit_info)
 
     def overwrite(
         self,
