@@ -116,6 +116,10 @@ def test_load_lands_raw_and_stages_canonical_rows(
     assert by_source["crm_members"].rows_in == 2
     assert by_source["ecommerce_orders"].rows_rejected == 1
     assert by_source["ecommerce_orders"].rejected_by_rule == {"invalid_json": 1}
+    bad_line = ws.query(
+        "select rule, payload, position from quarantine where source = 'ecommerce_orders'"
+    ).to_pylist()
+    assert bad_line == [{"rule": "invalid_json", "payload": "{broken json\n", "position": 2}]
     assert by_source["pos_receipts"].rows_landed == 6  # both files land raw, as delivered
     assert _count(ws, "select count(*) as n from source_records_raw") == 2 + 1 + 6
 
@@ -162,8 +166,17 @@ def test_segment_messages_are_validated_and_stored_once(
     report = load_sources(ws, mappings, root=root, only=["clickstream"])
     clicks = report.sources[0]
     assert clicks.rows_in == 4
-    assert clicks.rejected_by_rule == {"event:required": 1, "messageId:duplicate_in_load": 1}
+    assert clicks.rejected_by_rule == {"event:required": 1}
+    assert clicks.rows_duplicate == 1  # the retried m-1 is stored once
     assert _count(ws, "select count(*) as n from events") == 2
+    quarantined = ws.query(
+        "select kind, rule, field, reason, payload, source_file, position from quarantine"
+    ).to_pylist()
+    assert len(quarantined) == 1
+    entry = quarantined[0]
+    assert (entry["kind"], entry["rule"], entry["field"]) == ("event", "required", "event")
+    assert json.loads(entry["payload"])["messageId"] == "m-3"
+    assert (entry["source_file"], entry["position"]) == ("clickstream/batch-000001.json", 3)
     context = ws.query("select context from events where message_id = 'm-2'").to_pylist()[0]
     assert json.loads(context["context"])["library"]["name"] == "analytics.js"
 
@@ -175,7 +188,9 @@ def test_loading_twice_stores_nothing_new(loaded: tuple[Workspace, Path, Mapping
         t: _count(ws, f"select count(*) as n from {t}")
         for t in ("customer_records", "orders", "order_lines", "events")
     }
+    quarantined = _count(ws, "select count(*) as n from quarantine")
     second = load_sources(ws, mappings, root=root, only=SOURCES)
+    assert _count(ws, "select count(*) as n from quarantine") == quarantined
     for src in second.sources:
         assert all(t.rows_inserted == 0 for t in src.targets), src
     assert counts == {

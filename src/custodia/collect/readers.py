@@ -34,11 +34,16 @@ class SourceRecord:
 
 @dataclass(frozen=True)
 class ReadProblem:
-    """A part of a file that could not be read as a record; never holds the raw text."""
+    """A part of a file that could not be read as a record.
+
+    ``raw`` keeps the original text for the quarantine; it is never put into a message.
+    """
 
     source_file: str
     position: int
     rule: str
+    raw: str = ""
+    reason: str = ""
 
 
 def source_files(root: Path, pattern: str) -> list[Path]:
@@ -56,7 +61,9 @@ def read_csv(root: Path, pattern: str) -> Iterator[SourceRecord | ReadProblem]:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             for position, row in enumerate(csv.DictReader(fh), start=1):
                 if None in row:
-                    yield ReadProblem(rel, position, "csv_extra_fields")
+                    raw = json.dumps(row, ensure_ascii=False, default=str)
+                    reason = "the row has more fields than the header"
+                    yield ReadProblem(rel, position, "csv_extra_fields", raw, reason)
                     continue
                 yield SourceRecord(
                     {k: (v if v != "" else None) for k, v in row.items()}, rel, position
@@ -74,10 +81,11 @@ def read_jsonl(root: Path, pattern: str) -> Iterator[SourceRecord | ReadProblem]
                 try:
                     data = json.loads(line)
                 except json.JSONDecodeError:
-                    yield ReadProblem(rel, position, "invalid_json")
+                    yield ReadProblem(rel, position, "invalid_json", line, "line is not JSON")
                     continue
                 if not isinstance(data, dict):
-                    yield ReadProblem(rel, position, "not_an_object")
+                    reason = "line is JSON but not an object"
+                    yield ReadProblem(rel, position, "not_an_object", line, reason)
                     continue
                 yield SourceRecord(data, rel, position)
 
@@ -97,13 +105,14 @@ def read_segment_batches(root: Path, pattern: str) -> Iterator[SegmentBatch | Re
     """Files shaped like a ``POST /v1/batch`` body: ``{"batch": [...], "sentAt": ..., ...}``."""
     for path in source_files(root, pattern):
         rel = path.relative_to(root).as_posix()
+        text = path.read_bytes().decode("utf-8", errors="replace")
         try:
-            body = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            yield ReadProblem(rel, 0, "invalid_json")
+            body = json.loads(text)
+        except json.JSONDecodeError:
+            yield ReadProblem(rel, 0, "invalid_json", text, "file is not valid JSON")
             continue
         if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
-            yield ReadProblem(rel, 0, "batch_must_be_array")
+            yield ReadProblem(rel, 0, "batch_must_be_array", text, "`batch` must be an array")
             continue
         context = body.get("context")
         integrations = body.get("integrations")

@@ -125,6 +125,35 @@ SOURCE_RECORDS_RAW = TableSpec(
     partition_by=("source",),
 )
 
+QUARANTINE = TableSpec(
+    name="quarantine",
+    zone=Zone.RAW,
+    domain=Domain.GOVERNANCE,
+    description=(
+        "Everything that could not be stored as it should: events that break the spec or a "
+        "tracking plan, lines that cannot be read, rows a mapping cannot map. Kept with the "
+        "original payload and the reason, never dropped; replayed once the cause is fixed."
+    ),
+    columns=(
+        _c("quarantine_id", S, L1, "Surrogate key", nullable=False),
+        _c("kind", S, L1, "event | record | line"),
+        _c("entity", S, L1, "What the source calls the record (events, orders, ...)"),
+        _c("rule", S, L1, "The rule that was broken (e.g. event:required, invalid_json)"),
+        _c("field", S, L1, "The field the rule is about, if any"),
+        _c("reason", S, L1, "One line saying what is wrong; never contains the value"),
+        _c("payload", JSON, L3, "The original message, record or line", personal=True),
+        _c("source_file", S, L1, "File or table the payload came from, if any"),
+        _c("position", pa.int64(), L1, "Line or row number within that file"),
+        _c("received_at", TS, L1, "When the payload reached Custodia"),
+        _c("status", S, L1, "open | replayed | discarded"),
+        _c("resolved_at", TS, L1, "When it was replayed or discarded"),
+        _c("resolved_run_id", S, L1, "The run that replayed it"),
+        *_LINEAGE,
+    ),
+    key=("quarantine_id",),
+    partition_by=("source",),
+)
+
 EVENTS = TableSpec(
     name="events",
     zone=Zone.RAW,
@@ -453,6 +482,7 @@ AUDIT_LOG = TableSpec(
 TABLES: tuple[TableSpec, ...] = (
     SOURCE_RECORDS_RAW,
     EVENTS,
+    QUARANTINE,
     CUSTOMER_RECORDS,
     ORDERS,
     ORDER_LINES,

@@ -32,6 +32,7 @@ from pydantic import BaseModel, Field
 
 from custodia.collect.mapping_spec import MappingFile, SourceFormat, SourceMapping
 from custodia.collect.mapping_sql import compile_target_sql, mapping_macros_sql
+from custodia.collect.quarantine import Quarantine, QuarantineEntry
 from custodia.collect.readers import (
     ReadProblem,
     SegmentBatch,
@@ -71,7 +72,8 @@ class SourceResult(BaseModel):
     format: str
     rows_in: int
     rows_landed: int
-    rows_rejected: int
+    rows_rejected: int = Field(description="Rows quarantined with their reason.")
+    rows_duplicate: int = Field(default=0, description="Retries of a message in the same load.")
     rejected_by_rule: dict[str, int]
     targets: list[TargetResult]
 
@@ -200,7 +202,10 @@ def _land_in_chunks(
     landing = _Landing()
     for chunk in _batched(iter(items), LAND_CHUNK):
         records = [item for item in chunk if isinstance(item, SourceRecord)]
-        landing.rejected.update(item.rule for item in chunk if isinstance(item, ReadProblem))
+        problems = [item for item in chunk if isinstance(item, ReadProblem)]
+        landing.rejected.update(problem.rule for problem in problems)
+        entries = [_problem_entry(source, problem, run_id, at) for problem in problems]
+        Quarantine(ws.lake).add(entries, loaded_at=at)
         landing.rows_in += len(chunk)
         landing.landed += _land_raw(ws, run_id, source, records, at)
         if records and source.targets:
@@ -300,6 +305,71 @@ def _dedupe_by_key(sql: str, spec: TableSpec) -> str:
     return f"SELECT * FROM ({sql}) AS mapped QUALIFY row_number() OVER (PARTITION BY {keys}) = 1"
 
 
+@dataclass
+class _EventLoad:
+    """Counters and pending rows of one Segment batch source."""
+
+    source: SourceMapping
+    run_id: str
+    started: datetime
+    total: int = 0
+    valid: int = 0
+    inserted: int = 0
+    duplicates: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    quarantined: list[QuarantineEntry] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+
+    def problem(self, problem: ReadProblem) -> None:
+        self.total += 1
+        self.rejected[problem.rule] += 1
+        self.quarantined.append(_problem_entry(self.source, problem, self.run_id, self.started))
+
+    def batch(self, batch: SegmentBatch) -> None:
+        received = _batch_received_at(batch, self.started)
+        for position, message in enumerate(batch.messages, start=1):
+            self.total += 1
+            self._message(batch, message, received, position)
+
+    def _message(
+        self, batch: SegmentBatch, message: Any, received: datetime, position: int
+    ) -> None:
+        try:
+            row = normalize_message(
+                message,
+                received_at=received,
+                source=self.source.name,
+                batch_context=batch.context,
+                batch_integrations=batch.integrations,
+                batch_sent_at=batch.sent_at,
+            )
+        except ValidationError as exc:
+            self.rejected[f"{exc.field}:{exc.rule}"] += 1
+            self.quarantined.append(
+                QuarantineEntry(
+                    source=self.source.name,
+                    kind="event",
+                    entity=self.source.entity,
+                    rule=exc.rule,
+                    field=exc.field,
+                    reason=str(exc),
+                    payload=_json(message),
+                    received_at=received,
+                    run_id=self.run_id,
+                    source_file=batch.source_file,
+                    position=position,
+                )
+            )
+            return
+        if row["message_id"] in self.seen:
+            self.duplicates += 1  # a retry of a message already in this load: stored once
+            return
+        self.seen.add(row["message_id"])
+        row.update(run_id=self.run_id, loaded_at=self.started)
+        self.pending.append(row)
+
+
 def _load_segment_batches(
     ws: Workspace,
     runs: RunLog,
@@ -308,45 +378,48 @@ def _load_segment_batches(
     root: Path,
     started: datetime,
 ) -> SourceResult:
-    """Validate every message and store the new ones in ``events``, in bounded chunks."""
-    pending: list[dict[str, Any]] = []
-    rejected: Counter[str] = Counter()
-    seen: set[str] = set()
-    total = valid = inserted = 0
+    """Validate every message, store the new ones in ``events`` in bounded chunks, and
+    quarantine the invalid ones with their reason."""
+    load = _EventLoad(source, run_id, started)
     for item in read_segment_batches(root, source.path):
         if isinstance(item, ReadProblem):
-            rejected[item.rule] += 1
-            total += 1
-            continue
-        total += len(item.messages)
-        pending.extend(_batch_rows(item, source.name, run_id, started, rejected, seen))
-        if len(pending) >= EVENT_CHUNK:
-            valid, inserted = valid + len(pending), inserted + _store_events(ws, pending)
-            pending = []
-    valid, inserted = valid + len(pending), inserted + _store_events(ws, pending)
+            load.problem(item)
+        else:
+            load.batch(item)
+        if len(load.pending) >= EVENT_CHUNK:
+            _flush_events(ws, load)
+    _flush_events(ws, load)
+    quarantined = Quarantine(ws.lake).add(load.quarantined, loaded_at=started)
     runs.record_step(
         run_id,
         "land",
         source=source.name,
-        rows_in=total,
-        rows_stored=inserted,
-        rows_rejected=sum(rejected.values()),
+        rows_in=load.total,
+        rows_stored=load.inserted,
+        rows_rejected=sum(load.rejected.values()),
         started_at=started,
-        detail={"rejected_by_rule": dict(rejected), "table": EVENTS.name, "valid": valid},
+        detail={
+            "rejected_by_rule": dict(load.rejected),
+            "table": EVENTS.name,
+            "valid": load.valid,
+            "duplicates": load.duplicates,
+            "quarantined": quarantined,
+        },
     )
     return SourceResult(
         source=source.name,
         entity=source.entity,
         format=source.format.value,
-        rows_in=total,
-        rows_landed=valid,
-        rows_rejected=sum(rejected.values()),
-        rejected_by_rule=dict(rejected),
+        rows_in=load.total,
+        rows_landed=load.valid,
+        rows_rejected=sum(load.rejected.values()),
+        rows_duplicate=load.duplicates,
+        rejected_by_rule=dict(load.rejected),
         targets=[
             TargetResult(
                 table=EVENTS.name,
-                rows_mapped=valid,
-                rows_inserted=inserted,
+                rows_mapped=load.valid,
+                rows_inserted=load.inserted,
                 rows_updated=0,
                 table_version=ws.lake.version(EVENTS.zone.value, EVENTS.name),
             )
@@ -354,43 +427,34 @@ def _load_segment_batches(
     )
 
 
-def _store_events(ws: Workspace, rows: list[dict[str, Any]]) -> int:
-    """Insert the events whose message_id is not stored yet; returns how many were new."""
-    if not rows:
-        return 0
-    table = pa.Table.from_pylist(rows, schema=EVENTS.arrow_schema())
-    return ws.lake.append_new(EVENTS.zone.value, EVENTS.name, table, "message_id").inserted
+def _flush_events(ws: Workspace, load: _EventLoad) -> None:
+    """Insert the pending events whose message_id is not stored yet."""
+    if not load.pending:
+        return
+    table = pa.Table.from_pylist(load.pending, schema=EVENTS.arrow_schema())
+    load.valid += table.num_rows
+    load.inserted += ws.lake.append_new(
+        EVENTS.zone.value, EVENTS.name, table, "message_id"
+    ).inserted
+    load.pending = []
 
 
-def _batch_rows(
-    batch: SegmentBatch,
-    source: str,
-    run_id: str,
-    loaded_at: datetime,
-    rejected: Counter[str],
-    seen: set[str],
-) -> Iterator[dict[str, Any]]:
-    """Validated event rows of one batch file; historical files keep their own clock (import)."""
-    received = _batch_received_at(batch, loaded_at)
-    for message in batch.messages:
-        try:
-            row = normalize_message(
-                message,
-                received_at=received,
-                source=source,
-                batch_context=batch.context,
-                batch_integrations=batch.integrations,
-                batch_sent_at=batch.sent_at,
-            )
-        except ValidationError as exc:
-            rejected[f"{exc.field}:{exc.rule}"] += 1
-            continue
-        if row["message_id"] in seen:
-            rejected["messageId:duplicate_in_load"] += 1
-            continue
-        seen.add(row["message_id"])
-        row.update(run_id=run_id, loaded_at=loaded_at)
-        yield row
+def _problem_entry(
+    source: SourceMapping, problem: ReadProblem, run_id: str, at: datetime
+) -> QuarantineEntry:
+    return QuarantineEntry(
+        source=source.name,
+        kind="line",
+        entity=source.entity,
+        rule=problem.rule,
+        field=None,
+        reason=problem.reason or problem.rule,
+        payload=problem.raw,
+        received_at=at,
+        run_id=run_id,
+        source_file=problem.source_file,
+        position=problem.position,
+    )
 
 
 def _batch_received_at(batch: SegmentBatch, loaded_at: datetime) -> datetime:

@@ -176,6 +176,34 @@ audit_log = Table(
     Index(None, "at"),
 )
 
+collector_sources = Table(
+    "collector_sources",
+    METADATA,
+    Column("name", String(64), primary_key=True),
+    Column("write_key_hash", String(64), nullable=False, unique=True),
+    Column("write_key_prefix", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("rate_limit_per_second", Integer, nullable=True),
+    Column("tracking_plan", JSON(none_as_null=True), nullable=True),
+    Column("disabled_at", UTCDateTime, nullable=True),
+)
+"""Sources that send events to the HTTP collector; write keys are stored as SHA-256 digests."""
+
+lineage_events = Table(
+    "lineage_events",
+    METADATA,
+    Column("event_id", _auto_bigint(), primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False),
+    Column("job", String(200), nullable=False),
+    Column("event_type", String(16), nullable=False),
+    Column("event_time", UTCDateTime, nullable=False),
+    Column("payload", JSON(none_as_null=True), nullable=False),
+    Index(None, "run_id"),
+    Index(None, "job", "event_time"),
+)
+"""OpenLineage-shaped run events (START / COMPLETE / FAIL) of every load, one JSON each."""
+
 STORE_TABLES = (
     workspace_info,
     api_tokens,
@@ -183,6 +211,8 @@ STORE_TABLES = (
     run_steps,
     source_watermarks,
     audit_log,
+    collector_sources,
+    lineage_events,
 )
 """Every table of the operational store, in creation order."""
 
