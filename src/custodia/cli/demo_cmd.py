@@ -12,6 +12,7 @@ from custodia.cli.context import state
 from custodia.cli.output import print_json, stdout_console
 from custodia.cli.progress import progress_bar, progress_bars
 from custodia.core.errors import WorkspaceError
+from custodia.settings import Settings
 from custodia.workspace import MARKER, Workspace
 
 if TYPE_CHECKING:
@@ -86,10 +87,7 @@ def generate(
     stdout_console().print(table)
 
 
-def _open_or_create(settings: object, *, quiet: bool) -> Workspace:
-    from custodia.settings import Settings
-
-    assert isinstance(settings, Settings)
+def _open_or_create(settings: Settings, *, quiet: bool) -> Workspace:
     if (settings.home / MARKER).exists():
         return Workspace.open(settings)
     if settings.home.exists() and any(settings.home.iterdir()):

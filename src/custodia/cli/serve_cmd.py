@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from custodia.cli.context import state
+from custodia.settings import Settings
 
 
 def register(app: typer.Typer) -> None:
@@ -19,14 +20,15 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Start the HTTP server: /health, /openapi.json, /docs and the /v1 API."""
-    run_server(state(ctx).open_workspace().settings, host, port)
+    with state(ctx).open_workspace() as ws:  # fails early, with one line, on a bad --home
+        settings = ws.settings
+    run_server(settings, host, port)
 
 
-def run_server(settings: object, host: str, port: int) -> None:
+def run_server(settings: Settings, host: str, port: int) -> None:
+    """Serve the workspace's API until interrupted."""
     import uvicorn
 
     from custodia.api.app import create_app
-    from custodia.settings import Settings
 
-    assert isinstance(settings, Settings)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
