@@ -16,13 +16,17 @@ def register(app: typer.Typer) -> None:
 
 def serve(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default 127.0.0.1, CUSTODIA_HOST).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on (default 8000, CUSTODIA_PORT).")
+    ] = None,
 ) -> None:
     """Start the HTTP server: /health, /openapi.json, /docs and the /v1 API."""
     with state(ctx).open_workspace() as ws:  # fails early, with one line, on a bad --home
         settings = ws.settings
-    run_server(settings, host, port)
+    run_server(settings, host or settings.host, port or settings.port)
 
 
 def run_server(settings: Settings, host: str, port: int) -> None:
