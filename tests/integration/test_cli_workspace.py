@@ -173,3 +173,12 @@ def test_runs_on_a_fresh_workspace(workspace_home: Path, cli: Cli) -> None:
     missing = cli("--home", workspace_home, "runs", "run_nope")
     assert missing.code == 1
     assert "no run" in missing.stderr
+
+
+def test_corrupt_operational_store_is_one_line(workspace_home: Path, cli: Cli) -> None:
+    (workspace_home / "store.db").write_bytes(b"this is not a database")
+    result = cli("--home", workspace_home, "runs")
+    assert result.code == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: operational store (sqlite) is unusable: file is not a database"
+    ]

@@ -7,6 +7,7 @@ errors exit with 2 (Typer's convention).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -60,10 +61,14 @@ def main() -> None:
         fail("aborted")
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors carry their own exit code
+    except Exception as exc:
         import click
 
-        if isinstance(exc, click.ClickException):
+        if isinstance(exc, click.ClickException):  # usage errors carry their own exit code
             exc.show()
             sys.exit(exc.exit_code)
-        raise
+        if os.environ.get("CUSTODIA_DEBUG") == "1":
+            raise
+        # An unexpected error's message may quote data (a value in a cast error, say): show only
+        # its type; CUSTODIA_DEBUG=1 shows the full traceback.
+        fail(f"internal error ({type(exc).__name__}); run with CUSTODIA_DEBUG=1 for details", 2)

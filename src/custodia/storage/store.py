@@ -39,6 +39,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Table, create_engine, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 
 from custodia.core.clock import Clock, SystemClock
 from custodia.core.errors import ConfigurationError, StorageError
@@ -166,13 +167,27 @@ class OperationalStore:
         >>> with store.begin() as conn:  # doctest: +SKIP
         ...     conn.execute(insert(workspace_info).values(key="k", value="v"))
         """
-        with self._engine.begin() as conn:
+        with self._unreadable_as_storage_error(), self._engine.begin() as conn:
             yield conn
+
+    @contextmanager
+    def _unreadable_as_storage_error(self) -> Iterator[None]:
+        """A store that cannot be opened (not a database, unreachable server) is one clear line;
+        errors of statements inside the transaction are left alone."""
+        try:
+            yield
+        except DBAPIError as exc:
+            if not exc.connection_invalidated and not _is_open_failure(exc):
+                raise
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            raise StorageError(
+                f"operational store ({self._backend}) is unusable: {reason}"
+            ) from None
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read transaction with one consistent snapshot; writes are refused on PostgreSQL."""
-        with self._engine.connect() as conn:
+        with self._unreadable_as_storage_error(), self._engine.connect() as conn:
             if self._backend == "sqlite":
                 conn.execution_options(**{_BEGIN_MODE_OPTION: "DEFERRED"})
             else:
@@ -386,3 +401,11 @@ class Watermarks:
         with self._store.read() as conn:
             rows = conn.execute(select(table).order_by(table.c.source, table.c.entity)).all()
             return [Watermark(**row._asdict()) for row in rows]
+
+
+def _is_open_failure(exc: DBAPIError) -> bool:
+    """True when the database itself cannot be used: a file that is not SQLite, a server down."""
+    text = str(exc.orig).lower() if exc.orig else ""
+    markers = ("file is not a database", "database disk image is malformed", "unable to open",
+               "connection refused", "could not connect", "connection failed")  # fmt: skip
+    return any(marker in text for marker in markers)
