@@ -68,6 +68,11 @@ class Settings(BaseSettings):
         default=0, ge=0, description="DuckDB worker threads; 0 uses one per CPU core."
     )
 
+    debug: bool = Field(
+        default=False,
+        description="Show full tracebacks of unexpected errors in the CLI (they may quote data).",
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
         if self.environment == "development":

@@ -7,7 +7,6 @@ errors exit with 2 (Typer's convention).
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -67,8 +66,18 @@ def main() -> None:
         if isinstance(exc, click.ClickException):  # usage errors carry their own exit code
             exc.show()
             sys.exit(exc.exit_code)
-        if os.environ.get("CUSTODIA_DEBUG") == "1":
+        if _debugging():
             raise
         # An unexpected error's message may quote data (a value in a cast error, say): show only
         # its type; CUSTODIA_DEBUG=1 shows the full traceback.
         fail(f"internal error ({type(exc).__name__}); run with CUSTODIA_DEBUG=1 for details", 2)
+
+
+def _debugging() -> bool:
+    """Whether CUSTODIA_DEBUG asks for full tracebacks (false when settings cannot load)."""
+    from custodia.settings import load_settings
+
+    try:
+        return load_settings().debug
+    except CustodiaError:
+        return False
