@@ -68,6 +68,32 @@ class Settings(BaseSettings):
         default=0, ge=0, description="DuckDB worker threads; 0 uses one per CPU core."
     )
 
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description=(
+            "Server processes `custodia serve` starts. Collector rate limits are divided among "
+            "them; one of them at a time runs the event loader."
+        ),
+    )
+    loader_interval_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description=(
+            "How often the event loader inside `custodia serve` moves the event log into the "
+            "lakehouse `events` table; 0 turns it off (then run `custodia load`)."
+        ),
+    )
+    event_log_retention_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description=(
+            "How long loaded entries stay in the event log (HOME/eventlog.db) for replay "
+            "before the loader deletes them; entries not loaded yet are never deleted."
+        ),
+    )
+
     debug: bool = Field(
         default=False,
         description="Show full tracebacks of unexpected errors in the CLI (they may quote data).",
@@ -98,6 +124,11 @@ class Settings(BaseSettings):
     @property
     def lake_root(self) -> Path:
         return self.home / "lake"
+
+    @property
+    def event_log_path(self) -> Path:
+        """The collector's durable event log (SQLite, WAL)."""
+        return self.home / "eventlog.db"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -70,6 +70,7 @@ def main() -> int:
         host=args.host,
         max_retries=args.max_retries,
         timeout=10,
+        upload_interval=0.1,  # the wait for more messages before a batch goes; default 0.5 s
         on_error=lambda error, batch: report["errors"].append(_error(error, batch)),
     )
     messages = json.loads(Path(args.messages).read_text(encoding="utf-8"))

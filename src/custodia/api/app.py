@@ -19,7 +19,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from custodia import __version__
-from custodia.api.routes import health, runs, tables
+from custodia.api.routes import collector, health, runs, sources, tables
+from custodia.api.routes import lineage as lineage_routes
+from custodia.api.routes import quarantine as quarantine_routes
 from custodia.core.errors import (
     AuthenticationError,
     CustodiaError,
@@ -62,6 +64,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(tables.router, prefix="/v1")
     app.include_router(runs.router, prefix="/v1")
+    app.include_router(sources.router, prefix="/v1")
+    app.include_router(collector.router)
+    app.include_router(quarantine_routes.router, prefix="/v1")
+    app.include_router(lineage_routes.router, prefix="/v1")
     return app
 
 

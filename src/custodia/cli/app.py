@@ -13,7 +13,20 @@ from typing import Annotated
 
 import typer
 
-from custodia.cli import demo_cmd, runs_cmd, serve_cmd, sql_cmd, workspace_cmd
+from custodia.cli import (
+    demo_cmd,
+    ingest_cmd,
+    lineage_cmd,
+    load_cmd,
+    plan_cmd,
+    quarantine_cmd,
+    runs_cmd,
+    serve_cmd,
+    source_cmd,
+    sql_cmd,
+    text_cmd,
+    workspace_cmd,
+)
 from custodia.cli.context import CliState
 from custodia.cli.output import fail
 from custodia.core.errors import CustodiaError
@@ -48,6 +61,13 @@ sql_cmd.register(app)
 demo_cmd.register(app)
 runs_cmd.register(app)
 serve_cmd.register(app)
+source_cmd.register(app)
+load_cmd.register(app)
+ingest_cmd.register(app)
+plan_cmd.register(app)
+quarantine_cmd.register(app)
+lineage_cmd.register(app)
+text_cmd.register(app)
 
 
 def main() -> None:

@@ -145,7 +145,9 @@ class _Parser:
         _rewind(source)
         return pacsv.open_csv(
             str(source) if isinstance(source, Path) else source,
-            read_options=read, parse_options=parse, convert_options=convert
+            read_options=read,
+            parse_options=parse,
+            convert_options=convert,
         )
 
     def _invalid_row(self, row: Any) -> str:

@@ -105,18 +105,25 @@ class DuckDBDialect:
             f"THEN TRY_CAST({text} AS TIMESTAMPTZ) "
             f"ELSE timezone({zone}, try_strptime({text}, formats)) END"
         )
+        auto = self._formats(None)
         return [
             f"CREATE OR REPLACE MACRO custodia_ts(x, formats) AS {aware}",
             "CREATE OR REPLACE MACRO custodia_local(x, formats) AS "
             f"timezone({zone}, custodia_ts(x, formats))",
+            f"CREATE OR REPLACE MACRO custodia_ts_auto(x) AS custodia_ts(x, {auto})",
+            f"CREATE OR REPLACE MACRO custodia_local_auto(x) AS custodia_local(x, {auto})",
         ]
 
     def parse_timestamp(self, value: str, formats: list[str] | None) -> str:
         """An aware timestamp (UTC) from text in any accepted format; naive text is local."""
+        if formats is None:
+            return f"custodia_ts_auto({value})"
         return f"custodia_ts({value}, {self._formats(formats)})"
 
     def parse_date(self, value: str, formats: list[str] | None) -> str:
         """The calendar date in the source's time zone."""
+        if formats is None:
+            return f"CAST(custodia_local_auto({value}) AS DATE)"
         return f"CAST(custodia_local({value}, {self._formats(formats)}) AS DATE)"
 
     def text(self, value: str) -> str:

@@ -125,8 +125,11 @@ class SourceMapping(BaseModel):
     encoding: str | None = Field(
         default=None, description="Text encoding of CSV/JSONL files; detected when left out."
     )
-    delimiter: str = Field(
-        default=",", min_length=1, max_length=1, description="CSV field delimiter."
+    delimiter: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1,
+        description="CSV field delimiter (default: a tab for .tsv files, else a comma).",
     )
     sheet: str | None = Field(default=None, description="Excel sheet (default: the first).")
     incremental: str | None = Field(
@@ -139,6 +142,13 @@ class SourceMapping(BaseModel):
     derive: dict[str, ColumnSpec] = Field(
         default_factory=dict,
         description="New fields computed from each record, in order, usable by the targets.",
+    )
+    tracking_plan: str | None = Field(
+        default=None,
+        description=(
+            "segment_batch sources: JSON tracking plan file, relative to the sources folder "
+            "(see docs/tracking-plans.md)."
+        ),
     )
     targets: list[TargetMapping] = Field(default_factory=list)
 

@@ -44,13 +44,20 @@ __all__ = [
     "LookupTable",
     "Scalar",
     "SplitSpec",
+    "TemporalKind",
     "compile_column",
+    "field_ref",
 ]
 
 Scalar = str | int | float | bool
 LookupTable = dict[str, Scalar | None]
 TemporalKind = Literal["date", "timestamp"]
-_DATE_CASTS = {"date": "date", "timestamp": "timestamp", "datetime": "timestamp"}
+_DATE_CASTS = {
+    "date": "date",
+    "timestamp": "timestamp",
+    "timestamptz": "timestamp",
+    "datetime": "timestamp",
+}
 
 
 class SplitSpec(BaseModel):
@@ -72,7 +79,9 @@ class SplitSpec(BaseModel):
 class ColumnTransform(BaseModel):
     """How one column's value is made from a record (see the module docstring)."""
 
-    field: str | None = Field(default=None, description="Source field (after `rename`).")
+    field: str | None = Field(
+        default=None, description="Source field (after `rename`); dots reach nested fields."
+    )
     expr: str | None = Field(default=None, description="SQL expression over `records`.")
     const: Scalar | None = Field(default=None, description="A constant value.")
     join: list[str] | None = Field(default=None, description="Fields joined with `sep`.")
@@ -118,7 +127,7 @@ class ColumnTransform(BaseModel):
             raise ValueError("give exactly one of field, expr, const or join")
         if self.normalize and self.field is None:
             raise ValueError("normalize applies to a `field`")
-        if self.cast is not None:
+        if self.cast is not None and self.cast.strip().lower() not in _DATE_CASTS:
             DUCKDB.cast("x", self.cast)  # raises on an unknown type
         return self
 
@@ -190,13 +199,22 @@ def _origin(spec: ColumnTransform, dialect: DuckDBDialect) -> tuple[str, tuple[A
         if spec.normalize:
             output = f"__{spec.normalize.lower()}__{spec.field}"
             return quote_ident(output), (ArrowStep(spec.field, spec.normalize, output),)
-        return quote_ident(spec.field), ()
+        return field_ref(spec.field), ()
     if spec.expr is not None:
         return f"({spec.expr})", ()
     if spec.join is not None:
-        return dialect.concat([quote_ident(f) for f in spec.join], spec.sep), ()
+        return dialect.concat([field_ref(f) for f in spec.join], spec.sep), ()
     assert spec.const is not None
     return _literal(spec.const), ()
+
+
+def field_ref(name: str) -> str:
+    """A field reference: dots reach into nested objects (``shipping.city``).
+
+    >>> field_ref("shipping.city")
+    '"shipping"."city"'
+    """
+    return ".".join(quote_ident(part) for part in name.split("."))
 
 
 def _temporal_kind(spec: ColumnTransform, target: TemporalKind | None) -> TemporalKind | None:

@@ -16,7 +16,7 @@ Example::
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,6 +42,7 @@ class QuarantineEntry:
     run_id: str
     source_file: str | None = None
     position: int | None = None
+    status: str = "open"  # open: not stored, waits for a replay | flagged: stored, kept for review
 
     @property
     def quarantine_id(self) -> str:
@@ -69,6 +70,29 @@ class Quarantine:
             QUARANTINE.zone.value, QUARANTINE.name, table, "quarantine_id"
         ).inserted
 
+    def resolve(self, entries: Mapping[str, str], *, status: str, run_id: str, at: datetime) -> int:
+        """Close entries (``replayed`` or ``discarded``) in one commit; returns how many changed.
+
+        ``entries`` maps each ``quarantine_id`` to its source (the table's partition). Only the
+        status columns are written: payload, rule and reason stay as they were.
+        """
+        ids = sorted(entries)
+        if not ids:
+            return 0
+        changes = pa.table(
+            {
+                "quarantine_id": pa.array(ids, pa.string()),
+                "status": pa.array([status] * len(ids), pa.string()),
+                "resolved_at": pa.array([at] * len(ids), QUARANTINE.column("resolved_at").type),
+                "resolved_run_id": pa.array([run_id] * len(ids), pa.string()),
+                "source": pa.array([entries[i] for i in ids], pa.string()),
+            }
+        )
+        result = self._lake.merge(
+            QUARANTINE.zone.value, QUARANTINE.name, changes, ["quarantine_id"]
+        )
+        return result.updated
+
 
 def _row(quarantine_id: str, entry: QuarantineEntry, loaded_at: datetime) -> dict[str, object]:
     return {
@@ -82,7 +106,7 @@ def _row(quarantine_id: str, entry: QuarantineEntry, loaded_at: datetime) -> dic
         "source_file": entry.source_file,
         "position": entry.position,
         "received_at": entry.received_at,
-        "status": "open",
+        "status": entry.status,
         "resolved_at": None,
         "resolved_run_id": None,
         "source": entry.source,

@@ -1,49 +1,61 @@
-"""Read batch source files record by record, keeping where each record came from.
+"""Read batch source files, keeping where each record came from.
 
-Each reader yields :class:`SourceRecord`: the record as a dict, the file it came from (relative to
-the source folder) and its position there. Readers never stop at a bad line: a line that is not
-valid JSON becomes a :class:`ReadProblem` naming the file, the line and the rule, and reading goes
-on (the caller quarantines it).
+Readers yield records in columnar chunks (:class:`RecordChunk`: the source's fields as Arrow,
+the file they came from, each row's position there) and :class:`ReadProblem` for a part of a
+file that cannot be a record. Readers never stop at a bad line or row: the caller quarantines
+the problem and the rest of the file loads.
+
+Formats: CSV/TSV (:mod:`custodia.collect.csv_reader`: encoding detection, broken rows),
+JSON Lines (:mod:`custodia.collect.jsonl_reader`), Parquet and Excel
+(:mod:`custodia.collect.sheet_readers`), and Segment batch files (below). Databases are read by
+:mod:`custodia.storage.sql_source`.
 
 Example::
 
-    for item in read_jsonl(root, "ecommerce/orders*.jsonl"):
+    for item in read_file_chunks(root, "pos/*.csv", SourceFormat.CSV, encoding="gbk"):
         ...
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from custodia.collect.csv_reader import read_csv_chunks
+from custodia.collect.jsonl_reader import read_jsonl_chunks
+from custodia.collect.mapping_spec import SourceFormat
+from custodia.collect.records import ReadProblem, RecordChunk, SourceRecord
+from custodia.collect.sheet_readers import read_excel_chunks, read_parquet_chunks
 from custodia.core.errors import ValidationError
 
+__all__ = [
+    "ReadProblem",
+    "RecordChunk",
+    "SegmentBatch",
+    "SourceRecord",
+    "infer_format",
+    "read_csv",
+    "read_file_chunks",
+    "read_jsonl",
+    "read_segment_batches",
+    "source_files",
+]
 
-@dataclass(frozen=True)
-class SourceRecord:
-    """One record read from a source, with its location for lineage."""
-
-    data: dict[str, Any]
-    source_file: str
-    position: int
-
-
-@dataclass(frozen=True)
-class ReadProblem:
-    """A part of a file that could not be read as a record.
-
-    ``raw`` keeps the original text for the quarantine; it is never put into a message.
-    """
-
-    source_file: str
-    position: int
-    rule: str
-    raw: str = ""
-    reason: str = ""
+FILE_FORMATS = {SourceFormat.CSV, SourceFormat.JSONL, SourceFormat.PARQUET, SourceFormat.EXCEL}
+_SUFFIXES = {
+    ".csv": SourceFormat.CSV,
+    ".tsv": SourceFormat.CSV,
+    ".txt": SourceFormat.CSV,
+    ".jsonl": SourceFormat.JSONL,
+    ".ndjson": SourceFormat.JSONL,
+    ".parquet": SourceFormat.PARQUET,
+    ".pq": SourceFormat.PARQUET,
+    ".xlsx": SourceFormat.EXCEL,
+    ".xlsm": SourceFormat.EXCEL,
+}
 
 
 def source_files(root: Path, pattern: str) -> list[Path]:
@@ -54,40 +66,60 @@ def source_files(root: Path, pattern: str) -> list[Path]:
     return files
 
 
-def read_csv(root: Path, pattern: str) -> Iterator[SourceRecord | ReadProblem]:
-    """CSV exports with a header row (UTF-8, a BOM is tolerated); empty cells become None."""
+def infer_format(path: str) -> SourceFormat | None:
+    """The file format a name suggests (``.csv``, ``.tsv``, ``.jsonl``, ``.parquet``,
+    ``.xlsx``), or ``None``.
+
+    >>> infer_format("exports/会员.xlsx")
+    <SourceFormat.EXCEL: 'excel'>
+    """
+    return _SUFFIXES.get(Path(path).suffix.lower())
+
+
+def read_file_chunks(
+    root: Path,
+    pattern: str,
+    fmt: SourceFormat,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | None = None,
+) -> Iterator[RecordChunk | ReadProblem]:
+    """Every record of the files ``pattern`` names under ``root``, file by file.
+
+    ``delimiter`` defaults to a tab for ``.tsv`` files and a comma otherwise.
+    """
+    if fmt not in FILE_FORMATS:
+        raise ValidationError("format", "file_format", f"'{fmt.value}' is not a file format")
     for path in source_files(root, pattern):
         rel = path.relative_to(root).as_posix()
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            for position, row in enumerate(csv.DictReader(fh), start=1):
-                if None in row:
-                    raw = json.dumps(row, ensure_ascii=False, default=str)
-                    reason = "the row has more fields than the header"
-                    yield ReadProblem(rel, position, "csv_extra_fields", raw, reason)
-                    continue
-                yield SourceRecord(
-                    {k: (v if v != "" else None) for k, v in row.items()}, rel, position
-                )
+        if fmt is SourceFormat.CSV:
+            sep = delimiter or ("\t" if path.suffix.lower() == ".tsv" else ",")
+            yield from read_csv_chunks(path, rel, encoding=encoding, delimiter=sep)
+        elif fmt is SourceFormat.JSONL:
+            yield from read_jsonl_chunks(path, rel, encoding=encoding)
+        elif fmt is SourceFormat.PARQUET:
+            yield from read_parquet_chunks(path, rel)
+        else:
+            yield from read_excel_chunks(path, rel, sheet=sheet)
+
+
+def read_csv(root: Path, pattern: str) -> Iterator[SourceRecord | ReadProblem]:
+    """CSV exports with a header row, record by record (see :func:`read_file_chunks`)."""
+    yield from _records(read_file_chunks(root, pattern, SourceFormat.CSV))
 
 
 def read_jsonl(root: Path, pattern: str) -> Iterator[SourceRecord | ReadProblem]:
-    """JSON Lines: one object per line; blank lines are skipped."""
-    for path in source_files(root, pattern):
-        rel = path.relative_to(root).as_posix()
-        with path.open(encoding="utf-8") as fh:
-            for position, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError:
-                    yield ReadProblem(rel, position, "invalid_json", line, "line is not JSON")
-                    continue
-                if not isinstance(data, dict):
-                    reason = "line is JSON but not an object"
-                    yield ReadProblem(rel, position, "not_an_object", line, reason)
-                    continue
-                yield SourceRecord(data, rel, position)
+    """JSON Lines, record by record; blank lines are skipped."""
+    yield from _records(read_file_chunks(root, pattern, SourceFormat.JSONL))
+
+
+def _records(items: Iterator[RecordChunk | ReadProblem]) -> Iterator[SourceRecord | ReadProblem]:
+    for item in items:
+        if isinstance(item, ReadProblem):
+            yield item
+        else:
+            yield from item.records()
 
 
 @dataclass(frozen=True)

@@ -172,11 +172,11 @@ def _parse_iso(field: str, value: str | None) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # e.g. 0001-01-01T00:00+01:00 is before year 1 in UTC
         raise ValidationError(field, "iso8601", f"{field}: not an ISO-8601 timestamp") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def _corrected_timestamp(
@@ -186,4 +186,9 @@ def _corrected_timestamp(
         return received
     if sent_at is None:
         return original
-    return received - (sent_at - original)
+    try:
+        return received - (sent_at - original)
+    except OverflowError:
+        raise ValidationError(
+            "timestamp", "out_of_range", "timestamp: corrected for clock skew it is out of range"
+        ) from None

@@ -40,7 +40,9 @@ def column_from_values(values: Sequence[Any]) -> pa.Array:
 
 def table_from_columns(names: Sequence[str], columns: Sequence[Sequence[Any]]) -> pa.Table:
     """A table from parallel column value lists (see :func:`column_from_values`)."""
-    return pa.table({name: column_from_values(col) for name, col in zip(names, columns, strict=True)})
+    return pa.table(
+        {name: column_from_values(col) for name, col in zip(names, columns, strict=True)}
+    )
 
 
 def value_as_text(value: Any) -> str:

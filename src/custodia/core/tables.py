@@ -145,7 +145,7 @@ QUARANTINE = TableSpec(
         _c("source_file", S, L1, "File or table the payload came from, if any"),
         _c("position", pa.int64(), L1, "Line or row number within that file"),
         _c("received_at", TS, L1, "When the payload reached Custodia"),
-        _c("status", S, L1, "open | replayed | discarded"),
+        _c("status", S, L1, "open (not stored) | flagged (stored) | replayed | discarded"),
         _c("resolved_at", TS, L1, "When it was replayed or discarded"),
         _c("resolved_run_id", S, L1, "The run that replayed it"),
         *_LINEAGE,

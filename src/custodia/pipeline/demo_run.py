@@ -2,7 +2,8 @@
 
 ``custodia demo`` calls :func:`run_demo`: it writes the multi-source demo data into the workspace's
 ``sources/demo`` folder, places the demo mapping file beside it (a normal mapping file a user can
-read and edit), and loads everything in one recorded run.
+read and edit), loads everything in one recorded run, then tags the service texts (complaint
+type, sentiment, products) in a second one.
 
 Example::
 
@@ -22,6 +23,7 @@ from pydantic import BaseModel
 from custodia.collect.mapping_spec import load_mapping_file
 from custodia.core.errors import WorkspaceError
 from custodia.demo import DemoManifest, generate_demo
+from custodia.pipeline.interaction_tags import TagReport, tag_interactions
 from custodia.pipeline.source_load import LoadReport, load_sources
 from custodia.storage.store import WorkspaceInfo
 from custodia.workspace import Workspace
@@ -38,6 +40,7 @@ class DemoReport(BaseModel):
     sources_dir: str
     manifest: DemoManifest
     load: LoadReport
+    text_tags: TagReport | None = None
 
 
 def demo_mapping_text() -> str:
@@ -77,7 +80,8 @@ def run_demo(
     )
     mappings = load_mapping_file(out_dir / MAPPING_FILE)
     load = load_sources(ws, mappings, root=out_dir, progress=load_progress, kind="demo")
-    return DemoReport(sources_dir=str(out_dir), manifest=manifest, load=load)
+    text_tags = tag_interactions(ws, progress=load_progress)
+    return DemoReport(sources_dir=str(out_dir), manifest=manifest, load=load, text_tags=text_tags)
 
 
 def _claim_demo_params(ws: Workspace, *, customers: int, seed: int) -> None:

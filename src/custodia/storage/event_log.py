@@ -317,18 +317,18 @@ def _entry_row(entry: LogEntry) -> tuple[object, ...]:
     )
 
 
-def _logged(row: tuple[object, ...]) -> LoggedEntry:
+def _logged(row: tuple[int, str, str, str, int, int, int, bytes]) -> LoggedEntry:
     seq, entry_id, source, kind, received, events, invalid, payload = row
     entry = LogEntry(
-        source=str(source),
-        kind=str(kind),
-        payload=bytes(payload),  # type: ignore[arg-type]
-        received_at=_from_micros(int(received)),  # type: ignore[call-overload]
-        entry_id=str(entry_id),
-        events=int(events),  # type: ignore[call-overload]
-        invalid=int(invalid),  # type: ignore[call-overload]
+        source=source,
+        kind=kind,
+        payload=bytes(payload),
+        received_at=_from_micros(received),
+        entry_id=entry_id,
+        events=events,
+        invalid=invalid,
     )
-    return LoggedEntry(offset=int(seq), entry=entry)  # type: ignore[call-overload]
+    return LoggedEntry(offset=seq, entry=entry)
 
 
 def _micros(at: datetime) -> int:

@@ -98,7 +98,7 @@ class GroupCommitWriter:
         if not rows:
             future.set_result([])
             return future
-        size = sum(len(row[-1]) for row in rows)  # type: ignore[arg-type]
+        size = sum(len(row[-1]) for row in rows if isinstance(row[-1], bytes))
         with self._submit_lock:
             if self._stopped.is_set():
                 future.set_exception(StorageError("event log writer is stopped"))

@@ -1,0 +1,334 @@
+"""Rows of the ``events`` table from what the collector logged: one request body at a time.
+
+The loader calls :func:`entry_events` for every event-log entry. Each message of the body
+becomes an ``events`` row exactly as :func:`custodia.collect.segment.normalize_message` would
+make it, or a :class:`RejectedMessage` with the reason. Two things make a re-read of the same
+entry give the same result, which is what lets the loader retry after a crash:
+
+- a message without ``messageId`` gets one derived from the entry's id and the message's
+  position (a UUID5), never a random one;
+- ``received_at`` is the time the collector logged with the entry.
+
+Speed: rows are built by a fast path over plain dicts (msgspec decoding, JSON text re-encoded
+with sorted keys by msgspec). Anything unusual (a wrong type, a bad timestamp) takes the full
+path, ``normalize_message`` itself, which either produces the row or names the problem. JSON
+columns hold the same values either way; only number formatting may differ (``1e20`` vs
+``1e+20``).
+
+Example::
+
+    result = entry_events(kind="batch", payload=body, source="web",
+                          received_at=at, entry_id="4f1c...")
+    result.rows, [(r.position, r.error.rule) for r in result.rejected]
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import msgspec
+
+from custodia.collect.http_body import CollectRequestError
+from custodia.collect.segment import (
+    MAX_MESSAGE_ID_LENGTH,
+    MESSAGE_TYPES,
+    EventRow,
+    normalize_message,
+)
+from custodia.collect.segment_wire import (
+    SINGLE_KINDS,
+    BatchFields,
+    decode_value,
+    limits_problem,
+    split_request,
+)
+from custodia.core.errors import ValidationError
+
+_ENCODER: Final = msgspec.json.Encoder(order="sorted")
+_MESSAGE_IDS: Final = uuid.UUID("5c1e3f0a-7d2b-4c1e-9a8f-0c0ffee0da7a")
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedMessage:
+    """A message that cannot become an event: its text, position (1-based) and the reason."""
+
+    position: int
+    payload: str
+    error: ValidationError
+
+
+@dataclass(slots=True)
+class EntryEvents:
+    """What one logged request yields."""
+
+    rows: list[EventRow] = field(default_factory=list)
+    rejected: list[RejectedMessage] = field(default_factory=list)
+
+
+def derived_message_id(entry_id: str, position: int) -> str:
+    """The ``messageId`` given to the message at ``position`` of an entry that had none.
+
+    >>> derived_message_id("abc", 1) == derived_message_id("abc", 1)
+    True
+    """
+    return str(uuid.uuid5(_MESSAGE_IDS, f"{entry_id}:{position}"))
+
+
+def entry_events(
+    *, kind: str, payload: bytes, source: str, received_at: datetime, entry_id: str
+) -> EntryEvents:
+    """Every message of one logged request as an ``events`` row or a rejected message."""
+    result = EntryEvents()
+    try:
+        wire = split_request(kind, payload)
+    except (CollectRequestError, ValidationError) as exc:
+        text = payload.decode("utf-8", "replace")
+        result.rejected.append(RejectedMessage(1, text, _request_error(exc)))
+        return result
+    single = kind if kind in SINGLE_KINDS else None
+    received = received_at.astimezone(UTC)
+    shared = _Shared.of(wire.shared, received)
+    for position, item in enumerate(wire.items, start=1):
+        _add(result, item, position, single, shared, source, entry_id)
+    return result
+
+
+def _request_error(exc: CollectRequestError | ValidationError) -> ValidationError:
+    if isinstance(exc, ValidationError):
+        return exc
+    return ValidationError("body", exc.code, exc.message)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """A batch's shared fields (its ``sentAt`` parsed once) and the entry's receive time."""
+
+    fields: BatchFields
+    received: datetime
+
+    @classmethod
+    def of(cls, fields: BatchFields, received: datetime) -> _Shared:
+        return cls(fields, received)
+
+
+def _add(
+    result: EntryEvents,
+    item: bytes,
+    position: int,
+    single: str | None,
+    shared: _Shared,
+    source: str,
+    entry_id: str,
+) -> None:
+    error = limits_problem(item)
+    message: Any = None
+    if error is None:
+        try:
+            message = decode_value(item)
+        except ValidationError as exc:
+            error = exc
+    if error is None:
+        message = _completed(message, single, entry_id, position)
+        row = _fast_row(message, shared, source)
+        if row is not None:
+            result.rows.append(row)
+            return
+        error = _full_row(message, shared, source, result)
+        if error is None:
+            return
+    result.rejected.append(RejectedMessage(position, _payload_text(item, message, shared), error))
+
+
+def _completed(message: Any, single: str | None, entry_id: str, position: int) -> Any:
+    """The message with the route's type and, when it has none, its derived messageId."""
+    if not isinstance(message, dict):
+        return message
+    if single is not None:
+        message["type"] = single
+    if message.get("messageId") in (None, ""):
+        message["messageId"] = derived_message_id(entry_id, position)
+    return message
+
+
+def _full_row(
+    message: Any, shared: _Shared, source: str, result: EntryEvents
+) -> ValidationError | None:
+    try:
+        row = normalize_message(
+            message,
+            received_at=shared.received,
+            source=source,
+            batch_context=shared.fields.context,
+            batch_integrations=shared.fields.integrations,
+            batch_sent_at=shared.fields.sent_at,
+        )
+    except ValidationError as exc:
+        return exc
+    except RecursionError:
+        return ValidationError("message", "max_depth", "message: nested too deeply")
+    result.rows.append(row)
+    return None
+
+
+def _payload_text(item: bytes, message: Any, shared: _Shared) -> str:
+    """What the quarantine keeps: the message with its batch's shared fields folded in (so a
+    replay needs nothing else), or the raw text when it is not a usable JSON object."""
+    if not isinstance(message, dict):
+        return item.decode("utf-8", "replace")
+    folded = dict(message)
+    fields = shared.fields
+    for name, value in (("context", fields.context), ("integrations", fields.integrations)):
+        own = folded.get(name)
+        if value is not None and (own is None or isinstance(own, dict)):
+            folded[name] = {**value, **(own or {})}
+    if shared.fields.sent_at is not None and folded.get("sentAt") in (None, ""):
+        folded["sentAt"] = shared.fields.sent_at
+    try:
+        return _ENCODER.encode(folded).decode("utf-8")
+    except (TypeError, ValueError, RecursionError):
+        return item.decode("utf-8", "replace")
+
+
+# -- the fast path: plain dicts in, the row normalize_message would make out --------------------
+
+
+class _NeedsFullCheckError(Exception):
+    """The message needs ``normalize_message`` to judge it."""
+
+
+def _fast_row(message: Any, shared: _Shared, source: str) -> EventRow | None:
+    if type(message) is not dict:
+        return None
+    try:
+        return _row(message, shared, source)
+    except (_NeedsFullCheckError, ValueError, OverflowError, TypeError, RecursionError):
+        return None
+
+
+def _row(m: dict[str, Any], shared: _Shared, source: str) -> EventRow:
+    get = m.get
+    kind = _kind(get("type"))
+    user_id, anonymous_id = _id(get("userId")), _id(get("anonymousId"))
+    previous_id, group_id = _id(get("previousId")), _id(get("groupId"))
+    event = _text(get("event"))
+    _check_identity(kind, user_id, anonymous_id, previous_id, group_id, event)
+    original = _instant(get("originalTimestamp")) or _instant(get("timestamp"))
+    sent_at = _instant(get("sentAt"))
+    if sent_at is None:
+        if not shared.fields.sent_at_valid:
+            raise _NeedsFullCheckError
+        sent_at = shared.fields.sent_at_instant
+    received = shared.received
+    timestamp = _corrected(received, original, sent_at)
+    return {
+        "message_id": _message_id(get("messageId")),
+        "type": kind,
+        "event": event,
+        "name": _text(get("name")),
+        "user_id": user_id,
+        "anonymous_id": anonymous_id,
+        "previous_id": previous_id,
+        "group_id": group_id,
+        "traits": _object(get("traits")),
+        "properties": _object(get("properties")),
+        "context": _merged(shared.fields.context, get("context")),
+        "integrations": _merged(shared.fields.integrations, get("integrations")),
+        "timestamp": timestamp,
+        "original_timestamp": original,
+        "sent_at": sent_at,
+        "received_at": received,
+        "event_date": timestamp.date(),
+        "source": source,
+    }
+
+
+def _kind(value: Any) -> str:
+    if type(value) is not str:
+        raise _NeedsFullCheckError
+    if value in MESSAGE_TYPES:
+        return value
+    lowered = value.lower()
+    if lowered not in MESSAGE_TYPES:
+        raise _NeedsFullCheckError
+    return lowered
+
+
+def _id(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    kind = type(value)
+    if kind is str:
+        return str(value)
+    if kind is int or kind is float:
+        return str(value)
+    raise _NeedsFullCheckError
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if type(value) is not str:
+        raise _NeedsFullCheckError
+    return str(value)
+
+
+def _check_identity(
+    kind: str,
+    user_id: str | None,
+    anonymous_id: str | None,
+    previous_id: str | None,
+    group_id: str | None,
+    event: str | None,
+) -> None:
+    if kind == "alias":
+        ok = user_id is not None and previous_id is not None
+    elif user_id is None and anonymous_id is None:
+        ok = False
+    else:
+        ok = (kind != "track" or event is not None) and (kind != "group" or group_id is not None)
+    if not ok:
+        raise _NeedsFullCheckError
+
+
+def _instant(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if type(value) is not str:
+        raise _NeedsFullCheckError
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _corrected(received: datetime, original: datetime | None, sent_at: datetime | None) -> datetime:
+    if original is None:
+        return received
+    if sent_at is None:
+        return original
+    return received - (sent_at - original)
+
+
+def _message_id(value: Any) -> str:
+    message_id = _id(value)
+    if message_id is None or len(message_id) > MAX_MESSAGE_ID_LENGTH:
+        raise _NeedsFullCheckError
+    return message_id
+
+
+def _object(value: Any) -> str | None:
+    if value is None:
+        return None
+    if type(value) is not dict:
+        raise _NeedsFullCheckError
+    return _ENCODER.encode(value).decode("utf-8")
+
+
+def _merged(shared: Mapping[str, Any] | None, own: Any) -> str | None:
+    if own is not None and type(own) is not dict:
+        raise _NeedsFullCheckError
+    if shared is None:
+        return None if own is None else _ENCODER.encode(own).decode("utf-8")
+    return _ENCODER.encode({**shared, **(own or {})}).decode("utf-8")

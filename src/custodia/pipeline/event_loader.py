@@ -1,0 +1,346 @@
+"""The event loader: moves what the collector logged into the lakehouse ``events`` table.
+
+One chunk at a time, from the loader's committed offset in the event log:
+
+1. read up to ``max_entries`` logged requests (or ``max_bytes`` of bodies);
+2. turn every message into an ``events`` row (:func:`custodia.collect.segment_rows.entry_events`),
+   keeping the first copy of a ``messageId`` the chunk repeats;
+3. append the rows whose ``message_id`` the table does not hold yet (insert if absent, no time
+   window), partitioned by event date and source, in one Delta commit;
+4. put invalid messages in the quarantine with their reason;
+5. only then commit the offset.
+
+A crash between 3 and 5 re-reads the chunk; steps 3 and 4 store nothing twice, so the retry is
+harmless. Only one loader works on a workspace at a time (a file lock next to the event log), so
+``custodia load`` and the loader inside ``custodia serve`` take turns.
+
+Each :meth:`EventLoader.load` is one run in the run log (kind ``event_load``) with a step per
+chunk; the continuous loader records a run only when there was something to load.
+
+Example::
+
+    with SqliteEventLog(ws.settings.event_log_path) as log:
+        report = EventLoader(ws, log).load()
+    report.inserted, report.quarantined
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Final
+
+import pyarrow as pa
+from pydantic import BaseModel, Field
+
+from custodia.collect.quarantine import Quarantine, QuarantineEntry
+from custodia.collect.segment import EventRow
+from custodia.collect.segment_rows import EntryEvents, RejectedMessage, entry_events
+from custodia.collect.tracking_plan import TrackingPlan, screen_events
+from custodia.core.errors import CustodiaError
+from custodia.core.tables import EVENTS
+from custodia.pipeline.source_context import collector_plans
+from custodia.storage.event_log import LoggedEntry, SqliteEventLog
+from custodia.storage.store_runs import RunLog, RunStatus
+from custodia.workspace import Workspace
+
+LOADER_CONSUMER: Final = "lake-loader"
+RUN_KIND: Final = "event_load"
+LOCK_NAME: Final = "eventlog.loader.lock"
+_EVENT_COLUMNS: Final = tuple(
+    c.name for c in EVENTS.columns if c.name not in ("run_id", "loaded_at")
+)
+
+Progress = Callable[[str, int, int], None]
+log = logging.getLogger(__name__)
+
+
+class ChunkReport(BaseModel):
+    """What one chunk of the log became."""
+
+    first_offset: int
+    last_offset: int
+    entries: int
+    messages: int
+    inserted: int = Field(description="New rows in events.")
+    duplicates: int = Field(description="Messages whose messageId was stored already.")
+    quarantined: int = Field(description="Invalid messages put in the quarantine.")
+    max_lag_seconds: float = Field(description="Oldest entry's age when the chunk committed.")
+
+
+class EventLoadReport(BaseModel):
+    """The outcome of one load run."""
+
+    run_id: str | None
+    chunks: list[ChunkReport] = Field(default_factory=list)
+
+    @property
+    def entries(self) -> int:
+        return sum(c.entries for c in self.chunks)
+
+    @property
+    def messages(self) -> int:
+        return sum(c.messages for c in self.chunks)
+
+    @property
+    def inserted(self) -> int:
+        return sum(c.inserted for c in self.chunks)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(c.duplicates for c in self.chunks)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(c.quarantined for c in self.chunks)
+
+    def summary(self) -> dict[str, object]:
+        """Totals for people and for ``--json``."""
+        return {
+            "run_id": self.run_id,
+            "entries": self.entries,
+            "messages": self.messages,
+            "inserted": self.inserted,
+            "duplicates": self.duplicates,
+            "quarantined": self.quarantined,
+            "chunks": len(self.chunks),
+            "max_lag_seconds": max((c.max_lag_seconds for c in self.chunks), default=0.0),
+        }
+
+
+@contextmanager
+def loader_lock(home: Path, *, wait: bool) -> Iterator[bool]:
+    """Hold the workspace's loader lock; yields False (without waiting) when ``wait`` is false
+    and another loader holds it."""
+    path = home / LOCK_NAME
+    with path.open("a") as handle:
+        flags = fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB
+        try:
+            fcntl.flock(handle, flags)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@dataclass
+class _Chunk:
+    """Rows and rejects of one chunk, before they are written."""
+
+    logged: list[LoggedEntry]
+    rows: list[EventRow] = field(default_factory=list)
+    rejected: list[QuarantineEntry] = field(default_factory=list)
+    messages: int = 0
+    duplicates: int = 0
+
+
+class EventLoader:
+    """Loads the event log into ``events`` (and the quarantine) for one workspace."""
+
+    def __init__(
+        self,
+        ws: Workspace,
+        event_log: SqliteEventLog,
+        *,
+        consumer: str = LOADER_CONSUMER,
+        max_entries: int = 5_000,
+        max_bytes: int = 16 * 1024 * 1024,
+        retention: timedelta | None = None,
+    ) -> None:
+        self._ws = ws
+        self._log = event_log
+        self._consumer = consumer
+        self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        self._retention = retention
+        self._plans: dict[str, TrackingPlan] = {}
+
+    def pending(self) -> int:
+        """Entries not loaded yet."""
+        return self._log.status(self._consumer).pending_entries
+
+    def load(
+        self,
+        *,
+        progress: Progress | None = None,
+        wait: bool = True,
+        stop: threading.Event | None = None,
+    ) -> EventLoadReport:
+        """Load everything logged so far, chunk by chunk, as one recorded run.
+
+        With ``wait=False`` it returns at once (``run_id=None``) when another loader is busy;
+        ``stop`` ends the run after the chunk in progress.
+        """
+        with loader_lock(self._ws.home, wait=wait) as locked:
+            if not locked:
+                return EventLoadReport(run_id=None)
+            return self._load_locked(progress, stop or threading.Event())
+
+    def _load_locked(self, progress: Progress | None, stop: threading.Event) -> EventLoadReport:
+        total = self.pending()
+        report = EventLoadReport(run_id=None)
+        if total == 0:
+            return report
+        runs = RunLog(self._ws.store, self._ws.clock)
+        report.run_id = runs.start_run(RUN_KIND, {"consumer": self._consumer, "pending": total})
+        self._plans = collector_plans(self._ws)  # tracking plans as they are when the run starts
+        try:
+            while not stop.is_set() and (
+                logged := self._log.read(
+                    self._consumer, limit=self._max_entries, max_bytes=self._max_bytes
+                )
+            ):
+                report.chunks.append(self._load_chunk(runs, report.run_id, logged))
+                if progress:
+                    progress("loading events", report.entries, max(total, report.entries))
+        except CustodiaError as exc:
+            runs.finish_run(report.run_id, RunStatus.FAILED, error=str(exc))
+            raise
+        except Exception as exc:
+            runs.finish_run(report.run_id, RunStatus.FAILED, error=type(exc).__name__)
+            raise
+        runs.finish_run(report.run_id, RunStatus.SUCCEEDED, stats=report.summary())
+        self._prune()
+        return report
+
+    def _load_chunk(self, runs: RunLog, run_id: str, logged: list[LoggedEntry]) -> ChunkReport:
+        started = self._ws.clock.now()
+        chunk = self._build(logged, run_id, started)
+        inserted = self._append_events(chunk.rows, run_id, started)
+        quarantined = Quarantine(self._ws.lake).add(chunk.rejected, loaded_at=started)
+        self._log.commit(self._consumer, logged[-1].offset)
+        done = self._ws.clock.now()
+        oldest = min(item.entry.received_at for item in logged)
+        report = ChunkReport(
+            first_offset=logged[0].offset,
+            last_offset=logged[-1].offset,
+            entries=len(logged),
+            messages=chunk.messages,
+            inserted=inserted,
+            duplicates=chunk.duplicates + (len(chunk.rows) - inserted),
+            quarantined=len(chunk.rejected),
+            max_lag_seconds=round((done - oldest).total_seconds(), 3),
+        )
+        runs.record_step(
+            run_id, "load:events", rows_in=chunk.messages, rows_stored=inserted,
+            rows_rejected=len(chunk.rejected), started_at=started, finished_at=done,
+            detail={**report.model_dump(), "quarantine_new": quarantined},
+        )  # fmt: skip
+        return report
+
+    def _build(self, logged: list[LoggedEntry], run_id: str, at: datetime) -> _Chunk:
+        chunk = _Chunk(logged)
+        seen: set[str] = set()
+        for item in logged:
+            entry = item.entry
+            result = entry_events(
+                kind=entry.kind, payload=entry.payload, source=entry.source,
+                received_at=entry.received_at, entry_id=entry.entry_id,
+            )  # fmt: skip
+            chunk.messages += len(result.rows) + len(result.rejected)
+            screened = screen_events(
+                result.rows, self._plans.get(entry.source), run_id=run_id,
+                source_file=f"eventlog:{entry.entry_id}",
+            )  # fmt: skip
+            result.rows = screened.kept  # blocked events wait in the quarantine
+            chunk.rejected.extend(screened.entries)
+            self._keep_first(chunk, result, seen)
+            chunk.rejected.extend(_quarantined(item, r, run_id) for r in result.rejected)
+        return chunk
+
+    @staticmethod
+    def _keep_first(chunk: _Chunk, result: EntryEvents, seen: set[str]) -> None:
+        for row in result.rows:
+            message_id = row["message_id"]
+            if message_id in seen:
+                chunk.duplicates += 1
+                continue
+            seen.add(message_id)
+            chunk.rows.append(row)
+
+    def _append_events(self, rows: list[EventRow], run_id: str, at: datetime) -> int:
+        if not rows:
+            return 0
+        table = events_table(rows, run_id=run_id, loaded_at=at)
+        commit = self._ws.lake.append_new(
+            EVENTS.zone.value, EVENTS.name, table, "message_id",
+            commit_info={"run_id": run_id, "job": RUN_KIND},
+        )  # fmt: skip
+        return commit.inserted
+
+    def _prune(self) -> None:
+        if self._retention is None:
+            return
+        committed = self._log.committed(self._consumer)
+        self._log.prune(through=committed, received_before=self._ws.clock.now() - self._retention)
+
+
+def events_table(rows: list[EventRow], *, run_id: str, loaded_at: datetime) -> pa.Table:
+    """Rows as an Arrow table in the ``events`` schema (built column by column: fast)."""
+    columns: dict[str, list[object]] = {name: [r[name] for r in rows] for name in _EVENT_COLUMNS}
+    columns["run_id"] = [run_id] * len(rows)
+    columns["loaded_at"] = [loaded_at] * len(rows)
+    return pa.Table.from_pydict(columns, schema=EVENTS.arrow_schema())
+
+
+def _quarantined(item: LoggedEntry, rejected: RejectedMessage, run_id: str) -> QuarantineEntry:
+    entry = item.entry
+    return QuarantineEntry(
+        source=entry.source,
+        kind="event",
+        entity=EVENTS.name,
+        rule=rejected.error.rule,
+        field=rejected.error.field,
+        reason=str(rejected.error),
+        payload=rejected.payload,
+        received_at=entry.received_at,
+        run_id=run_id,
+        source_file=f"eventlog:{entry.entry_id}",
+        position=rejected.position,
+    )
+
+
+class ContinuousLoader:
+    """Runs :meth:`EventLoader.load` every ``interval`` seconds in a background thread.
+
+    Used by ``custodia serve``: when several server processes run, the first to take the
+    loader lock in a cycle loads and the others skip that cycle. Errors are logged and retried
+    at the next cycle (the offset is only committed after a successful chunk).
+    """
+
+    def __init__(self, loader: EventLoader, interval: float) -> None:
+        self._loader = loader
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="event-loader", daemon=True)
+        self.last_report: EventLoadReport | None = None
+        self.failures = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Ask the thread to finish its current chunk and stop."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                report = self._loader.load(wait=False, stop=self._stop)
+            except Exception:  # keep serving; the next cycle retries from the committed offset
+                self.failures += 1
+                log.exception("event loader cycle failed; retrying next cycle")
+                continue
+            if report.run_id is not None:
+                self.last_report = report

@@ -1,0 +1,184 @@
+"""Stage a source's landed records into its canonical tables through its mapping.
+
+Per source: rename fields and run the Arrow steps (:mod:`custodia.collect.mapping_arrow`), add
+the derived fields (one SQL statement), then per target run its compiled SQL, quarantine the rows
+that break a required check (``kind = "record"``, with the record's original payload, the rule
+and a one-line reason), and merge the rest by key. Each target is one Delta commit and one step
+in the run log.
+
+Example::
+
+    results = stage_targets(ws, runs, run_id, source, lookups, landing.relation, loaded_at)
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime
+
+import pyarrow as pa
+
+from custodia.collect.landing_sql import payload_sql
+from custodia.collect.mapping_arrow import MappingFailure, prepare_records, split_failures
+from custodia.collect.mapping_spec import SourceMapping, TargetMapping
+from custodia.collect.mapping_sql import (
+    compile_derive_sql,
+    compile_target,
+    mapping_arrow_steps,
+    mapping_macros_sql,
+)
+from custodia.collect.mapping_transforms import LookupTable
+from custodia.collect.quarantine import Quarantine, QuarantineEntry
+from custodia.core.arrow_values import value_as_text
+from custodia.core.errors import QueryError
+from custodia.core.tables import table_spec
+from custodia.pipeline.load_report import TargetResult
+from custodia.storage.store_runs import RunLog
+from custodia.workspace import Workspace
+
+__all__ = ["stage_targets"]
+
+_LOCATION = ("_source_file", "_position")
+
+
+def stage_targets(
+    ws: Workspace,
+    runs: RunLog,
+    run_id: str,
+    source: SourceMapping,
+    lookups: dict[str, LookupTable],
+    relation: pa.Table,
+    loaded_at: datetime,
+) -> list[TargetResult]:
+    """Map ``relation`` (the landed records) into every target of ``source``."""
+    setup = mapping_macros_sql(source)
+    records = _mapping_records(ws, source, lookups, relation, setup)
+    return [
+        _stage_one(ws, runs, run_id, source, target, lookups, relation, records, loaded_at, setup)
+        for target in source.targets
+    ]
+
+
+def _mapping_records(
+    ws: Workspace,
+    source: SourceMapping,
+    lookups: dict[str, LookupTable],
+    relation: pa.Table,
+    setup: list[str],
+) -> pa.Table:
+    records = prepare_records(relation, source, mapping_arrow_steps(source, lookups))
+    derive = compile_derive_sql(source, lookups)
+    if derive is None:
+        return records
+    try:
+        return ws.transform(derive, relations={"source_records": records}, setup=setup)
+    except QueryError as exc:
+        raise QueryError(f"mapping {source.name} derive: {exc}") from None
+
+
+def _stage_one(
+    ws: Workspace,
+    runs: RunLog,
+    run_id: str,
+    source: SourceMapping,
+    target: TargetMapping,
+    lookups: dict[str, LookupTable],
+    relation: pa.Table,
+    records: pa.Table,
+    loaded_at: datetime,
+    setup: list[str],
+) -> TargetResult:
+    started = ws.clock.now()
+    compiled = compile_target(source, target, lookups=lookups, run_id=run_id, loaded_at=loaded_at)
+    try:
+        rows = ws.transform(compiled.staging_sql(), relations={"records": records}, setup=setup)
+    except QueryError as exc:
+        raise QueryError(f"mapping {source.name} -> {target.table}: {exc}") from None
+    mapped = split_failures(rows, compiled)
+    entries = _quarantine_entries(ws, source, relation, mapped.failures, run_id, loaded_at)
+    Quarantine(ws.lake).add(entries, loaded_at=loaded_at)
+    by_rule = Counter(f"{f.field}:{f.rule}" for f in mapped.failures)
+    spec = table_spec(compiled.table)
+    commit = ws.lake.merge(spec.zone.value, spec.name, mapped.passed, list(spec.key))
+    version = ws.lake.version(spec.zone.value, spec.name)
+    runs.record_step(
+        run_id,
+        f"stage:{compiled.table}",
+        source=source.name,
+        rows_in=relation.num_rows,
+        rows_stored=commit.inserted + commit.updated,
+        rows_rejected=len(mapped.failures),
+        started_at=started,
+        detail={
+            "rows_mapped": mapped.passed.num_rows,
+            "inserted": commit.inserted,
+            "updated": commit.updated,
+            "table_version": version,
+            "unmapped_by_rule": dict(by_rule),
+        },
+    )
+    return TargetResult(
+        table=compiled.table,
+        rows_mapped=mapped.passed.num_rows,
+        rows_inserted=commit.inserted,
+        rows_updated=commit.updated,
+        table_version=version,
+        rows_unmapped=len(mapped.failures),
+        unmapped_by_rule=dict(by_rule),
+    )
+
+
+def _quarantine_entries(
+    ws: Workspace,
+    source: SourceMapping,
+    relation: pa.Table,
+    failures: list[MappingFailure],
+    run_id: str,
+    at: datetime,
+) -> list[QuarantineEntry]:
+    if not failures:
+        return []
+    payloads = _original_payloads(ws, relation, failures)
+    return [
+        QuarantineEntry(
+            source=source.name,
+            kind="record",
+            entity=source.entity,
+            rule=f.rule,
+            field=f.field,
+            reason=f.reason,
+            payload=payloads.get((f.source_file, f.position)) or _row_json(f.row),
+            received_at=at,
+            run_id=run_id,
+            source_file=f.source_file,
+            position=f.position,
+        )
+        for f in failures
+    ]
+
+
+def _original_payloads(
+    ws: Workspace, relation: pa.Table, failures: list[MappingFailure]
+) -> dict[tuple[str | None, int | None], str]:
+    """The records the failures came from, as landed (JSON of the source's own fields)."""
+    located = [(f.source_file, f.position) for f in failures if f.position is not None]
+    if not located:
+        return {}
+    wanted = pa.table(
+        {
+            "_source_file": pa.array([loc[0] for loc in located], pa.string()),
+            "_position": pa.array([loc[1] for loc in located], pa.int64()),
+        }
+    )
+    fields = [c for c in relation.column_names if c not in _LOCATION]
+    sql = (
+        f"SELECT _source_file, _position, {payload_sql(fields)} AS payload "
+        "FROM records SEMI JOIN wanted USING (_source_file, _position)"
+    )
+    found = ws.transform(sql, relations={"records": relation, "wanted": wanted})
+    return {(row["_source_file"], row["_position"]): row["payload"] for row in found.to_pylist()}
+
+
+def _row_json(row: dict[str, object]) -> str:
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":"), default=value_as_text)
