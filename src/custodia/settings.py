@@ -77,6 +77,13 @@ class Settings(BaseSettings):
             "them; one of them at a time runs the event loader."
         ),
     )
+    access_log: bool = Field(
+        default=True,
+        description=(
+            "Log one line per HTTP request in `custodia serve`. Turn it off for high event "
+            "rates: at tens of thousands of requests per second the log costs real CPU."
+        ),
+    )
     loader_interval_seconds: float = Field(
         default=1.0,
         ge=0,
@@ -125,10 +132,29 @@ class Settings(BaseSettings):
     def lake_root(self) -> Path:
         return self.home / "lake"
 
+    def as_environment(self) -> dict[str, str]:
+        """These settings as ``CUSTODIA_*`` variables, for child processes (server workers)
+        that must see exactly the same configuration.
+
+        >>> Settings(home=Path("/w")).as_environment()["CUSTODIA_HOME"]
+        '/w'
+        """
+        values = self.model_dump()
+        values["secret_key"] = self.secret_key.get_secret_value()
+        return {
+            f"CUSTODIA_{name.upper()}": _env_text(value)
+            for name, value in values.items()
+            if value is not None
+        }
+
     @property
     def event_log_path(self) -> Path:
         """The collector's durable event log (SQLite, WAL)."""
         return self.home / "eventlog.db"
+
+
+def _env_text(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def load_settings(**overrides: object) -> Settings:

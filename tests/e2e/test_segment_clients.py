@@ -136,7 +136,10 @@ def client_python(client: TrackingClient) -> Path:
         shutil.rmtree(target, ignore_errors=True)
         _build_step([sys.executable, "-m", "venv", str(target)], f"venv for {client.label}")
         pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input"]
-        _build_step([*pip, "--timeout", "30", client.requirement], f"pip install {client.label}")
+        _build_step(
+            [*pip, "--timeout", "30", "--retries", "2", client.requirement],
+            f"pip install {client.requirement}",
+        )
         stamp.write_text(json.dumps(wanted))
     return python
 

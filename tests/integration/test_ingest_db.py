@@ -112,7 +112,7 @@ def test_full_load_maps_every_row(cli: Any, workspace_home: Path, database: Data
     assert result.code == 0, result
     src = result.json()["sources"][0]
     assert (src["rows_in"], src["rows_landed"], src["rows_rejected"]) == (3, 3, 0)
-    assert src["watermark"] == "2026-03-02T09:00:00" or src["watermark"].startswith("2026-03-02")
+    assert src["watermark"].startswith("2026-03-02")
     members = _members(cli, workspace_home)
     assert members["E001"]["name"] == "张伟"
     assert members["E001"]["email"] == "zw@example.com"

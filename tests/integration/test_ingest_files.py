@@ -205,9 +205,7 @@ def test_parquet_file(cli: Any, workspace_home: Path, tmp_path: Path) -> None:
     ]
 
 
-def test_a_glob_loads_every_matching_file(
-    cli: Any, workspace_home: Path, tmp_path: Path
-) -> None:
+def test_a_glob_loads_every_matching_file(cli: Any, workspace_home: Path, tmp_path: Path) -> None:
     for name in ("shop_a.csv", "shop_b.csv"):
         shutil.copy(MEMBERS_CSV, tmp_path / name)
     result = _ingest(

@@ -65,10 +65,18 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(tables.router, prefix="/v1")
     app.include_router(runs.router, prefix="/v1")
     app.include_router(sources.router, prefix="/v1")
-    app.include_router(collector.router)
+    collector.register(app)
     app.include_router(quarantine_routes.router, prefix="/v1")
     app.include_router(lineage_routes.router, prefix="/v1")
     return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app of one uvicorn worker process (``custodia serve --workers N``), configured by
+    the ``CUSTODIA_*`` variables the parent process set."""
+    from custodia.settings import load_settings
+
+    return create_app(load_settings())
 
 
 async def _custodia_error(_request: Request, exc: Exception) -> JSONResponse:

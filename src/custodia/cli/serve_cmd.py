@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -22,17 +23,41 @@ def serve(
     port: Annotated[
         int | None, typer.Option(help="Port to listen on (default 8000, CUSTODIA_PORT).")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="Server processes (default 1, CUSTODIA_WORKERS)."),
+    ] = None,
 ) -> None:
-    """Start the HTTP server: /health, /openapi.json, /docs and the /v1 API."""
+    """Start the HTTP server: /health, /openapi.json, /docs, the /v1 API and the collector."""
     with state(ctx).open_workspace() as ws:  # fails early, with one line, on a bad --home
         settings = ws.settings
+    if workers is not None:
+        settings = settings.model_copy(update={"workers": workers})
     run_server(settings, host or settings.host, port or settings.port)
 
 
 def run_server(settings: Settings, host: str, port: int) -> None:
-    """Serve the workspace's API until interrupted."""
+    """Serve the workspace's API until interrupted.
+
+    With several workers, uvicorn starts each process from an import string, so the settings
+    travel to them as ``CUSTODIA_*`` environment variables.
+    """
     import uvicorn
 
     from custodia.api.app import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    access_log = settings.access_log
+    if settings.workers == 1:
+        app = create_app(settings)
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
+        return
+    os.environ.update(settings.as_environment())
+    uvicorn.run(
+        "custodia.api.app:create_app_from_environment",
+        factory=True,
+        workers=settings.workers,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=access_log,
+    )

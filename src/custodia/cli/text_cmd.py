@@ -138,6 +138,9 @@ def config(
 
 def _print_tag_report(report: TagReport) -> None:
     console = stdout_console()
+    if report.rows_read == 0:
+        console.print("No interactions to tag (use --full to re-tag tagged ones).")
+        return
     if report.model_trained:
         console.print(f"Trained the default text model (corpus seed {report.model_seed}).")
     table = Table(title=f"Interactions tagged, run {report.run_id}")

@@ -146,7 +146,7 @@ class SourceMapping(BaseModel):
     tracking_plan: str | None = Field(
         default=None,
         description=(
-            "segment_batch sources: JSON tracking plan file, relative to the sources folder "
+            "segment_batch sources: JSON tracking plan file, relative to the mapping file "
             "(see docs/tracking-plans.md)."
         ),
     )
@@ -198,8 +198,18 @@ def load_mapping_file(path: Path) -> MappingFile:
     except (OSError, yaml.YAMLError) as exc:
         raise ValidationError("mapping", "yaml", f"{path.name}: cannot read YAML ({exc})") from None
     try:
-        return MappingFile.model_validate(raw)
+        parsed = MappingFile.model_validate(raw)
     except PydanticValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ValidationError(where, "mapping", f"{path.name}: {where}: {first['msg']}") from None
+    return _plans_beside(parsed, path.resolve().parent)
+
+
+def _plans_beside(mappings: MappingFile, folder: Path) -> MappingFile:
+    """Tracking plan paths are relative to the mapping file: make them absolute, so they hold
+    wherever the data files are (``ingest file`` reads from another folder)."""
+    for source in mappings.sources:
+        if source.tracking_plan and not Path(source.tracking_plan).is_absolute():
+            source.tracking_plan = str(folder / source.tracking_plan)
+    return mappings

@@ -9,11 +9,13 @@ entry give the same result, which is what lets the loader retry after a crash:
   position (a UUID5), never a random one;
 - ``received_at`` is the time the collector logged with the entry.
 
-Speed: rows are built by a fast path over plain dicts (msgspec decoding, JSON text re-encoded
-with sorted keys by msgspec). Anything unusual (a wrong type, a bad timestamp) takes the full
-path, ``normalize_message`` itself, which either produces the row or names the problem. JSON
-columns hold the same values either way; only number formatting may differ (``1e20`` vs
-``1e+20``).
+Speed: rows are built by a fast path that decodes each message with msgspec into the fields a
+row needs and keeps ``traits``, ``properties``, ``context`` and ``integrations`` as the JSON text
+the client sent (a batch-level ``context`` or ``integrations`` is merged in and re-encoded).
+Anything unusual (a wrong type, a bad timestamp) takes the full path, ``normalize_message``
+itself, which either produces the row or names the problem. JSON columns hold the same values
+either way; only their text may differ (key order and number formatting: ``normalize_message``
+sorts keys).
 
 Example::
 
@@ -40,6 +42,8 @@ from custodia.collect.segment import (
     normalize_message,
 )
 from custodia.collect.segment_wire import (
+    MAX_DEPTH,
+    MAX_EVENT_BYTES,
     SINGLE_KINDS,
     BatchFields,
     decode_value,
@@ -49,6 +53,7 @@ from custodia.collect.segment_wire import (
 from custodia.core.errors import ValidationError
 
 _ENCODER: Final = msgspec.json.Encoder(order="sorted")
+_ANY: Final = msgspec.json.Decoder()
 _MESSAGE_IDS: Final = uuid.UUID("5c1e3f0a-7d2b-4c1e-9a8f-0c0ffee0da7a")
 
 
@@ -124,6 +129,11 @@ def _add(
     source: str,
     entry_id: str,
 ) -> None:
+    if len(item) <= MAX_EVENT_BYTES and item.count(b"{") + item.count(b"[") <= MAX_DEPTH:
+        row = _fast_row(item, single, shared, source, entry_id, position)
+        if row is not None:
+            result.rows.append(row)
+            return
     error = limits_problem(item)
     message: Any = None
     if error is None:
@@ -133,10 +143,6 @@ def _add(
             error = exc
     if error is None:
         message = _completed(message, single, entry_id, position)
-        row = _fast_row(message, shared, source)
-        if row is not None:
-            result.rows.append(row)
-            return
         error = _full_row(message, shared, source, result)
         if error is None:
             return
@@ -193,50 +199,83 @@ def _payload_text(item: bytes, message: Any, shared: _Shared) -> str:
         return item.decode("utf-8", "replace")
 
 
-# -- the fast path: plain dicts in, the row normalize_message would make out --------------------
+# -- the fast path: typed decoding, the row normalize_message would make ----------------------
+
+
+class _RowMessage(msgspec.Struct):
+    """The fields an ``events`` row takes from a message; JSON objects stay raw text."""
+
+    type: str | None = None
+    userId: str | int | float | None = None  # noqa: N815 - Segment's wire names
+    anonymousId: str | int | float | None = None  # noqa: N815
+    previousId: str | int | float | None = None  # noqa: N815
+    groupId: str | int | float | None = None  # noqa: N815
+    messageId: str | int | float | None = None  # noqa: N815
+    event: str | None = None
+    name: str | None = None
+    timestamp: str | None = None
+    originalTimestamp: str | None = None  # noqa: N815
+    sentAt: str | None = None  # noqa: N815
+    traits: msgspec.Raw = msgspec.Raw()
+    properties: msgspec.Raw = msgspec.Raw()
+    context: msgspec.Raw = msgspec.Raw()
+    integrations: msgspec.Raw = msgspec.Raw()
+
+
+_ROW_DECODER: Final = msgspec.json.Decoder(_RowMessage)
 
 
 class _NeedsFullCheckError(Exception):
     """The message needs ``normalize_message`` to judge it."""
 
 
-def _fast_row(message: Any, shared: _Shared, source: str) -> EventRow | None:
-    if type(message) is not dict:
-        return None
+def _fast_row(
+    item: bytes, single: str | None, shared: _Shared, source: str, entry_id: str, position: int
+) -> EventRow | None:
     try:
-        return _row(message, shared, source)
-    except (_NeedsFullCheckError, ValueError, OverflowError, TypeError, RecursionError):
+        message = _ROW_DECODER.decode(item)
+        return _row(message, single, shared, source, entry_id, position)
+    except (
+        _NeedsFullCheckError, msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError,
+        ValueError, OverflowError, RecursionError,
+    ):  # fmt: skip
         return None
 
 
-def _row(m: dict[str, Any], shared: _Shared, source: str) -> EventRow:
-    get = m.get
-    kind = _kind(get("type"))
-    user_id, anonymous_id = _id(get("userId")), _id(get("anonymousId"))
-    previous_id, group_id = _id(get("previousId")), _id(get("groupId"))
-    event = _text(get("event"))
+def _row(
+    m: _RowMessage, single: str | None, shared: _Shared, source: str, entry_id: str, position: int
+) -> EventRow:
+    kind = _kind(single or m.type)
+    user_id, anonymous_id = _id(m.userId), _id(m.anonymousId)
+    previous_id, group_id = _id(m.previousId), _id(m.groupId)
+    event = m.event or None
     _check_identity(kind, user_id, anonymous_id, previous_id, group_id, event)
-    original = _instant(get("originalTimestamp")) or _instant(get("timestamp"))
-    sent_at = _instant(get("sentAt"))
+    original = _instant(m.originalTimestamp) or _instant(m.timestamp)
+    sent_at = _instant(m.sentAt)
     if sent_at is None:
         if not shared.fields.sent_at_valid:
             raise _NeedsFullCheckError
         sent_at = shared.fields.sent_at_instant
     received = shared.received
-    timestamp = _corrected(received, original, sent_at)
+    timestamp = received if original is None else original
+    if original is not None and sent_at is not None:
+        timestamp = received - (sent_at - original)
+    message_id = _id(m.messageId) or derived_message_id(entry_id, position)
+    if len(message_id) > MAX_MESSAGE_ID_LENGTH:
+        raise _NeedsFullCheckError
     return {
-        "message_id": _message_id(get("messageId")),
+        "message_id": message_id,
         "type": kind,
         "event": event,
-        "name": _text(get("name")),
+        "name": m.name or None,
         "user_id": user_id,
         "anonymous_id": anonymous_id,
         "previous_id": previous_id,
         "group_id": group_id,
-        "traits": _object(get("traits")),
-        "properties": _object(get("properties")),
-        "context": _merged(shared.fields.context, get("context")),
-        "integrations": _merged(shared.fields.integrations, get("integrations")),
+        "traits": _object(m.traits),
+        "properties": _object(m.properties),
+        "context": _merged(shared.fields.context, m.context),
+        "integrations": _merged(shared.fields.integrations, m.integrations),
         "timestamp": timestamp,
         "original_timestamp": original,
         "sent_at": sent_at,
@@ -246,8 +285,8 @@ def _row(m: dict[str, Any], shared: _Shared, source: str) -> EventRow:
     }
 
 
-def _kind(value: Any) -> str:
-    if type(value) is not str:
+def _kind(value: str | None) -> str:
+    if value is None:
         raise _NeedsFullCheckError
     if value in MESSAGE_TYPES:
         return value
@@ -257,23 +296,10 @@ def _kind(value: Any) -> str:
     return lowered
 
 
-def _id(value: Any) -> str | None:
+def _id(value: str | float | None) -> str | None:
     if value is None or value == "":
         return None
-    kind = type(value)
-    if kind is str:
-        return str(value)
-    if kind is int or kind is float:
-        return str(value)
-    raise _NeedsFullCheckError
-
-
-def _text(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    if type(value) is not str:
-        raise _NeedsFullCheckError
-    return str(value)
+    return value if type(value) is str else str(value)
 
 
 def _check_identity(
@@ -294,41 +320,28 @@ def _check_identity(
         raise _NeedsFullCheckError
 
 
-def _instant(value: Any) -> datetime | None:
-    if value is None or value == "":
+def _instant(value: str | None) -> datetime | None:
+    if not value:
         return None
-    if type(value) is not str:
-        raise _NeedsFullCheckError
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if "Z" in value else value)
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def _corrected(received: datetime, original: datetime | None, sent_at: datetime | None) -> datetime:
-    if original is None:
-        return received
-    if sent_at is None:
-        return original
-    return received - (sent_at - original)
-
-
-def _message_id(value: Any) -> str:
-    message_id = _id(value)
-    if message_id is None or len(message_id) > MAX_MESSAGE_ID_LENGTH:
-        raise _NeedsFullCheckError
-    return message_id
-
-
-def _object(value: Any) -> str | None:
-    if value is None:
+def _object(raw: msgspec.Raw) -> str | None:
+    """The object's JSON text as sent; ``None`` for absent or null."""
+    if not raw:
         return None
-    if type(value) is not dict:
-        raise _NeedsFullCheckError
-    return _ENCODER.encode(value).decode("utf-8")
+    text = bytes(raw).decode("utf-8")
+    if text[0] == "{":
+        return text
+    if text == "null":
+        return None
+    raise _NeedsFullCheckError
 
 
-def _merged(shared: Mapping[str, Any] | None, own: Any) -> str | None:
-    if own is not None and type(own) is not dict:
-        raise _NeedsFullCheckError
+def _merged(shared: Mapping[str, Any] | None, own: msgspec.Raw) -> str | None:
     if shared is None:
-        return None if own is None else _ENCODER.encode(own).decode("utf-8")
-    return _ENCODER.encode({**shared, **(own or {})}).decode("utf-8")
+        return _object(own)
+    own_text = _object(own)
+    own_value = {} if own_text is None else _ANY.decode(own_text)
+    return _ENCODER.encode({**shared, **own_value}).decode("utf-8")

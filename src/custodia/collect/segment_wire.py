@@ -289,7 +289,9 @@ def decode_value(item: bytes) -> Any:
         raise ValidationError(
             "message", "number_range", "message: a number is out of range"
         ) from None
-    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+    except UnicodeDecodeError:
+        raise ValidationError("message", "invalid_utf8", "message: not valid UTF-8") from None
+    except (msgspec.DecodeError, RecursionError):
         raise ValidationError("message", "invalid_json", "message: not valid JSON") from None
 
 
@@ -370,6 +372,7 @@ def _decode_request(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
     """The body decoded by ``decoder``; ``None`` when it is JSON of another shape."""
     if not body.strip():
         raise CollectRequestError(400, "invalid_json", "body: is empty")
+    _require_utf8(body)
     try:
         return decoder.decode(body)
     except msgspec.ValidationError:
@@ -383,6 +386,17 @@ def _decode_request(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
         raise CollectRequestError(
             400, "invalid_json", f"body: nested deeper than {MAX_DEPTH} levels"
         ) from None
+
+
+def _require_utf8(body: bytes) -> None:
+    """JSON is UTF-8. msgspec checks the strings it decodes but not those it skips, so check the
+    whole body once (ASCII, the common case, is checked without decoding)."""
+    if body.isascii():
+        return
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CollectRequestError(400, "invalid_json", "body: not valid UTF-8") from None
 
 
 def _require_json(body: bytes) -> None:

@@ -39,10 +39,11 @@ from typing import Final
 import pyarrow as pa
 from pydantic import BaseModel, Field
 
+from custodia.collect.plan_quarantine import screen_events
 from custodia.collect.quarantine import Quarantine, QuarantineEntry
 from custodia.collect.segment import EventRow
 from custodia.collect.segment_rows import EntryEvents, RejectedMessage, entry_events
-from custodia.collect.tracking_plan import TrackingPlan, screen_events
+from custodia.collect.tracking_plan import TrackingPlan
 from custodia.core.errors import CustodiaError
 from custodia.core.tables import EVENTS
 from custodia.pipeline.source_context import collector_plans

@@ -26,7 +26,7 @@ from typing import Any
 import pyarrow as pa
 from pydantic import BaseModel, Field
 
-from custodia.collect.text_mining import TextInput, TextTagger, TextTags
+from custodia.collect.text_mining import ModelMetadata, TextInput, TextTagger, TextTags
 from custodia.core.errors import CustodiaError, TableNotFoundError
 from custodia.core.tables import INTERACTIONS
 from custodia.pipeline.text_model import ensure_text_model, workspace_text_config
@@ -50,8 +50,8 @@ class TagReport(BaseModel):
     rules_fired: dict[str, int]
     products_tagged: int = Field(description="Rows that mention at least one product.")
     model_trained: bool = Field(description="Whether the default model was trained first.")
-    model_seed: int
-    model_trained_at: str
+    model_seed: int | None = Field(description="Training seed of the model (None: not needed).")
+    model_trained_at: str | None
 
 
 def tag_interactions(
@@ -80,11 +80,13 @@ def _tag(
 ) -> TagReport:
     report = progress or _silent
     started = ws.clock.now()
+    rows = _rows_to_tag(ws, full)
+    if rows.num_rows == 0:  # nothing to do: do not train a model for it either
+        return _report(run_id, full, rows.num_rows, _Tallies(), None, trained=False)
     model, metadata, trained = ensure_text_model(ws, progress=progress)
     config = workspace_text_config(ws)
     catalog = _catalog_names(ws) if config.catalog_from_workspace else []
     tagger = TextTagger(model, config, catalog)
-    rows = _rows_to_tag(ws, full)
     tallies = _Tallies()
     for start in range(0, rows.num_rows, CHUNK_ROWS):
         report("tagging interactions", start, rows.num_rows)
@@ -98,18 +100,30 @@ def _tag(
         rows_stored=rows.num_rows, started_at=started,
         detail={"complaint_types": dict(tallies.complaints), "model_seed": metadata.training_seed},
     )  # fmt: skip
+    return _report(run_id, full, rows.num_rows, tallies, metadata, trained=trained)
+
+
+def _report(
+    run_id: str,
+    full: bool,
+    rows: int,
+    tallies: _Tallies,
+    metadata: ModelMetadata | None,
+    *,
+    trained: bool,
+) -> TagReport:
     return TagReport(
         run_id=run_id,
         full=full,
-        rows_read=rows.num_rows,
-        rows_tagged=rows.num_rows,
+        rows_read=rows,
+        rows_tagged=rows,
         complaint_types=dict(sorted(tallies.complaints.items())),
         sentiments=dict(sorted(tallies.sentiments.items())),
         rules_fired=dict(sorted(tallies.rules.items())),
         products_tagged=tallies.with_products,
         model_trained=trained,
-        model_seed=metadata.training_seed,
-        model_trained_at=metadata.trained_at,
+        model_seed=None if metadata is None else metadata.training_seed,
+        model_trained_at=None if metadata is None else metadata.trained_at,
     )
 
 
@@ -161,7 +175,9 @@ def _merge(ws: Workspace, run_id: str, chunk: pa.Table, tags: Sequence[TextTags]
             "kind": chunk.column("kind"),
             "complaint_type": pa.array([t.complaint_type for t in tags], pa.string()),
             "sentiment": pa.array([t.sentiment for t in tags], pa.string()),
-            "tags": pa.array([json.dumps(t.tags, ensure_ascii=False) for t in tags], pa.large_string()),
+            "tags": pa.array(
+                [json.dumps(t.tags, ensure_ascii=False) for t in tags], pa.large_string()
+            ),
         }
     )
     ws.lake.merge(

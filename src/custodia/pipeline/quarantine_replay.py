@@ -33,10 +33,11 @@ import pyarrow as pa
 from pydantic import BaseModel, Field
 
 from custodia.collect.mapping_spec import MappingFile, SourceFormat
+from custodia.collect.plan_quarantine import violation_entries
 from custodia.collect.quarantine import Quarantine, QuarantineEntry
 from custodia.collect.quarantine_read import QuarantineFilter, quarantine_rows
 from custodia.collect.segment import normalize_message
-from custodia.collect.tracking_plan import check_event, is_blocked, violation_entries
+from custodia.collect.tracking_plan import check_event, is_blocked
 from custodia.core.errors import CustodiaError, ValidationError
 from custodia.core.tables import EVENTS
 from custodia.pipeline.load_lineage import COLLECTOR_FORMAT, LoadLineage, collector_input

@@ -2,8 +2,8 @@
 
 A tracking plan applies to a source's events from (first found):
 
-1. the ``tracking_plan`` file its mapping names (segment_batch sources), relative to the sources
-   folder;
+1. the ``tracking_plan`` file its mapping names (segment_batch sources; relative paths are made
+   absolute beside the mapping file when it is read);
 2. the plan stored for the collector source of the same name (``custodia plan set``).
 
 A replay needs the mapping a source was loaded with. It is the one in the mapping file given to

@@ -30,15 +30,11 @@ import pyarrow as pa
 
 from custodia.collect.mapping_spec import MappingFile, SourceFormat, SourceMapping
 from custodia.collect.mapping_transforms import LookupTable
+from custodia.collect.plan_quarantine import violation_entries
 from custodia.collect.quarantine import Quarantine, QuarantineEntry
 from custodia.collect.readers import ReadProblem, SegmentBatch, read_segment_batches
 from custodia.collect.segment import normalize_message
-from custodia.collect.tracking_plan import (
-    TrackingPlan,
-    check_event,
-    is_blocked,
-    violation_entries,
-)
+from custodia.collect.tracking_plan import TrackingPlan, check_event, is_blocked
 from custodia.core.errors import CustodiaError, ValidationError
 from custodia.core.tables import EVENTS
 from custodia.pipeline.load_lineage import LoadLineage

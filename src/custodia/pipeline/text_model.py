@@ -5,10 +5,12 @@ writes labelled tickets and reviews) and collect's text mining (which learns fro
 pipeline layer may join them. The model lives in ``HOME/models/text_mining/`` and the workspace's
 lexicons and rules in ``HOME/config/text_mining.yaml``.
 
-The default model is trained on a demo corpus generated with :data:`DEFAULT_TRAINING_SEED`, a
-seed no demo run uses by default, so the demo's own texts are held out from it. Same seed, same
-corpus, same model: the metadata records the seed, the corpus counts, held-out scores and the
-library versions.
+The phrases of the workspace's labelling rules join the training data (see
+:func:`~custodia.collect.text_mining.training.lexicon_examples`): after changing them, train
+again (``custodia text train``) as well as re-tagging. The default model is trained on a demo
+corpus generated with :data:`DEFAULT_TRAINING_SEED`, a seed no demo run uses by default, so the
+demo's own texts are held out from it. Same seed, same corpus, same model: the metadata records
+the seed, the corpus counts, held-out scores and the library versions.
 
 Example::
 
@@ -29,6 +31,7 @@ from custodia.collect.text_mining import (
     TextMiningConfig,
     TextModel,
     describe_corpus,
+    lexicon_examples,
     library_versions,
     load_text_mining_config,
     load_text_model,
@@ -86,7 +89,12 @@ def train_text_model(
         corpus = read_corpus(corpus_path)
         info = _corpus_info("file", corpus, path=str(corpus_path))
     report("training", 1, 3)
-    outcome = train_on_corpus(corpus, tokenizer_words=config.tokenizer_words, seed=seed)
+    outcome = train_on_corpus(
+        corpus,
+        tokenizer_words=config.tokenizer_words,
+        seed=seed,
+        extra=lexicon_examples(config.active_rules()),
+    )
     metadata = ModelMetadata(
         trained_at=ws.clock.now().isoformat(),
         training_seed=seed,
@@ -97,6 +105,7 @@ def train_text_model(
         validation=outcome.validation,
         train_texts=outcome.train_texts,
         holdout_texts=outcome.holdout_texts,
+        lexicon_texts=outcome.extra_texts,
         training_seconds=outcome.seconds,
         versions=library_versions(),
     )

@@ -161,6 +161,12 @@ class SqliteEventLog:
     def path(self) -> Path:
         return self._path
 
+    @property
+    def commits(self) -> int:
+        """Append transactions this process has committed (group commit: fewer than appends)."""
+        writer = self._writer
+        return 0 if writer is None else writer.commits
+
     def append(self, entries: Sequence[LogEntry]) -> Future[list[int]]:
         with self._lock:
             if self._closed:
@@ -239,9 +245,15 @@ class SqliteEventLog:
     def prune(self, *, through: int, received_before: datetime, batch: int = 2000) -> int:
         """Delete entries up to offset ``through`` received before ``received_before``.
 
-        Deletes in small transactions so appends never wait long for the write lock. Returns
-        how many entries were deleted. Offsets are never reused afterwards (AUTOINCREMENT).
+        Never deletes what any consumer has not committed yet: ``through`` is capped at the
+        lowest committed offset of all consumers. Deletes in small transactions so appends never
+        wait long for the write lock. Returns how many entries were deleted. Offsets are never
+        reused afterwards (AUTOINCREMENT).
         """
+        with self._errors("read"), self._reading() as conn:
+            lowest = conn.execute("SELECT min(committed) FROM consumer_offsets").fetchone()[0]
+        if lowest is not None:
+            through = min(through, int(lowest))
         statement = (
             "DELETE FROM log_entries WHERE seq IN (SELECT seq FROM log_entries "
             "WHERE seq <= ? AND received_at_us < ? ORDER BY seq LIMIT ?)"

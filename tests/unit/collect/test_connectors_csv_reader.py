@@ -15,7 +15,9 @@ from custodia.core.errors import ValidationError
 HEADER = "会员编号,姓名,手机\n"
 
 
-def _read(path: Path, **options: object) -> tuple[list[tuple[int, dict[str, object]]], list[ReadProblem]]:
+def _read(
+    path: Path, **options: object
+) -> tuple[list[tuple[int, dict[str, object]]], list[ReadProblem]]:
     rows: list[tuple[int, dict[str, object]]] = []
     problems: list[ReadProblem] = []
     for item in read_csv_chunks(path, path.name, **options):  # type: ignore[arg-type]
@@ -72,7 +74,9 @@ def test_a_row_with_more_or_fewer_fields_is_quarantined_and_the_rest_loads(tmp_p
 
 
 def test_positions_stay_exact_across_blocks_and_quoted_newlines(tmp_path: Path) -> None:
-    lines = [f'M{i},"多行\n备注{i}",139' if i % 7 == 0 else f"M{i},名{i},139" for i in range(1, 3001)]
+    lines = [
+        f'M{i},"多行\n备注{i}",139' if i % 7 == 0 else f"M{i},名{i},139" for i in range(1, 3001)
+    ]
     lines[1499] = "M1500,broken"
     path = tmp_path / "big.csv"
     path.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")

@@ -12,8 +12,8 @@ import pytest
 from openpyxl import Workbook
 
 from custodia.collect.jsonl_reader import read_jsonl_chunks
-from custodia.collect.readers import infer_format, read_file_chunks
 from custodia.collect.mapping_spec import SourceFormat
+from custodia.collect.readers import infer_format, read_file_chunks
 from custodia.collect.records import ReadProblem, RecordChunk
 from custodia.collect.sheet_readers import read_excel_chunks, read_parquet_chunks
 from custodia.core.errors import ValidationError
@@ -135,7 +135,12 @@ def test_dispatch_by_format_over_a_glob(tmp_path: Path) -> None:
     for name in ("a.csv", "b.csv"):
         (tmp_path / name).write_text("id\n1\n2\n", encoding="utf-8")
     rows, _ = _split(read_file_chunks(tmp_path, "*.csv", SourceFormat.CSV))
-    assert [(f, p) for f, p, _row in rows] == [("a.csv", 1), ("a.csv", 2), ("b.csv", 1), ("b.csv", 2)]
+    assert [(f, p) for f, p, _row in rows] == [
+        ("a.csv", 1),
+        ("a.csv", 2),
+        ("b.csv", 1),
+        ("b.csv", 2),
+    ]
     assert infer_format("x/会员.XLSX") is SourceFormat.EXCEL
     assert infer_format("orders.ndjson") is SourceFormat.JSONL
     assert infer_format("notes.docx") is None

@@ -93,7 +93,9 @@ def test_explicit_formats_and_the_source_time_zone() -> None:
     spec = {"field": "v", "parse_date": ["%d/%m/%Y %H:%M"]}
     assert evaluate(spec, ["03/05/2026 14:03"]) == [utc(2026, 5, 3, 6, 3)]
     assert evaluate(spec, ["2026年3月5日"]) == [None]  # only the listed formats
-    london = evaluate({"field": "v", "parse_date": "auto"}, ["2026-07-01 12:00"], zone="Europe/London")
+    london = evaluate(
+        {"field": "v", "parse_date": "auto"}, ["2026-07-01 12:00"], zone="Europe/London"
+    )
     assert london == [utc(2026, 7, 1, 11, 0)]
 
 
@@ -112,8 +114,16 @@ def test_numeric_and_boolean_casts_accept_what_exports_contain() -> None:
 
 def test_split_join_trim_const_default() -> None:
     regions = ["华东/上海/静安", "华北", None]
-    assert evaluate({"field": "v", "split": {"sep": "/", "part": 2}}, regions) == ["上海", None, None]
-    assert evaluate({"field": "v", "split": {"sep": "/", "part": -1}}, regions) == ["静安", "华北", None]
+    assert evaluate({"field": "v", "split": {"sep": "/", "part": 2}}, regions) == [
+        "上海",
+        None,
+        None,
+    ]
+    assert evaluate({"field": "v", "split": {"sep": "/", "part": -1}}, regions) == [
+        "静安",
+        "华北",
+        None,
+    ]
     joined = evaluate(
         {"join": ["v", "city", "street"], "sep": " "},
         ["上海市", None],
@@ -137,16 +147,15 @@ def test_lookups_named_inline_and_unmatched() -> None:
 
 
 def test_nested_fields_expressions_and_unicode_normalisation_in_arrow() -> None:
-    got = evaluate(
-        {"field": "ship.city"}, [1], extra={"ship": [{"city": "上海"}]}
-    )
+    got = evaluate({"field": "ship.city"}, [1], extra={"ship": [{"city": "上海"}]})
     assert got == ["上海"]
     assert evaluate({"expr": "upper(v)"}, ["abc"]) == ["ABC"]
-    compiled = compile_column(
-        ColumnTransform(field="v", normalize="NFKC"), lookups={}
-    )
+    compiled = compile_column(ColumnTransform(field="v", normalize="NFKC"), lookups={})
     assert [s.output for s in compiled.arrow_steps] == ["__nfkc__v"]
-    assert evaluate({"field": "v", "normalize": "NFKC"}, ["ＡＢＣ１２３", "张伟"]) == ["ABC123", "张伟"]
+    assert evaluate({"field": "v", "normalize": "NFKC"}, ["ＡＢＣ１２３", "张伟"]) == [
+        "ABC123",
+        "张伟",
+    ]
 
 
 def test_failure_rules_say_which_step_failed() -> None:

@@ -1,16 +1,18 @@
 """The Segment-compatible collector routes: ``POST /v1/track`` ... ``/v1/batch``, ``/v1/import``.
 
-These routes are plain ASGI endpoints rather than FastAPI path operations: they read the raw body
-(with a size cap, before any parsing), hand it to :class:`custodia.collect.collector.Collector`
-and send back its reply. Skipping request models and dependency injection roughly doubles the
-requests per second a process can take; all the rules live in ``collect/``.
+These routes are answered by a small ASGI middleware rather than FastAPI path operations: it reads
+the raw body (with a size cap, before any parsing), hands it to
+:class:`custodia.collect.collector.Collector` and sends back its reply. Skipping routing, request
+models and dependency injection roughly doubles the requests per second a process can take; all
+the rules live in ``collect/``. Being Segment's API, the routes are documented in
+``docs/collect-http.md`` rather than in the OpenAPI schema.
 
-The router's lifespan starts the collector runtime (event log, write-key cache, continuous
-loader) and closes it on shutdown.
+A lifespan starts the collector runtime (event log, write-key cache, continuous loader) with the
+app and closes it on shutdown.
 
 Example::
 
-    app.include_router(collector.router)
+    collector.register(app)
     # curl -u "$WRITE_KEY:" -d '{"userId": "u1", "event": "Signed Up"}' localhost:8000/v1/track
 """
 
@@ -21,8 +23,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from custodia.collect.collector import CollectorReply, accepted_kinds
 from custodia.pipeline.collector_runtime import CollectorRuntime
@@ -42,33 +43,48 @@ async def collector_lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime.close()
 
 
-class CollectEndpoint:
-    """ASGI endpoint for one collector route (``kind`` is the route's last path segment)."""
+class CollectorRoutes:
+    """ASGI middleware that answers ``POST /v1/<kind>`` for the collector's routes itself and
+    hands every other request to the app.
 
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
+    Answering here, before FastAPI's routing and per-request machinery, is what lets one server
+    process take tens of thousands of single events per second; the rules are all in
+    :class:`custodia.collect.collector.Collector`.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        runtime: CollectorRuntime = scope["app"].state.collector
-        collector = runtime.collector
-        headers = _headers(scope)
-        limit = collector.max_request_bytes
-        if _declared_length(headers) > limit:
-            reply = _too_large(limit)
+        kind = _ROUTES.get(scope["path"]) if scope["type"] == "http" else None
+        if kind is None:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] != "POST":
+            reply = CollectorReply.error(405, "method_not_allowed", f"/v1/{kind}: use POST")
         else:
-            body = await _read_body(receive, limit)
-            if body is None:
-                reply = _too_large(limit)
-            else:
-                reply = await collector.collect(
-                    self.kind,
-                    body,
-                    authorization=headers.get(b"authorization", b"").decode("latin-1") or None,
-                    content_encoding=headers.get(b"content-encoding", b"").decode("latin-1"),
-                )
+            reply = await _collect(kind, scope, receive)
         await send({"type": "http.response.start", "status": reply.status,
                     "headers": list(reply.headers)})  # fmt: skip
         await send({"type": "http.response.body", "body": reply.body})
+
+
+async def _collect(kind: str, scope: Scope, receive: Receive) -> CollectorReply:
+    runtime: CollectorRuntime = scope["app"].state.collector
+    collector = runtime.collector
+    headers = _headers(scope)
+    limit = collector.max_request_bytes
+    if _declared_length(headers) > limit:
+        return _too_large(limit)
+    body = await _read_body(receive, limit)
+    if body is None:
+        return _too_large(limit)
+    return await collector.collect(
+        kind,
+        body,
+        authorization=headers.get(b"authorization", b"").decode("latin-1") or None,
+        content_encoding=headers.get(b"content-encoding", b"").decode("latin-1"),
+    )
 
 
 def _headers(scope: Scope) -> dict[bytes, bytes]:
@@ -106,8 +122,11 @@ def _too_large(limit: int) -> CollectorReply:
     )
 
 
-router = APIRouter(lifespan=collector_lifespan)
-for _kind in accepted_kinds():
-    router.routes.append(
-        Route(f"/v1/{_kind}", CollectEndpoint(_kind), methods=["POST"], name=f"collect_{_kind}")
-    )
+_ROUTES = {f"/v1/{kind}": kind for kind in accepted_kinds()}
+_lifespan = APIRouter(lifespan=collector_lifespan)
+
+
+def register(app: FastAPI) -> None:
+    """Add the collector to ``app``: its routes, and its runtime started with the app."""
+    app.include_router(_lifespan)
+    app.add_middleware(CollectorRoutes)

@@ -63,6 +63,7 @@ from custodia.collect.text_mining.training import (
     TrainingOutcome,
     evaluate_model,
     fit_corpus,
+    lexicon_examples,
     train_on_corpus,
 )
 
@@ -98,6 +99,7 @@ __all__ = [
     "evaluate_model",
     "fit_corpus",
     "fold_text",
+    "lexicon_examples",
     "library_versions",
     "load_text_mining_config",
     "load_text_model",

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from custodia.collect.text_mining.categories import ComplaintType, Sentiment
 from custodia.core.errors import ConfigurationError
 
-RuleWhen = Literal["override", "if_other", "if_unsure"]
+RuleWhen = Literal["override", "if_other", "if_unsure", "if_other_or_unsure"]
 _T = TypeVar("_T")
 _M = TypeVar("_M", bound=BaseModel)
 

@@ -34,7 +34,7 @@ CSV_COLUMNS = ("text", "complaint_type", "sentiment")
 
 @dataclass(frozen=True)
 class LabelledText:
-    """One text with its true complaint type and sentiment."""
+    """One text with its true complaint type and sentiment (empty: not labelled)."""
 
     text: str
     language: str

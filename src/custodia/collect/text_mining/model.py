@@ -51,14 +51,18 @@ class TextModel:
         tokenizer_words: Sequence[str] = (),
         seed: int = 0,
     ) -> TextModel:
-        """Train both classifiers on labelled texts (each target needs two labels or more)."""
+        """Train both classifiers on labelled texts (each target needs two labels or more).
+
+        An empty sentiment means "not labelled": the text trains the complaint type only.
+        """
         _check_training_labels(texts, complaint_types, "complaint_type")
         _check_training_labels(texts, sentiments, "sentiment")
         tokenizer = TextTokenizer(tokenizer_words)
         features = _feature_union()
         matrix = features.fit_transform(_feature_input(tokenizer, texts))
         complaint = _classifier(seed).fit(matrix, list(complaint_types))
-        sentiment = _classifier(seed).fit(matrix, list(sentiments))
+        rows = [i for i, label in enumerate(sentiments) if label]
+        sentiment = _classifier(seed).fit(matrix[rows], [sentiments[i] for i in rows])
         return cls(tokenizer, features, complaint, sentiment)
 
     @property
@@ -128,7 +132,7 @@ def _classifier(seed: int) -> Any:
 def _check_training_labels(texts: Sequence[str], labels: Sequence[str], field: str) -> None:
     if len(texts) != len(labels):
         raise ValidationError(field, "one_label_per_text", f"{field}: one label per text")
-    if len(set(labels)) < 2:
+    if len(set(labels) - {""}) < 2:
         raise ValidationError(
             field, "two_classes", f"{field}: the training corpus needs at least two labels"
         )

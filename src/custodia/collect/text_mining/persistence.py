@@ -66,6 +66,7 @@ class ModelMetadata(BaseModel):
     )
     train_texts: int
     holdout_texts: int
+    lexicon_texts: int = Field(default=0, description="Rule phrases added as examples.")
     training_seconds: float
     versions: dict[str, str] = Field(default_factory=dict)
     sha256: str = Field(default="", description="Digest of model.skops.")

@@ -115,6 +115,10 @@ class RuleBook:
     def _applies(self, rule: TextRule, probability: float, answer: ModelAnswer) -> bool:
         if rule.when == "override":
             return True
+        other = answer.complaint_type == OTHER
+        unsure = probability < self._unsure_below
         if rule.when == "if_other":
-            return answer.complaint_type == OTHER
-        return probability < self._unsure_below
+            return other
+        if rule.when == "if_unsure":
+            return unsure
+        return other or unsure  # if_other_or_unsure
