@@ -122,8 +122,10 @@ def test_run_history_records_the_demo(demo: tuple[Path, dict[str, Any]]) -> None
     home, report = demo
     done = custodia(home, "runs", "--json")
     runs = json.loads(done.stdout)
-    assert runs[0]["run_id"] == report["load"]["run_id"]
-    assert runs[0]["status"] == "succeeded"
+    load_run = next(r for r in runs if r["kind"] == "demo")  # text tagging runs after it
+    assert load_run["run_id"] == report["load"]["run_id"]
+    assert load_run["status"] == "succeeded"
+    assert runs[0]["run_id"] == report["text_tags"]["run_id"]
 
 
 def test_a_second_demo_run_stores_nothing_twice(demo: tuple[Path, dict[str, Any]]) -> None:

@@ -204,7 +204,7 @@ def test_bad_messages_in_a_batch_are_quarantined_and_the_rest_stored(api: Api) -
             {"type": "group", "userId": "u1", "messageId": "bad-2"},
             "not an object",
             {"type": "page", "anonymousId": "a1", "messageId": "ok-2", "name": "首页"},
-            {"type": "track", "userId": "u1", "event": "e", "properties": {"n": 1e400}},
+            {"type": "track", "userId": 1e400, "event": "e"},
         ],
         "context": {"ip": "10.0.0.1"},
         "sentAt": "2026-11-24T10:00:00Z",
@@ -212,7 +212,7 @@ def test_bad_messages_in_a_batch_are_quarantined_and_the_rest_stored(api: Api) -
     raw = json.dumps(batch, ensure_ascii=False).replace("Infinity", "1e400").encode()
     reply = post(api, "batch", raw, basic(key))
     assert reply.status_code == 200
-    assert reply.json() == {"success": True, "received": 6, "accepted": 3, "quarantined": 3}
+    assert reply.json() == {"success": True, "received": 6, "accepted": 2, "quarantined": 4}
     summary = api.load()
     assert (summary["inserted"], summary["quarantined"]) == (2, 4)
     assert {r["message_id"] for r in api.sql("select message_id from events")} == {"ok-1", "ok-2"}

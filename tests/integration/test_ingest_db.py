@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from custodia.settings import load_settings
+from custodia.storage.sql_source import redact_url
 from custodia.storage.store import Watermarks
 from custodia.workspace import Workspace
 
@@ -191,3 +192,16 @@ def test_bad_table_column_and_url_fail_clearly(
         "--source", "erp_customers", "--mapping", EXAMPLES / "erp_customers.yaml",
     )  # fmt: skip
     assert bad_url.code == 1 and "not a SQLAlchemy database URL" in bad_url.stderr
+
+
+def test_credentials_in_the_url_are_never_echoed(cli: Any, workspace_home: Path) -> None:
+    url = "postgresql://loader:s3cret-pw@127.0.0.1:1/erp"
+    result = cli(
+        "--home", workspace_home, "ingest", "db", url, "--table", "customers",
+        "--source", "erp_customers", "--mapping", EXAMPLES / "erp_customers.yaml",
+    )  # fmt: skip
+    assert result.code == 1
+    assert "cannot read source table 'customers'" in result.stderr
+    runs = cli("--home", workspace_home, "runs", "--json")
+    assert "s3cret-pw" not in result.stderr + result.stdout + runs.stdout
+    assert redact_url(url) == "postgresql://loader:***@127.0.0.1:1/erp"

@@ -169,6 +169,10 @@ def test_try_tags_one_text_without_storing_it(
     assert result["language"] == "zh"
     english = ok(cli("--home", home, "text", "try", "The zipper broke, poor quality", "--json"))
     assert english["complaint_type"] == "quality"
+    [sold] = sql(cli, home, "select product_name from order_lines order by line_id limit 1")
+    base = sold["product_name"].split(" ")[0]
+    named = ok(cli("--home", home, "text", "try", f"买的{base}太小了", "--json"))
+    assert f"product:{base}" in named["tags"]
 
 
 def test_a_broken_rules_file_is_one_line_without_its_content(

@@ -122,6 +122,12 @@ def _print_summary(report: DemoReport) -> None:
             )
     console = stdout_console()
     console.print(table)
+    if report.text_tags is not None:
+        tagged = report.text_tags
+        console.print(
+            f"Text mining tagged {tagged.rows_tagged:,} interactions (complaint type, sentiment, "
+            "products): custodia text tag --full re-tags them."
+        )
     console.print(
         f"Sources and their mapping file: {report.sources_dir}\n"
         'Next: custodia tables | custodia sql "select channel, count(*) from orders group by 1"'

@@ -95,12 +95,11 @@ def try_text(
     json_out: JsonFlag = False,
 ) -> None:
     """Tag one text with the workspace's model and rules (nothing is stored)."""
-    from custodia.collect.text_mining import TextInput, TextTagger
-    from custodia.pipeline.text_model import ensure_text_model, workspace_text_config
+    from custodia.collect.text_mining import TextInput
+    from custodia.pipeline.interaction_tags import workspace_tagger
 
     with state(ctx).open_workspace() as ws, progress_bar("train", enabled=not json_out) as bar:
-        model, _metadata, _trained = ensure_text_model(ws, progress=bar)
-        tagger = TextTagger(model, workspace_text_config(ws))
+        tagger, _metadata, _trained = workspace_tagger(ws, progress=bar)
     [result] = tagger.tag([TextInput(text, language)])
     if json_out:
         print_json(result.model_dump(mode="json"))

@@ -24,7 +24,6 @@ Example::
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 from collections.abc import Sequence
@@ -34,6 +33,7 @@ from typing import Final
 
 import msgspec
 
+from custodia.collect.durable_append import LoopAppender
 from custodia.collect.http_body import CollectRequestError, decode_body
 from custodia.collect.rate_limit import RateLimiter
 from custodia.collect.segment_wire import (
@@ -60,6 +60,10 @@ class CollectorReply:
     status: int
     body: bytes
     headers: tuple[tuple[bytes, bytes], ...] = JSON_HEADERS
+
+    def http_headers(self) -> list[tuple[bytes, bytes]]:
+        """The headers to send, with the body's length (no chunked encoding needed)."""
+        return [*self.headers, (b"content-length", b"%d" % len(self.body))]
 
     @classmethod
     def error(
@@ -114,7 +118,7 @@ class Collector:
         max_request_bytes: int = MAX_REQUEST_BYTES,
     ) -> None:
         self._sources = sources
-        self._log = log
+        self._appender = LoopAppender(log)
         self._clock = clock or SystemClock()
         self._limiter = limiter or RateLimiter()
         self.max_request_bytes = max_request_bytes
@@ -176,7 +180,7 @@ class Collector:
 
     async def _append(self, entry: LogEntry, events: int, invalid: int) -> CollectorReply:
         try:
-            await asyncio.wrap_future(self._log.append([entry]))
+            await self._appender.append(entry)
         except StorageError:
             return CollectorReply.error(
                 503, "unavailable", "event log: not writable now; retry later", retry_after=1

@@ -324,7 +324,10 @@ def _instant(value: str | None) -> datetime | None:
     if not value:
         return None
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if "Z" in value else value)
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    zone = parsed.tzinfo
+    if zone is UTC:
+        return parsed
+    return parsed.replace(tzinfo=UTC) if zone is None else parsed.astimezone(UTC)
 
 
 def _object(raw: msgspec.Raw) -> str | None:

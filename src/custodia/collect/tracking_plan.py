@@ -39,17 +39,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import FormatChecker
-from jsonschema import ValidationError as SchemaError
-from jsonschema.exceptions import SchemaError as BadSchemaError
-from jsonschema.protocols import Validator
-from jsonschema.validators import validator_for
 from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from custodia.core.errors import ValidationError
+
+if TYPE_CHECKING:  # jsonschema is imported when a plan is compiled, not with the CLI
+    from jsonschema import ValidationError as SchemaError
+    from jsonschema.protocols import Validator
 
 __all__ = [
     "RULE_SCHEMA",
@@ -211,6 +210,10 @@ def _compile_section(section: str, schemas: Mapping[str, JsonSchema]) -> dict[st
 
 
 def _compile(where: str, schema: JsonSchema) -> Validator:
+    from jsonschema import FormatChecker
+    from jsonschema.exceptions import SchemaError as BadSchemaError
+    from jsonschema.validators import validator_for
+
     cls = validator_for(schema)
     try:
         cls.check_schema(schema)

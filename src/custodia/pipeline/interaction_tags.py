@@ -82,11 +82,9 @@ def _tag(
     started = ws.clock.now()
     rows = _rows_to_tag(ws, full)
     if rows.num_rows == 0:  # nothing to do: do not train a model for it either
+        report("nothing to tag", 0, 0)
         return _report(run_id, full, rows.num_rows, _Tallies(), None, trained=False)
-    model, metadata, trained = ensure_text_model(ws, progress=progress)
-    config = workspace_text_config(ws)
-    catalog = _catalog_names(ws) if config.catalog_from_workspace else []
-    tagger = TextTagger(model, config, catalog)
+    tagger, metadata, trained = workspace_tagger(ws, progress=progress)
     tallies = _Tallies()
     for start in range(0, rows.num_rows, CHUNK_ROWS):
         report("tagging interactions", start, rows.num_rows)
@@ -125,6 +123,19 @@ def _report(
         model_seed=None if metadata is None else metadata.training_seed,
         model_trained_at=None if metadata is None else metadata.trained_at,
     )
+
+
+def workspace_tagger(
+    ws: Workspace, progress: Progress | None = None
+) -> tuple[TextTagger, ModelMetadata, bool]:
+    """The workspace's tagger: its model (trained on demand), rules and product catalogue.
+
+    Returns ``(tagger, model metadata, whether the model was trained now)``.
+    """
+    model, metadata, trained = ensure_text_model(ws, progress=progress)
+    config = workspace_text_config(ws)
+    catalog = _catalog_names(ws) if config.catalog_from_workspace else []
+    return TextTagger(model, config, catalog), metadata, trained
 
 
 class _Tallies:

@@ -26,9 +26,9 @@ Example::
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
-import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -87,7 +87,7 @@ class LogEntry:
         """
         if received_at.tzinfo is None:
             raise ValidationError("received_at", "aware", "received_at: needs a time zone")
-        return cls(source, kind, payload, received_at, uuid.uuid4().hex, events, invalid)
+        return cls(source, kind, payload, received_at, os.urandom(16).hex(), events, invalid)
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,14 +104,20 @@ def test_single_routes_raise_the_message_problem_and_size_limit() -> None:
     assert (number.value.status, number.value.message) == (400, "body: a number is out of range")
 
 
-def test_what_only_a_full_decode_finds_is_rejected_by_the_loader() -> None:
+def test_numbers_beyond_float_range_inside_objects_are_kept_as_sent() -> None:
     body = (
         b'{"batch": [{"type": "track", "userId": "u", "event": "e", "properties": {"n": 1e400}}]}'
     )
     assert not parse_request("batch", body, received_at=NOW).problems
     result = entry_events(kind="batch", payload=body, source="web", received_at=NOW, entry_id="e")
-    assert result.rows == []
-    assert [(r.position, r.error.rule) for r in result.rejected] == [(1, "number_range")]
+    assert [row["properties"] for row in result.rows] == ['{"n": 1e400}']
+    top_level = b'{"batch": [{"type": "track", "userId": 1e400, "event": "e"}]}'
+    found = parse_request("batch", top_level, received_at=NOW).problems
+    assert [(p.error.field, p.error.rule) for p in found] == [("message", "number_range")]
+    result = entry_events(
+        kind="batch", payload=top_level, source="w", received_at=NOW, entry_id="e"
+    )
+    assert [r.error.rule for r in result.rejected] == ["number_range"]
 
 
 def test_route_type_wins_and_write_key_comes_from_the_body() -> None:

@@ -65,7 +65,7 @@ class CollectorRoutes:
         else:
             reply = await _collect(kind, scope, receive)
         await send({"type": "http.response.start", "status": reply.status,
-                    "headers": list(reply.headers)})  # fmt: skip
+                    "headers": reply.http_headers()})  # fmt: skip
         await send({"type": "http.response.body", "body": reply.body})
 
 
