@@ -56,7 +56,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from custodia.collect.mapping_transforms import ColumnSpec, LookupTable
+from custodia.collect.mapping_transforms import ColumnSpec, ColumnTransform, LookupTable
 from custodia.core.errors import ValidationError
 from custodia.core.tables import table_spec
 
@@ -153,6 +153,15 @@ class SourceMapping(BaseModel):
     targets: list[TargetMapping] = Field(default_factory=list)
 
     model_config = {"extra": "forbid"}
+
+    @field_validator("derive")
+    @classmethod
+    def _derived_not_required(cls, derive: dict[str, ColumnSpec]) -> dict[str, ColumnSpec]:
+        """Only target columns are checked; `required` on a derived field would be ignored."""
+        for name, spec in derive.items():
+            if isinstance(spec, ColumnTransform) and spec.required:
+                raise ValueError(f"derive.{name}: mark the target column required instead")
+        return derive
 
 
 class MappingFile(BaseModel):

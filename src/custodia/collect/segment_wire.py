@@ -27,7 +27,7 @@ Example::
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -88,6 +88,7 @@ class WireBatch(msgspec.Struct):
 _MESSAGE_DECODER: Final = msgspec.json.Decoder(WireMessage)
 _BATCH_DECODER: Final = msgspec.json.Decoder(WireBatch)
 _ITEMS_DECODER: Final = msgspec.json.Decoder(list[msgspec.Raw])
+_TYPED_BATCH_DECODER: Final = msgspec.json.Decoder(list[WireMessage])
 _ANY_DECODER: Final = msgspec.json.Decoder()
 _JSON_STRING: Final = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS: Final = bytes(b for b in range(256) if b not in b"[]{}")
@@ -139,6 +140,7 @@ class WireItems:
     shared: BatchFields
     write_key: str | None
     decoded: WireMessage | None = None
+    batch: bytes | None = None
 
 
 def parse_request(kind: str, body: bytes, *, received_at: datetime) -> ParsedRequest:
@@ -172,7 +174,8 @@ def split_request(kind: str, body: bytes) -> WireItems:
         sent_at=_shared_sent_at(wire.sentAt),
     )
     write_key = _decode_raw(wire.writeKey)
-    return WireItems(items, shared, write_key if isinstance(write_key, str) else None)
+    key = write_key if isinstance(write_key, str) else None
+    return WireItems(items, shared, key, batch=bytes(wire.batch))
 
 
 def _split_single(body: bytes) -> WireItems:
@@ -193,20 +196,31 @@ def find_problems(kind: str, wire: WireItems, *, received_at: datetime) -> list[
         return [] if error is None else [MessageProblem(0, error)]
     problems = []
     shared = wire.shared
-    decode = _MESSAGE_DECODER.decode
-    for index, item in enumerate(wire.items):
+    for index, (item, message) in enumerate(zip(wire.items, _typed_items(wire), strict=True)):
         # The common case inline (this loop runs for every event): within the limits,
         # decodable and valid. Anything else gets the full check and its verdict.
-        if len(item) <= MAX_EVENT_BYTES and item.count(b"{") + item.count(b"[") <= MAX_DEPTH:
-            try:
-                if _valid(decode(item), None, shared, received_at):
-                    continue
-            except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
-                pass
+        if (
+            message is not None
+            and len(item) <= MAX_EVENT_BYTES
+            and item.count(b"{") + item.count(b"[") <= MAX_DEPTH
+            and _valid(message, None, shared, received_at)
+        ):
+            continue
         error = check_item(item, None, shared, received_at)
         if error is not None:
             problems.append(MessageProblem(index, error))
     return problems
+
+
+def _typed_items(wire: WireItems) -> Sequence[WireMessage | None]:
+    """Every message decoded into :class:`WireMessage`: in one call for the whole batch when
+    every message decodes, else one by one (``None`` for those that do not)."""
+    if wire.batch is not None:
+        try:
+            return _TYPED_BATCH_DECODER.decode(wire.batch)
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+            pass
+    return [_decode_message(item) for item in wire.items]
 
 
 def check_item(

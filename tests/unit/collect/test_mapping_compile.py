@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from pydantic import ValidationError as PydanticValidationError
 
 from custodia.collect.mapping_arrow import prepare_records, split_failures
 from custodia.collect.mapping_spec import MappingFile, SourceMapping, load_mapping_file
@@ -173,3 +174,15 @@ def test_renames_that_collide_are_refused() -> None:
     )
     with pytest.raises(ValidationError, match="rename repeats"):
         prepare_records(pa.table({"a": [1], "b": [2]}), source, ())
+
+
+def test_required_belongs_on_target_columns_not_derived_fields() -> None:
+    with pytest.raises(PydanticValidationError, match="mark the target column required"):
+        SourceMapping.model_validate(
+            {
+                "name": "s",
+                "format": "csv",
+                "entity": "x",
+                "derive": {"d": {"field": "a", "required": True}},
+            }
+        )
