@@ -119,7 +119,7 @@ def wrk(
     delay_ms: float = 0,
 ) -> dict[str, Any]:
     env = {**os.environ, "BODY": str(body), "AUTH": auth, "UNIQUE": "1" if unique else "0",
-           "DELAY_MS": str(int(delay_ms))}  # fmt: skip
+           "DELAY_MS": str(int(delay_ms)), "RUN": os.urandom(4).hex()}  # fmt: skip
     command = ["wrk", "-t2", f"-c{connections}", f"-d{round(seconds)}s", "--latency", "-s",
                str(HERE / "post.lua"), url]  # fmt: skip
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
@@ -209,9 +209,10 @@ def lag(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     server = serve(home, args.workers, "1.0")
     url = f"http://127.0.0.1:{server.port}/v1/batch"
     body = work / "batch.json"
-    connections, target = 16, args.lag_rate / BATCH_EVENTS
+    connections, target = 100, args.lag_rate / BATCH_EVENTS
     try:
         delay = calibrate(url, body, auth, connections, target)
+        drain_seconds(home)  # start the measured window with nothing pending
         started = datetime.now(UTC)
         result = wrk(url, body, auth, args.seconds, connections, unique=True, delay_ms=delay)
         stopped = datetime.now(UTC)
@@ -242,15 +243,15 @@ def lag(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 def calibrate(url: str, body: Path, auth: str, connections: int, target: float) -> float:
     """A per-connection delay (ms) that paces wrk to about ``target`` requests per second."""
     delay = max(connections * 1000 / target - 5, 0)
-    for _ in range(4):
-        rate = wrk(url, body, auth, 4, connections, unique=True, delay_ms=delay)[
+    for _ in range(6):
+        rate = wrk(url, body, auth, 3, connections, unique=True, delay_ms=delay)[
             "requests_per_second"
         ]
-        cycle = connections * 1000 / rate  # ms per request per connection, delay included
-        delay = max(round(delay + (connections * 1000 / target - cycle)), 0)
-        if abs(rate - target) / target < 0.05:
+        if abs(rate - target) / target < 0.04:
             break
-    return delay
+        cycle = connections * 1000 / rate  # ms per request per connection, delay included
+        delay = max(delay + (connections * 1000 / target - cycle), 0)
+    return round(delay)
 
 
 def drain_seconds(home: Path) -> float:

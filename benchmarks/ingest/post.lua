@@ -1,10 +1,12 @@
 -- wrk script for the collector benchmark: POST the JSON body in $BODY with HTTP Basic $AUTH.
 -- UNIQUE=1: the body is a template whose "__REQ__" marks are replaced by a per-request id, so
--- every request carries new messageIds. DELAY_MS paces each connection (loader-lag runs).
+-- every request carries new messageIds ($RUN keeps them apart between wrk runs). DELAY_MS paces
+-- each connection (loader-lag runs).
 local parts = nil
 local counter = 0
 local pace = tonumber(os.getenv("DELAY_MS") or "0")
 local threads = 0
+local run = os.getenv("RUN") or "r"
 
 local function split(text, mark)
   local out, start = {}, 1
@@ -34,7 +36,7 @@ end
 function request()
   if parts == nil then return wrk.request() end
   counter = counter + 1
-  return wrk.format(nil, nil, nil, table.concat(parts, tid .. "-" .. counter))
+  return wrk.format(nil, nil, nil, table.concat(parts, run .. "-" .. tid .. "-" .. counter))
 end
 
 function delay()

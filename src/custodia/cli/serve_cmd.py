@@ -40,7 +40,9 @@ def run_server(settings: Settings, host: str, port: int) -> None:
     """Serve the workspace's API until interrupted.
 
     With several workers, uvicorn starts each process from an import string, so the settings
-    travel to them as ``CUSTODIA_*`` environment variables.
+    travel to them as ``CUSTODIA_*`` environment variables; the event loader then runs in a
+    process of its own rather than as a thread of one worker (so loading does not slow that
+    worker's requests).
     """
     import uvicorn
 
@@ -51,13 +53,23 @@ def run_server(settings: Settings, host: str, port: int) -> None:
         app = create_app(settings)
         uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
         return
+    from custodia.pipeline.loader_process import LoaderProcess
+
     os.environ.update(settings.as_environment())
-    uvicorn.run(
-        "custodia.api.app:create_app_from_environment",
-        factory=True,
-        workers=settings.workers,
-        host=host,
-        port=port,
-        log_level="info",
-        access_log=access_log,
-    )
+    loader = None
+    if settings.loader_interval_seconds > 0:
+        loader = LoaderProcess.start(interval=settings.loader_interval_seconds)
+        os.environ["CUSTODIA_LOADER_INTERVAL_SECONDS"] = "0"  # the workers leave it to the loader
+    try:
+        uvicorn.run(
+            "custodia.api.app:create_app_from_environment",
+            factory=True,
+            workers=settings.workers,
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=access_log,
+        )
+    finally:
+        if loader is not None:
+            loader.stop()

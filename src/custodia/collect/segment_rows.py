@@ -26,6 +26,7 @@ Example::
 
 from __future__ import annotations
 
+import operator
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from custodia.collect.segment_wire import (
     split_request,
 )
 from custodia.core.errors import ValidationError
+from custodia.core.tables import EVENTS
 
 _ENCODER: Final = msgspec.json.Encoder(order="sorted")
 _ANY: Final = msgspec.json.Decoder()
@@ -66,12 +68,47 @@ class RejectedMessage:
     error: ValidationError
 
 
+EVENT_COLUMNS: Final = tuple(
+    c.name for c in EVENTS.columns if c.name not in ("run_id", "loaded_at")
+)
+"""The ``events`` columns a message fills, in the order of :data:`EventTuple` values."""
+JSON_COLUMNS: Final = frozenset({"traits", "properties", "context", "integrations"})
+_JSON_POSITIONS: Final = tuple(i for i, name in enumerate(EVENT_COLUMNS) if name in JSON_COLUMNS)
+_PICK: Final = operator.itemgetter(*EVENT_COLUMNS)
+
+EventTuple = tuple[Any, ...]
+"""One ``events`` row as values in :data:`EVENT_COLUMNS` order; JSON columns as UTF-8 bytes (they
+go to Arrow without being decoded and encoded again)."""
+
+
 @dataclass(slots=True)
 class EntryEvents:
     """What one logged request yields."""
 
-    rows: list[EventRow] = field(default_factory=list)
+    rows: list[EventTuple] = field(default_factory=list)
     rejected: list[RejectedMessage] = field(default_factory=list)
+
+    def row_dicts(self) -> list[EventRow]:
+        """The rows as ``normalize_message`` makes them (JSON columns as text)."""
+        return [as_row_dict(row) for row in self.rows]
+
+
+def as_row_dict(row: EventTuple) -> EventRow:
+    """An :data:`EventTuple` as an ``events`` row dict, JSON columns as text."""
+    values = list(row)
+    for position in _JSON_POSITIONS:
+        if values[position] is not None:
+            values[position] = values[position].decode("utf-8")
+    return dict(zip(EVENT_COLUMNS, values, strict=True))
+
+
+def as_event_tuple(row: Mapping[str, Any]) -> EventTuple:
+    """An ``events`` row dict (``normalize_message``'s) as an :data:`EventTuple`."""
+    values = list(_PICK(row))
+    for position in _JSON_POSITIONS:
+        if isinstance(values[position], str):
+            values[position] = values[position].encode("utf-8")
+    return tuple(values)
 
 
 def derived_message_id(entry_id: str, position: int) -> str:
@@ -176,7 +213,7 @@ def _full_row(
         return exc
     except RecursionError:
         return ValidationError("message", "max_depth", "message: nested too deeply")
-    result.rows.append(row)
+    result.rows.append(as_event_tuple(row))
     return None
 
 
@@ -231,7 +268,7 @@ class _NeedsFullCheckError(Exception):
 
 def _fast_row(
     item: bytes, single: str | None, shared: _Shared, source: str, entry_id: str, position: int
-) -> EventRow | None:
+) -> EventTuple | None:
     try:
         message = _ROW_DECODER.decode(item)
         return _row(message, single, shared, source, entry_id, position)
@@ -244,7 +281,7 @@ def _fast_row(
 
 def _row(
     m: _RowMessage, single: str | None, shared: _Shared, source: str, entry_id: str, position: int
-) -> EventRow:
+) -> EventTuple:
     kind = _kind(single or m.type)
     user_id, anonymous_id = _id(m.userId), _id(m.anonymousId)
     previous_id, group_id = _id(m.previousId), _id(m.groupId)
@@ -263,26 +300,27 @@ def _row(
     message_id = _id(m.messageId) or derived_message_id(entry_id, position)
     if len(message_id) > MAX_MESSAGE_ID_LENGTH:
         raise _NeedsFullCheckError
-    return {
-        "message_id": message_id,
-        "type": kind,
-        "event": event,
-        "name": m.name or None,
-        "user_id": user_id,
-        "anonymous_id": anonymous_id,
-        "previous_id": previous_id,
-        "group_id": group_id,
-        "traits": _object(m.traits),
-        "properties": _object(m.properties),
-        "context": _merged(shared.fields.context, m.context),
-        "integrations": _merged(shared.fields.integrations, m.integrations),
-        "timestamp": timestamp,
-        "original_timestamp": original,
-        "sent_at": sent_at,
-        "received_at": received,
-        "event_date": timestamp.date(),
-        "source": source,
-    }
+    # In EVENT_COLUMNS order.
+    return (
+        message_id,
+        kind,
+        event,
+        m.name or None,
+        user_id,
+        anonymous_id,
+        previous_id,
+        group_id,
+        _object(m.traits),
+        _object(m.properties),
+        _merged(shared.fields.context, m.context),
+        _merged(shared.fields.integrations, m.integrations),
+        timestamp,
+        original,
+        sent_at,
+        received,
+        timestamp.date(),
+        source,
+    )
 
 
 def _kind(value: str | None) -> str:
@@ -330,21 +368,21 @@ def _instant(value: str | None) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if zone is None else parsed.astimezone(UTC)
 
 
-def _object(raw: msgspec.Raw) -> str | None:
+def _object(raw: msgspec.Raw) -> bytes | None:
     """The object's JSON text as sent; ``None`` for absent or null."""
     if not raw:
         return None
-    text = bytes(raw).decode("utf-8")
-    if text[0] == "{":
+    text = bytes(raw)
+    if text[0] == 0x7B:  # {
         return text
-    if text == "null":
+    if text == b"null":
         return None
     raise _NeedsFullCheckError
 
 
-def _merged(shared: Mapping[str, Any] | None, own: msgspec.Raw) -> str | None:
+def _merged(shared: Mapping[str, Any] | None, own: msgspec.Raw) -> bytes | None:
     if shared is None:
         return _object(own)
     own_text = _object(own)
     own_value = {} if own_text is None else _ANY.decode(own_text)
-    return _ENCODER.encode({**shared, **own_value}).decode("utf-8")
+    return _ENCODER.encode({**shared, **own_value})

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import fcntl
 import logging
-import operator
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -42,8 +41,15 @@ from pydantic import BaseModel, Field
 
 from custodia.collect.plan_quarantine import screen_events
 from custodia.collect.quarantine import Quarantine, QuarantineEntry
-from custodia.collect.segment import EventRow
-from custodia.collect.segment_rows import EntryEvents, RejectedMessage, entry_events
+from custodia.collect.segment_rows import (
+    EVENT_COLUMNS,
+    JSON_COLUMNS,
+    EntryEvents,
+    EventTuple,
+    RejectedMessage,
+    as_event_tuple,
+    entry_events,
+)
 from custodia.collect.tracking_plan import TrackingPlan
 from custodia.core.errors import CustodiaError
 from custodia.core.tables import EVENTS
@@ -56,9 +62,6 @@ LOADER_CONSUMER: Final = "lake-loader"
 RUN_KIND: Final = "event_load"
 LOCK_NAME: Final = "eventlog.loader.lock"
 _SHARED_TIMES: Final = frozenset({"received_at", "sent_at"})
-_EVENT_COLUMNS: Final = tuple(
-    c.name for c in EVENTS.columns if c.name not in ("run_id", "loaded_at")
-)
 
 Progress = Callable[[str, int, int], None]
 log = logging.getLogger(__name__)
@@ -140,7 +143,7 @@ class _Chunk:
     """Rows and rejects of one chunk, before they are written."""
 
     logged: list[LoggedEntry]
-    rows: list[EventRow] = field(default_factory=list)
+    rows: list[EventTuple] = field(default_factory=list)
     rejected: list[QuarantineEntry] = field(default_factory=list)
     messages: int = 0
     duplicates: int = 0
@@ -253,9 +256,11 @@ class EventLoader:
             plan = self._plans.get(entry.source)
             if plan is not None:
                 screened = screen_events(
-                    result.rows, plan, run_id=run_id, source_file=f"eventlog:{entry.entry_id}"
-                )
-                result.rows = screened.kept  # blocked events wait in the quarantine
+                    result.row_dicts(), plan, run_id=run_id,
+                    source_file=f"eventlog:{entry.entry_id}",
+                )  # fmt: skip
+                # blocked events wait in the quarantine
+                result.rows = [as_event_tuple(row) for row in screened.kept]
                 chunk.rejected.extend(screened.entries)
             self._keep_first(chunk, result, seen)
             chunk.rejected.extend(_quarantined(item, r, run_id) for r in result.rejected)
@@ -264,14 +269,14 @@ class EventLoader:
     @staticmethod
     def _keep_first(chunk: _Chunk, result: EntryEvents, seen: set[str]) -> None:
         for row in result.rows:
-            message_id = row["message_id"]
+            message_id = row[0]  # EVENT_COLUMNS starts with message_id
             if message_id in seen:
                 chunk.duplicates += 1
                 continue
             seen.add(message_id)
             chunk.rows.append(row)
 
-    def _append_events(self, rows: list[EventRow], run_id: str, at: datetime) -> int:
+    def _append_events(self, rows: list[EventTuple], run_id: str, at: datetime) -> int:
         if not rows:
             return 0
         table = events_table(rows, run_id=run_id, loaded_at=at)
@@ -288,15 +293,14 @@ class EventLoader:
         self._log.prune(through=committed, received_before=self._ws.clock.now() - self._retention)
 
 
-def events_table(rows: list[EventRow], *, run_id: str, loaded_at: datetime) -> pa.Table:
+def events_table(rows: list[EventTuple], *, run_id: str, loaded_at: datetime) -> pa.Table:
     """Rows as an Arrow table in the ``events`` schema, transposed to columns in C.
 
-    Times shared by a whole request (``received_at``, usually ``sent_at``) are converted once
-    per distinct value rather than once per row.
+    JSON columns arrive as UTF-8 bytes and are only validated, not re-encoded. Times shared by a
+    whole request (``received_at``, usually ``sent_at``) are converted once per distinct value.
     """
     schema = EVENTS.arrow_schema()
-    pick = operator.itemgetter(*_EVENT_COLUMNS)
-    columns = dict(zip(_EVENT_COLUMNS, zip(*map(pick, rows), strict=True), strict=True))
+    columns = dict(zip(EVENT_COLUMNS, zip(*rows, strict=True), strict=True))
     arrays = []
     for column in schema:
         if column.name == "run_id":
@@ -305,6 +309,8 @@ def events_table(rows: list[EventRow], *, run_id: str, loaded_at: datetime) -> p
             arrays.append(pa.repeat(pa.scalar(loaded_at, column.type), len(rows)))
         elif column.name in _SHARED_TIMES:
             arrays.append(_few_distinct(columns[column.name], column.type))
+        elif column.name in JSON_COLUMNS:
+            arrays.append(pa.array(columns[column.name], pa.large_binary()).cast(column.type))
         else:
             arrays.append(pa.array(columns[column.name], column.type))
     return pa.Table.from_arrays(arrays, schema=schema)

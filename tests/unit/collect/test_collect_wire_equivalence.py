@@ -148,7 +148,7 @@ def test_loader_rows_equal_normalize_rows(shared: BatchFields) -> None:
         kind="batch", payload=json.dumps(body, ensure_ascii=False).encode(), source="web",
         received_at=NOW, entry_id="entry-1",
     )  # fmt: skip
-    rows = iter(result.rows)
+    rows = iter(result.row_dicts())
     rejected = {r.position: r for r in result.rejected}
     for position, message in enumerate(messages, start=1):
         want = _reference(message, shared, None)

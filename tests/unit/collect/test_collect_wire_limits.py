@@ -110,7 +110,7 @@ def test_numbers_beyond_float_range_inside_objects_are_kept_as_sent() -> None:
     )
     assert not parse_request("batch", body, received_at=NOW).problems
     result = entry_events(kind="batch", payload=body, source="web", received_at=NOW, entry_id="e")
-    assert [row["properties"] for row in result.rows] == ['{"n": 1e400}']
+    assert [row["properties"] for row in result.row_dicts()] == ['{"n": 1e400}']
     top_level = b'{"batch": [{"type": "track", "userId": 1e400, "event": "e"}]}'
     found = parse_request("batch", top_level, received_at=NOW).problems
     assert [(p.error.field, p.error.rule) for p in found] == [("message", "number_range")]
