@@ -159,7 +159,7 @@ class EventLoader:
         *,
         consumer: str = LOADER_CONSUMER,
         max_entries: int = 5_000,
-        max_bytes: int = 16 * 1024 * 1024,
+        max_bytes: int = 48 * 1024 * 1024,
         retention: timedelta | None = None,
     ) -> None:
         self._ws = ws
