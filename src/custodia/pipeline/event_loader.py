@@ -251,6 +251,7 @@ class EventLoader:
             result = entry_events(
                 kind=entry.kind, payload=entry.payload, source=entry.source,
                 received_at=entry.received_at, entry_id=entry.entry_id,
+                validated=entry.events > 0 and entry.invalid == 0,
             )  # fmt: skip
             chunk.messages += len(result.rows) + len(result.rejected)
             plan = self._plans.get(entry.source)
@@ -311,6 +312,8 @@ def events_table(rows: list[EventTuple], *, run_id: str, loaded_at: datetime) ->
             arrays.append(_few_distinct(columns[column.name], column.type))
         elif column.name in JSON_COLUMNS:
             arrays.append(pa.array(columns[column.name], pa.large_binary()).cast(column.type))
+        elif pa.types.is_timestamp(column.type):  # naive UTC values: tag the zone once
+            arrays.append(pa.array(columns[column.name], pa.timestamp("us")).cast(column.type))
         else:
             arrays.append(pa.array(columns[column.name], column.type))
     return pa.Table.from_arrays(arrays, schema=schema)
@@ -319,7 +322,8 @@ def events_table(rows: list[EventTuple], *, run_id: str, loaded_at: datetime) ->
 def _few_distinct(values: Sequence[object], kind: pa.DataType) -> pa.Array:
     positions: dict[object, int] = {}
     indices = [positions.setdefault(value, len(positions)) for value in values]
-    return pa.array(list(positions), kind).take(pa.array(indices, pa.int32()))
+    distinct = pa.array(list(positions), pa.timestamp("us")).cast(kind)
+    return distinct.take(pa.array(indices, pa.int32()))
 
 
 def _quarantined(item: LoggedEntry, rejected: RejectedMessage, run_id: str) -> QuarantineEntry:

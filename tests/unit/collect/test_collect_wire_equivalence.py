@@ -136,8 +136,9 @@ def _comparable(row: dict[str, Any]) -> dict[str, Any]:
     return {k: json.loads(v) if k in json_columns and v is not None else v for k, v in row.items()}
 
 
+@pytest.mark.parametrize("validated", [False, True], ids=["general", "validated"])
 @pytest.mark.parametrize("shared", BATCH_SHARED[:3], ids=range(3))
-def test_loader_rows_equal_normalize_rows(shared: BatchFields) -> None:
+def test_loader_rows_equal_normalize_rows(shared: BatchFields, validated: bool) -> None:
     messages = _messages(seed=7 + len(str(shared)), count=1500)
     body: dict[str, Any] = {"batch": messages}
     if shared.context is not None:
@@ -146,7 +147,7 @@ def test_loader_rows_equal_normalize_rows(shared: BatchFields) -> None:
         body["sentAt"] = shared.sent_at
     result = entry_events(
         kind="batch", payload=json.dumps(body, ensure_ascii=False).encode(), source="web",
-        received_at=NOW, entry_id="entry-1",
+        received_at=NOW, entry_id="entry-1", validated=validated,
     )  # fmt: skip
     rows = iter(result.row_dicts())
     rejected = {r.position: r for r in result.rejected}
@@ -159,3 +160,33 @@ def test_loader_rows_equal_normalize_rows(shared: BatchFields) -> None:
         assert _comparable(next(rows)) == _comparable(expected), message
     assert next(rows, None) is None
     assert len(result.rows) + len(result.rejected) == len(messages)
+
+
+VALID_CHOICES: dict[str, list[Any]] = {
+    "type": ["track", "identify", "page", "screen", "Track"],
+    "userId": ["u1", "用户-7", 42, 1.5, "", MISSING],
+    "anonymousId": ["a1", 7, MISSING],
+    "event": ["Order Completed", "下单"],
+    "name": ["Home", None, MISSING],
+    "messageId": ["m-1", 17, "", MISSING],
+    "timestamp": ["2024-05-01T08:30:00+08:00", "2024-05-01", "2024-05-01 10:00:00", MISSING],
+    "sentAt": ["2024-05-01T08:31:00Z", MISSING],
+    "properties": [{"b": 1, "a": {"商品": "连衣裙"}}, {}, None, MISSING],
+    "context": [{"ip": "1.2.3.4"}, MISSING],
+}  # fmt: skip
+
+
+def test_validated_batches_take_the_one_call_path_and_agree() -> None:
+    rng = random.Random(11)
+    messages = []
+    for _ in range(600):
+        chosen = {k: rng.choice(v) for k, v in VALID_CHOICES.items()}
+        messages.append({k: v for k, v in chosen.items() if v is not MISSING})
+    messages = [m for m in messages if _reference(m, BatchFields(), None) is None]
+    body = json.dumps({"batch": messages, "sentAt": "2024-05-01T08:35:00Z"}).encode()
+    general = entry_events(kind="batch", payload=body, source="web", received_at=NOW,
+                           entry_id="e", validated=False)  # fmt: skip
+    fast = entry_events(kind="batch", payload=body, source="web", received_at=NOW,
+                        entry_id="e", validated=True)  # fmt: skip
+    assert len(messages) > 300 and not general.rejected
+    assert fast.rows == general.rows
