@@ -76,19 +76,32 @@ class WireMessage(msgspec.Struct):
 
 
 class WireBatch(msgspec.Struct):
-    """A batch body; every field stays raw until it is looked at."""
+    """A batch body: one raw slice per message; the shared fields stay raw until looked at."""
 
-    batch: msgspec.Raw = _NO_RAW
+    batch: list[msgspec.Raw] | None = None
     context: msgspec.Raw = _NO_RAW
     integrations: msgspec.Raw = _NO_RAW
     sentAt: msgspec.Raw = _NO_RAW  # noqa: N815
     writeKey: msgspec.Raw = _NO_RAW  # noqa: N815
 
 
+class RawBatch(msgspec.Struct):
+    """A batch body of unexpected shape, to say what is wrong with it."""
+
+    batch: msgspec.Raw = _NO_RAW
+
+
+class TypedBatch(msgspec.Struct):
+    """A batch body with every message decoded (fails if any message has a wrong type)."""
+
+    batch: list[WireMessage]
+
+
 _MESSAGE_DECODER: Final = msgspec.json.Decoder(WireMessage)
 _BATCH_DECODER: Final = msgspec.json.Decoder(WireBatch)
+_RAW_BATCH_DECODER: Final = msgspec.json.Decoder(RawBatch)
 _ITEMS_DECODER: Final = msgspec.json.Decoder(list[msgspec.Raw])
-_TYPED_BATCH_DECODER: Final = msgspec.json.Decoder(list[WireMessage])
+_TYPED_BATCH_DECODER: Final = msgspec.json.Decoder(TypedBatch)
 _ANY_DECODER: Final = msgspec.json.Decoder()
 _JSON_STRING: Final = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS: Final = bytes(b for b in range(256) if b not in b"[]{}")
@@ -141,6 +154,7 @@ class WireItems:
     write_key: str | None
     decoded: WireMessage | None = None
     batch: bytes | None = None
+    """The whole batch body, for decoding every message in one call."""
 
 
 def parse_request(kind: str, body: bytes, *, received_at: datetime) -> ParsedRequest:
@@ -165,9 +179,16 @@ def split_request(kind: str, body: bytes) -> WireItems:
     if kind in SINGLE_KINDS:
         return _split_single(body)
     wire = _decode_request(_BATCH_DECODER, body)
-    if wire is None:
-        raise CollectRequestError(400, "invalid_request", "body: must be a JSON object")
-    items = _batch_items(wire.batch)
+    if wire is None or wire.batch is None:  # another shape: let the raw path say what is wrong
+        raw = _decode_request(_RAW_BATCH_DECODER, body)
+        if raw is None:
+            raise CollectRequestError(400, "invalid_request", "body: must be a JSON object")
+        _batch_items(raw.batch)  # raises: missing, or not an array
+        raise CollectRequestError(400, "validation_error", "batch: must be an array")
+    if len(wire.batch) > MAX_BATCH_EVENTS:
+        raise CollectRequestError(
+            413, "payload_too_large", f"batch: more than {MAX_BATCH_EVENTS} events"
+        )
     shared = BatchFields(
         context=_shared_object(wire.context, "context"),
         integrations=_shared_object(wire.integrations, "integrations"),
@@ -175,7 +196,7 @@ def split_request(kind: str, body: bytes) -> WireItems:
     )
     write_key = _decode_raw(wire.writeKey)
     key = write_key if isinstance(write_key, str) else None
-    return WireItems(items, shared, key, batch=bytes(wire.batch))
+    return WireItems([bytes(item) for item in wire.batch], shared, key, batch=body)
 
 
 def _split_single(body: bytes) -> WireItems:
@@ -217,7 +238,7 @@ def _typed_items(wire: WireItems) -> Sequence[WireMessage | None]:
     every message decodes, else one by one (``None`` for those that do not)."""
     if wire.batch is not None:
         try:
-            return _TYPED_BATCH_DECODER.decode(wire.batch)
+            return _TYPED_BATCH_DECODER.decode(wire.batch).batch
         except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
             pass
     return [_decode_message(item) for item in wire.items]
