@@ -38,8 +38,6 @@ class CollectorRuntime:
     @classmethod
     def start(cls, ws: Workspace) -> CollectorRuntime:
         """Open the log and start the continuous loader (if its interval is not 0)."""
-        import sys
-        sys.setswitchinterval(0.0005)
         settings = ws.settings
         event_log = SqliteEventLog(settings.event_log_path)
         sources = SourceRegistry(ws.store, ws.clock)
