@@ -21,7 +21,8 @@ Batches hold 100 track events of about 400 bytes (Chinese and English text); wrk
 and the connection counts in ``RUNS`` (the same for the bare app and the collector). The
 machine's load average is recorded beside each figure: other work on the two cores slows every
 figure.
-Results go to ``benchmarks/results/collector_ingest.json``.
+Results go to ``benchmarks/results/collector_ingest.json`` (throughput) and
+``benchmarks/results/collector_loader_lag.json``.
 
 Run: ``.venv/bin/python benchmarks/ingest/bench_collector.py [--seconds 15] [--workers 2]``
 """
@@ -185,32 +186,47 @@ def serve(home: Path, workers: int, loader_interval: str) -> Server:
 
 
 def throughput(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    auth = new_workspace(work / "ws")
+    """Bare and collector runs alternate; each collector run gets a fresh workspace, so no run
+    pays for the event log a previous run filled (a multi-GB WAL being checkpointed)."""
     bare_port = free_port()
     bare = Server(
         [str(BIN / "uvicorn"), "bare_asgi:app", "--workers", str(args.workers), "--port",
          str(bare_port), "--no-access-log", "--log-level", "warning"],
         bare_port, clean_env(), HERE,
     )  # fmt: skip
-    collector = serve(work / "ws", args.workers, "0")
     figures: dict[str, Any] = {}
     try:
         for label, route, conns, events in RUNS:
-            for name, port in (("bare", bare_port), ("collector", collector.port)):
-                url = f"http://127.0.0.1:{port}/v1/{route}"
-                body = work / f"{route}.json"
-                figure = measure(url, body, auth, args, conns, events)
-                figures[f"{name}_{label}"] = {**figure, "connections": conns}
+            body = work / f"{route}.json"
+            url = f"http://127.0.0.1:{bare_port}/v1/{route}"
+            figures[f"bare_{label}"] = {**measure(url, body, "", args, conns, events),
+                                        "connections": conns}  # fmt: skip
+            figures[f"collector_{label}"] = collector_run(args, work, route, conns, events)
+            for name in ("bare", "collector"):
                 print(name, label, figures[f"{name}_{label}"], flush=True)
     finally:
         bare.stop()
-        collector.stop()
     for label, *_rest in RUNS:
         share = figures[f"collector_{label}"]["events_per_second"]
         figures[f"collector_{label}_share_of_ceiling"] = round(
             share / figures[f"bare_{label}"]["events_per_second"], 3
         )
     return figures
+
+
+def collector_run(
+    args: argparse.Namespace, work: Path, route: str, conns: int, events: int
+) -> dict[str, Any]:
+    home = work / "ws"
+    auth = new_workspace(home)
+    collector = serve(home, args.workers, "0")
+    try:
+        url = f"http://127.0.0.1:{collector.port}/v1/{route}"
+        return {**measure(url, work / f"{route}.json", auth, args, conns, events),
+                "connections": conns}  # fmt: skip
+    finally:
+        collector.stop()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def lag(args: argparse.Namespace, work: Path) -> dict[str, Any]:
@@ -303,15 +319,14 @@ def main() -> None:
     args = parser.parse_args()
     work = WORK / "collector"
     work.mkdir(parents=True, exist_ok=True)
-    figures: dict[str, Any] = {"bodies": write_bodies(work), "workers": args.workers,
-                               "seconds": args.seconds, "warmup_seconds": args.warmup}  # fmt: skip
+    setup: dict[str, Any] = {"bodies": write_bodies(work), "workers": args.workers,
+                             "seconds": args.seconds, "warmup_seconds": args.warmup}  # fmt: skip
     if not args.skip_throughput:
-        figures.update(throughput(args, work))
+        save("collector_ingest", {**setup, **throughput(args, work)})
+        shutil.rmtree(work / "ws", ignore_errors=True)
     if not args.skip_lag:
-        figures["loader_lag"] = lag(args, work)
-    shutil.rmtree(work / "ws", ignore_errors=True)
-    shutil.rmtree(work / "ws-lag", ignore_errors=True)
-    save("collector_ingest", figures)
+        save("collector_loader_lag", {**setup, **lag(args, work)})
+        shutil.rmtree(work / "ws-lag", ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -92,6 +92,10 @@ class GroupCommitWriter:
     def __init__(self, path: Path, max_group_bytes: int) -> None:
         self._conn = open_log_connection(path)
         self._conn.execute("PRAGMA busy_timeout=0")  # _begin polls instead
+        # Checkpoints (copying the WAL into the database file) would run inside a commit and
+        # hold up every request of the group; a thread of its own does them instead.
+        self._conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._checkpointer = _Checkpointer(path)
         self._queue: queue.SimpleQueue[_Request | object] = queue.SimpleQueue()
         self._max_group_bytes = max_group_bytes
         self._stopped = threading.Event()
@@ -121,6 +125,7 @@ class GroupCommitWriter:
             return
         self._queue.put(_STOP)
         self._thread.join()
+        self._checkpointer.stop()
         self._conn.close()
 
     def _run(self) -> None:
@@ -223,3 +228,30 @@ class GroupCommitWriter:
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
+
+
+class _Checkpointer:
+    """Copies the WAL into the database file every ``interval`` seconds, off the commit path.
+
+    ``PASSIVE`` checkpoints never wait for writers or readers: they copy what they can, and
+    SQLite starts the WAL over once everything in it has been copied.
+    """
+
+    def __init__(self, path: Path, interval: float = 0.5) -> None:
+        self._conn = open_log_connection(path)
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="event-log-checkpoint", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._conn.close()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error:  # busy or the like: the next round tries again
+                continue
