@@ -358,8 +358,8 @@ def _row(
     previous_id, group_id = _id(m.previousId), _id(m.groupId)
     event = m.event or None
     _check_identity(kind, user_id, anonymous_id, previous_id, group_id, event)
-    original = _instant(m.originalTimestamp) or _instant(m.timestamp)
-    sent_at = _instant(m.sentAt)
+    original = _instant(m.originalTimestamp or m.timestamp)  # "" counts as absent
+    sent_at = _instant(m.sentAt) if m.sentAt else None
     if sent_at is None:
         if not shared.fields.sent_at_valid:
             raise _NeedsFullCheckError

@@ -362,8 +362,9 @@ def _valid(m: WireMessage, kind: str | None, shared: BatchFields, received: date
 
 def _times_valid(m: WireMessage, shared: BatchFields, received: datetime) -> bool:
     try:
-        original = _instant(m.originalTimestamp) or _instant(m.timestamp)
-        sent_at = _instant(m.sentAt)
+        # "originalTimestamp, else timestamp" (an empty string counts as absent), one parse
+        original = _instant(m.originalTimestamp or m.timestamp)
+        sent_at = _instant(m.sentAt) if m.sentAt else None
         if sent_at is None:
             if not shared.sent_at_valid:
                 return False
