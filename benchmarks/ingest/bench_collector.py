@@ -15,7 +15,8 @@ warm-up, with ``--seconds`` of measurement:
    wrk posts batches with new messageIds at ``--lag-rate`` events/s (paced with a per-connection
    delay, calibrated first). Lag is the age of the oldest event in each loader commit when it
    became visible in ``events`` (from the run log), over the measured window; after the load
-   stops, the time to drain what is left is measured too.
+   stops, the time to drain what is left is measured too; ``loader_alone``: the loader moving a
+   log of 1,000,000 events with nothing else running (its capacity on one core).
 
 Batches hold 100 track events of about 400 bytes (Chinese and English text); wrk uses 2 threads
 and the connection counts in ``RUNS`` (the same for the bare app and the collector). The
@@ -47,8 +48,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_record import WORK, save
 
+from custodia.pipeline.event_loader import EventLoader
 from custodia.settings import load_settings
-from custodia.storage.event_log import SqliteEventLog
+from custodia.storage.event_log import LogEntry, SqliteEventLog
 from custodia.storage.store_runs import RunLog
 from custodia.workspace import Workspace
 
@@ -271,6 +273,38 @@ def lag(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     }
 
 
+def loader_capacity(work: Path, events: int) -> dict[str, Any]:
+    """How fast the loader alone moves a full log into ``events`` (no server running): batches
+    appended straight to the event log, then one ``EventLoader.load`` timed."""
+    home = work / "ws-capacity"
+    new_workspace(home)
+    template = (work / "batch.json").read_bytes()
+    with (
+        Workspace.open(load_settings(home=home)) as ws,
+        SqliteEventLog(ws.settings.event_log_path) as log,
+    ):
+        now = datetime.now(UTC)
+        for n in range(events // BATCH_EVENTS):
+            body = template.replace(b"__REQ__", f"c{n}".encode())
+            entry = LogEntry.new("bench", "batch", body, received_at=now, events=BATCH_EVENTS)
+            log.append([entry])
+        log.append([]).result()
+        while log.status("lake-loader").pending_entries < events // BATCH_EVENTS:
+            time.sleep(0.1)
+        started, cpu = time.perf_counter(), time.process_time()
+        report = EventLoader(ws, log).load()
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+    shutil.rmtree(home, ignore_errors=True)
+    return {
+        "events": report.inserted,
+        "seconds": round(seconds, 2),
+        "events_per_second": round(report.inserted / seconds),
+        "cpu_seconds": round(cpu_seconds, 2),
+        "chunks": len(report.chunks),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+
+
 def calibrate(url: str, body: Path, auth: str, connections: int, target: float) -> float:
     """A per-connection delay (ms) that paces wrk to about ``target`` requests per second."""
     delay = max(connections * 1000 / target - 5, 0)
@@ -325,7 +359,8 @@ def main() -> None:
         save("collector_ingest", {**setup, **throughput(args, work)})
         shutil.rmtree(work / "ws", ignore_errors=True)
     if not args.skip_lag:
-        save("collector_loader_lag", {**setup, **lag(args, work)})
+        capacity = loader_capacity(work, 1_000_000)
+        save("collector_loader_lag", {**setup, **lag(args, work), "loader_alone": capacity})
         shutil.rmtree(work / "ws-lag", ignore_errors=True)
 
 
