@@ -73,6 +73,10 @@ class ValidationError(CustodiaError):
         super().__init__(message or f"{field}: violates rule '{rule}'")
 
 
+class NotFoundError(CustodiaError):
+    """A named resource (a profile, a record, a request) does not exist."""
+
+
 class AuthenticationError(CustodiaError):
     """A credential is missing, unknown, revoked or expired."""
 

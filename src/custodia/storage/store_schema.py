@@ -31,6 +31,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -204,6 +205,64 @@ lineage_events = Table(
 )
 """OpenLineage-shaped run events (START / COMPLETE / FAIL) of every load, one JSON each."""
 
+identity_records = Table(
+    "identity_records",
+    METADATA,
+    Column("record_id", String(64), primary_key=True),
+    Column("source", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("profile_id", String(40), nullable=True),
+    Column("flags", JSON(none_as_null=True), nullable=True),
+    Column("first_seen", UTCDateTime, nullable=True),
+    Column("last_seen", UTCDateTime, nullable=True),
+    Column("resolved_at", UTCDateTime, nullable=False),
+    Index(None, "profile_id"),
+)
+"""Every record identity resolution has seen: its profile and the identifiers it flagged as bad."""
+
+identity_identifiers = Table(
+    "identity_identifiers",
+    METADATA,
+    Column("record_id", String(64), primary_key=True),
+    Column("id_type", String(32), primary_key=True),
+    Column("value", String(320), primary_key=True),
+    Index(None, "id_type", "value"),
+)
+"""Valid normalized identifiers of each record: the index for matching and profile lookups."""
+
+identity_edges = Table(
+    "identity_edges",
+    METADATA,
+    Column("edge_id", String(40), primary_key=True),
+    Column("left_record", String(64), nullable=False),
+    Column("right_record", String(64), nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("evidence", JSON(none_as_null=True), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("refused_reason", String(64), nullable=True),
+    Column("undone_at", UTCDateTime, nullable=True),
+    Column("undone_by", String(200), nullable=True),
+    Index(None, "left_record"),
+    Index(None, "right_record"),
+)
+"""Append-only identity graph; an unmerge sets ``undone_at``, a guard sets ``refused_reason``."""
+
+profile_registry = Table(
+    "profile_registry",
+    METADATA,
+    Column("profile_id", String(40), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("merged_into", String(40), nullable=True),
+    Column("merged_at", UTCDateTime, nullable=True),
+    Column("record_count", Integer, nullable=False),
+    Column("traits", JSON(none_as_null=True), nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "merged_into"),
+)
+"""Every profile id ever issued: live ones with their golden traits, merged ones as aliases."""
+
 STORE_TABLES = (
     workspace_info,
     api_tokens,
@@ -213,6 +272,10 @@ STORE_TABLES = (
     audit_log,
     collector_sources,
     lineage_events,
+    identity_records,
+    identity_identifiers,
+    identity_edges,
+    profile_registry,
 )
 """Every table of the operational store, in creation order."""
 

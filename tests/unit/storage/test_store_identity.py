@@ -1,0 +1,95 @@
+"""The identity graph tables on SQLite and PostgreSQL: bulk writes, lookups, aliases, undo."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from custodia.storage.store import OperationalStore
+from custodia.storage.store_identity import IdentityGraphStore
+
+NOW = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+
+
+def _record(record_id: str, source: str = "crm") -> dict[str, object]:
+    return {
+        "record_id": record_id,
+        "source": source,
+        "kind": "customer",
+        "flags": [{"field": "phone", "reason": "phone.invalid"}] if record_id == "r3" else None,
+        "first_seen": NOW - timedelta(days=30),
+        "last_seen": NOW,
+        "resolved_at": NOW,
+    }
+
+
+def _edge(edge_id: str, left: str, right: str) -> dict[str, object]:
+    return {
+        "edge_id": edge_id,
+        "left_record": left,
+        "right_record": right,
+        "rule": "same_phone",
+        "score": 1.0,
+        "evidence": {"identifier": "phone", "说明": "同一手机号"},
+        "created_at": NOW,
+        "created_by": "run_1",
+    }
+
+
+def test_records_identifiers_and_lookup(operational_store: OperationalStore) -> None:
+    graph = IdentityGraphStore(operational_store)
+    graph.upsert_records([_record("r1"), _record("r2"), _record("r3", "shop")])
+    graph.replace_identifiers(
+        ["r1", "r2", "r3"],
+        [("r1", "phone", "+8613812345678"), ("r2", "phone", "+8613812345678"),
+         ("r3", "email", "张@example.com")],
+    )  # fmt: skip
+    assert sorted(graph.records_holding([("phone", "+8613812345678")])) == [
+        ("r1", "phone", "+8613812345678"),
+        ("r2", "phone", "+8613812345678"),
+    ]
+    assert graph.lookup("phone", "+8613812345678") is None  # not clustered yet
+    graph.assign({"r1": "p1", "r2": "p1", "r3": "p2"})
+    graph.register_profiles([
+        {"profile_id": p, "created_at": NOW, "merged_into": None, "merged_at": None,
+         "record_count": n, "traits": {"name": {"value": "张三"}}, "updated_at": NOW}
+        for p, n in (("p1", 2), ("p2", 1))
+    ])  # fmt: skip
+    assert graph.lookup("phone", "+8613812345678") == "p1"
+    assert graph.lookup("email", "张@example.com") == "p2"
+    assert graph.records(["r3"])[0]["flags"] == [{"field": "phone", "reason": "phone.invalid"}]
+    # replacing identifiers drops the old ones
+    graph.replace_identifiers(["r3"], [("r3", "email", "new@example.com")])
+    assert graph.identifiers_of(["r3"]) == [("r3", "email", "new@example.com")]
+    # upserting a record again keeps its profile
+    graph.upsert_records([_record("r1")])
+    assert graph.profiles_of(["r1"]) == {"r1": "p1"}
+
+
+def test_aliases_lead_to_the_live_profile(operational_store: OperationalStore) -> None:
+    graph = IdentityGraphStore(operational_store)
+    rows = [
+        {"profile_id": "old", "created_at": NOW, "merged_into": None, "merged_at": None,
+         "record_count": 2, "traits": None, "updated_at": NOW},
+        {"profile_id": "new", "created_at": NOW, "merged_into": "old", "merged_at": NOW,
+         "record_count": 0, "traits": None, "updated_at": NOW},
+    ]  # fmt: skip
+    graph.register_profiles(rows)
+    assert graph.live_profile("new") == "old"
+    assert graph.live_profile("old") == "old"
+    assert graph.live_profile("never") is None
+
+
+def test_edges_are_append_only_and_undo_is_recorded(operational_store: OperationalStore) -> None:
+    graph = IdentityGraphStore(operational_store)
+    assert len(graph.add_edges([_edge("e1", "r1", "r2"), _edge("e2", "r2", "r3")])) == 2
+    assert graph.add_edges([_edge("e1", "r1", "r2")]) == []  # same evidence: stored once
+    assert graph.undo_edges(["e1"], by="steward", at=NOW) == 1
+    assert graph.undo_edges(["e1"], by="steward", at=NOW) == 0
+    assert graph.add_edges([_edge("e1", "r1", "r2")]) == []  # an undone edge stays undone
+    active = graph.edges_touching(["r1"])
+    assert active == []
+    everything = graph.edges_touching(["r1"], include_undone=True)
+    assert [(e.edge_id, e.undone_by) for e in everything] == [("e1", "steward")]
+    assert everything[0].evidence == {"identifier": "phone", "说明": "同一手机号"}
+    graph.set_refusals({"e2": "guard:resident_id"})
+    assert graph.edges_touching(["r3"])[0].refused_reason == "guard:resident_id"
