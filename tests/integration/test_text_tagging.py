@@ -89,11 +89,14 @@ def test_demo_fills_the_tags_of_every_interaction(
     home, report = tagged_demo
     tags = report["text_tags"]
     assert tags["model_trained"] is False
-    assert tags["model_seed"] == int(TRAIN_SEED)
+    # with a model in the workspace, staging tags the rows it writes: nothing is left to tag
+    assert tags["rows_tagged"] == 0
+    staged = [t for s in report["load"]["sources"] for t in s["targets"]]
+    written = sum(t["rows_inserted"] for t in staged if t["table"] == "interactions")
     [counts] = sql(cli, home, "select count(*) as n, count(tags) as tagged from interactions")
-    assert counts["n"] == counts["tagged"] == tags["rows_tagged"] > 0
-    assert sum(tags["complaint_types"].values()) == counts["n"]
-    assert set(tags["complaint_types"]) <= set(COMPLAINT_TYPES)
+    assert counts["n"] == counts["tagged"] == written > 0
+    types = sql(cli, home, "select distinct complaint_type from interactions")
+    assert {r["complaint_type"] for r in types} <= set(COMPLAINT_TYPES)
     rows = sql(cli, home, "select language, complaint_type, sentiment, tags from interactions")
     assert {r["language"] for r in rows} == {"zh", "en"}
     for row in rows:
@@ -124,12 +127,13 @@ def test_tags_agree_with_the_generators_truth(
 def test_only_untagged_rows_are_tagged_unless_full(
     cli: Any, tagged_demo: tuple[Path, dict[str, Any]]
 ) -> None:
-    home, report = tagged_demo
+    home, _report = tagged_demo
     again = ok(cli("--home", home, "text", "tag", "--json"))
     assert again["rows_read"] == 0
+    staged = sql(cli, home, "select complaint_type, count(*) as n from interactions group by 1")
     full = ok(cli("--home", home, "text", "tag", "--full", "--json"))
-    assert full["rows_tagged"] == report["text_tags"]["rows_tagged"]
-    assert full["complaint_types"] == report["text_tags"]["complaint_types"]
+    assert full["rows_tagged"] == sum(r["n"] for r in staged)
+    assert full["complaint_types"] == {r["complaint_type"]: r["n"] for r in staged}
     runs = ok(cli("--home", home, "runs", "--json"))
     assert [r["kind"] for r in runs].count("text_tag") == 3  # demo, again, full
 
@@ -184,3 +188,92 @@ def test_a_broken_rules_file_is_one_line_without_its_content(
     result = cli("--home", workspace_home, "text", "config")
     assert result.code == 1
     assert "text_mining.yaml: unsure_below" in result.stderr
+
+
+TAG_QUERY = (
+    "select source_key, text, complaint_type, sentiment, tags from interactions "
+    "where kind = 'ticket' order by source_key"
+)
+LATE_PARCEL = "快递太慢了，等了八天还没到，物流信息一直不更新"
+
+
+def _ingest_tickets(cli: Any, home: Path, tickets: Path, mapping: Path) -> dict[str, Any]:
+    args = ("ingest", "file", tickets, "--source", "service_tickets", "--mapping", mapping)
+    report: dict[str, Any] = ok(cli("--home", home, *args, "--json"))
+    return report
+
+
+def _stage_detail(cli: Any, home: Path, run_id: str, step: str) -> dict[str, Any]:
+    steps = ok(cli("--home", home, "runs", run_id, "--json"))
+    [found] = [s for s in steps if s["step"] == step]
+    detail: dict[str, Any] = found["detail"]
+    return detail
+
+
+def test_restaging_keeps_tags_of_unchanged_texts_and_retags_changed_ones(
+    cli: Any, tagged_demo: tuple[Path, dict[str, Any]]
+) -> None:
+    home, _report = tagged_demo
+    demo = home / "sources" / "demo"
+    tickets, mapping = demo / "service" / "tickets.jsonl", demo / "mappings.yaml"
+    before = sql(cli, home, TAG_QUERY)
+    assert before and all(r["tags"] is not None for r in before)
+
+    same = _ingest_tickets(cli, home, tickets, mapping)
+    assert same["sources"][0]["targets"][0]["rows_updated"] == len(before)
+    assert sql(cli, home, TAG_QUERY) == before
+    detail = _stage_detail(cli, home, same["run_id"], "stage:interactions")
+    assert (detail["tags_kept"], detail["tags_renewed"], detail["untagged"]) == (len(before), 0, 0)
+
+    lines = tickets.read_text(encoding="utf-8").splitlines()
+    changed = next(
+        i for i, line in enumerate(lines)
+        if json.loads(line)["language"] == "zh"
+        and next(r for r in before if r["source_key"] == json.loads(line)["ticket_id"])[
+            "complaint_type"] != "logistics_delay"
+    )  # fmt: skip
+    record = json.loads(lines[changed]) | {"text": LATE_PARCEL}
+    lines[changed] = json.dumps(record, ensure_ascii=False)
+    tickets.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    edited = _ingest_tickets(cli, home, tickets, mapping)
+    after = {r["source_key"]: r for r in sql(cli, home, TAG_QUERY)}
+    retagged = after.pop(record["ticket_id"])
+    assert retagged["text"] == LATE_PARCEL
+    assert retagged["complaint_type"] == "logistics_delay"
+    assert "complaint:logistics_delay" in json.loads(retagged["tags"])
+    assert after == {r["source_key"]: r for r in before if r["source_key"] != record["ticket_id"]}
+    detail = _stage_detail(cli, home, edited["run_id"], "stage:interactions")
+    assert (detail["tags_kept"], detail["tags_renewed"]) == (len(before) - 1, 1)
+    assert ok(cli("--home", home, "text", "tag", "--json"))["rows_read"] == 0
+
+
+def test_replayed_interactions_are_tagged_when_they_land(
+    cli: Any, tagged_demo: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    home, _report = tagged_demo
+    mapping = tmp_path / "mappings.yaml"
+    mapping.write_text(
+        (home / "sources" / "demo" / "mappings.yaml").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    tickets = tmp_path / "tickets_late.jsonl"
+    record = {"ticket_id": None, "case_no": "CASE-9", "created_at": "2024-12-01 10:00:00",
+              "channel": "app", "customer_name": "王芳", "member_id": None, "phone": None,
+              "email": None, "order_id": None, "language": "zh", "text": LATE_PARCEL,
+              "status": "open"}  # fmt: skip
+    tickets.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    first = _ingest_tickets(cli, home, tickets, mapping)
+    assert first["sources"][0]["rows_unmapped"] == 1
+
+    text = mapping.read_text(encoding="utf-8")
+    fixed = text.replace("key: ticket_id", "key: coalesce(ticket_id, case_no)", 1)
+    assert fixed != text
+    mapping.write_text(fixed, encoding="utf-8")
+    replay = ok(cli("--home", home, "quarantine", "replay", "--source", "service_tickets",
+                    "--mapping", mapping, "--json"))  # fmt: skip
+    assert replay["replayed"] == 1
+    [row] = sql(cli, home, "select complaint_type, tags from interactions "
+                           "where source_key = 'CASE-9'")  # fmt: skip
+    assert row["complaint_type"] == "logistics_delay"
+    assert "complaint:logistics_delay" in json.loads(row["tags"])

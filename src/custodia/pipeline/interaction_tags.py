@@ -36,6 +36,7 @@ from custodia.workspace import Workspace
 Progress = Callable[[str, int, int], None]
 CHUNK_ROWS = 50_000
 RUN_KIND = "text_tag"
+TAG_COLUMNS = ("complaint_type", "sentiment", "tags")
 
 
 class TagReport(BaseModel):
@@ -89,7 +90,7 @@ def _tag(
     for start in range(0, rows.num_rows, CHUNK_ROWS):
         report("tagging interactions", start, rows.num_rows)
         chunk = rows.slice(start, CHUNK_ROWS)
-        tags = tagger.tag(_inputs(chunk))
+        tags = tagger.tag(text_inputs(chunk))
         _merge(ws, run_id, chunk, tags)
         tallies.add(tags)
     report("tagged interactions", rows.num_rows, rows.num_rows)
@@ -171,9 +172,19 @@ def _catalog_names(ws: Workspace) -> list[str]:
     return [str(n) for n in names.column("product_name").to_pylist()]
 
 
-def _inputs(chunk: pa.Table) -> list[TextInput]:
-    texts: list[Any] = chunk.column("text").to_pylist()
-    languages: list[Any] = chunk.column("language").to_pylist()
+def tag_columns(tags: Sequence[TextTags]) -> dict[str, pa.Array]:
+    """The derived ``interactions`` columns (:data:`TAG_COLUMNS`) for ``tags``, as Arrow."""
+    return {
+        "complaint_type": pa.array([t.complaint_type for t in tags], pa.string()),
+        "sentiment": pa.array([t.sentiment for t in tags], pa.string()),
+        "tags": pa.array([json.dumps(t.tags, ensure_ascii=False) for t in tags], pa.large_string()),
+    }
+
+
+def text_inputs(rows: pa.Table) -> list[TextInput]:
+    """The ``text`` and ``language`` of ``interactions`` rows, as tagger inputs."""
+    texts: list[Any] = rows.column("text").to_pylist()
+    languages: list[Any] = rows.column("language").to_pylist()
     return [TextInput(t, lang) for t, lang in zip(texts, languages, strict=True)]
 
 
@@ -184,11 +195,7 @@ def _merge(ws: Workspace, run_id: str, chunk: pa.Table, tags: Sequence[TextTags]
             "interaction_id": chunk.column("interaction_id"),
             "source": chunk.column("source"),
             "kind": chunk.column("kind"),
-            "complaint_type": pa.array([t.complaint_type for t in tags], pa.string()),
-            "sentiment": pa.array([t.sentiment for t in tags], pa.string()),
-            "tags": pa.array(
-                [json.dumps(t.tags, ensure_ascii=False) for t in tags], pa.large_string()
-            ),
+            **tag_columns(tags),
         }
     )
     ws.lake.merge(

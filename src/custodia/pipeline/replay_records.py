@@ -29,22 +29,21 @@ from typing import Any
 
 import pyarrow as pa
 
-from custodia.collect.mapping_arrow import MappingFailure, prepare_records, split_failures
+from custodia.collect.mapping_arrow import MappingFailure
 from custodia.collect.mapping_spec import SourceFormat, SourceMapping
-from custodia.collect.mapping_sql import (
-    compile_derive_sql,
-    compile_target,
-    mapping_arrow_steps,
-    mapping_macros_sql,
-)
-from custodia.collect.quarantine import Quarantine, QuarantineEntry
+from custodia.collect.quarantine import Quarantine
 from custodia.collect.records import RecordChunk
 from custodia.core.arrow_values import table_from_columns
-from custodia.core.errors import QueryError
-from custodia.core.tables import table_spec
 from custodia.pipeline.load_report import TargetResult
 from custodia.pipeline.source_context import SourceContext
 from custodia.pipeline.source_landing import land_records
+from custodia.pipeline.source_staging import (
+    failure_entries,
+    map_target,
+    mapping_records,
+    record_json,
+    store_target,
+)
 from custodia.storage.store_runs import RunLog
 from custodia.workspace import Workspace
 
@@ -90,16 +89,34 @@ def replay_records(
     if not pending.data:
         return outcome
     outcome.landed = _land_lines(ws, run_id, ctx.mapping, pending, at)
-    records = _mapping_records(ws, ctx, _relation(pending))
+    records = mapping_records(ws, ctx.mapping, ctx.lookups, _relation(pending))
     failed: dict[str, set[Location]] = {}
     for target in ctx.mapping.targets:
         wanted = {loc for loc, tables in pending.needs.items() if target.table in tables}
-        if wanted:
-            result, failures = _stage(ws, runs, run_id, ctx, target.table, records, wanted, at)
-            outcome.targets.append(result)
-            failed[target.table] = _failed_locations(failures, wanted)
-            again = _entries(ctx, failures, run_id, at, pending.data)
-            Quarantine(ws.lake).add(again, loaded_at=at)
+        if not wanted:
+            continue
+        subset = _only(records, wanted)
+        mapped = map_target(
+            ws, ctx.mapping, target, ctx.lookups, subset, run_id=run_id, loaded_at=at
+        )
+        outcome.targets.append(
+            store_target(
+                ws,
+                runs,
+                run_id,
+                ctx.mapping,
+                target,
+                mapped,
+                step="replay",
+                rows_in=subset.num_rows,
+                started_at=at,
+            )
+        )
+        failed[target.table] = _failed_locations(mapped.failures, wanted)
+        again = failure_entries(
+            ctx.mapping, mapped.failures, _read_payloads(mapped.failures, pending), run_id, at
+        )
+        Quarantine(ws.lake).add(again, loaded_at=at)
     for loc, tables in pending.needs.items():
         if not any(loc in failed.get(table, set()) for table in tables):
             outcome.resolved += pending.ids[loc]
@@ -203,65 +220,6 @@ def _land_lines(
     return land_records(ws, run_id, source, chunks, at, keep=False).landed if chunks else 0
 
 
-def _mapping_records(ws: Workspace, ctx: SourceContext, relation: pa.Table) -> pa.Table:
-    assert ctx.mapping is not None
-    records = prepare_records(relation, ctx.mapping, mapping_arrow_steps(ctx.mapping, ctx.lookups))
-    derive = compile_derive_sql(ctx.mapping, ctx.lookups)
-    if derive is None:
-        return records
-    return ws.transform(
-        derive, relations={"source_records": records}, setup=mapping_macros_sql(ctx.mapping)
-    )
-
-
-def _stage(
-    ws: Workspace,
-    runs: RunLog,
-    run_id: str,
-    ctx: SourceContext,
-    table: str,
-    records: pa.Table,
-    wanted: set[Location],
-    at: datetime,
-) -> tuple[TargetResult, list[MappingFailure]]:
-    """Map the wanted records into one table; returns the result and the rows that failed."""
-    assert ctx.mapping is not None
-    target = next(t for t in ctx.mapping.targets if t.table == table)
-    subset = _only(records, wanted)
-    compiled = compile_target(ctx.mapping, target, lookups=ctx.lookups, run_id=run_id, loaded_at=at)
-    try:
-        rows = ws.transform(
-            compiled.staging_sql(),
-            relations={"records": subset},
-            setup=mapping_macros_sql(ctx.mapping),
-        )
-    except QueryError as exc:
-        raise QueryError(f"replay {ctx.name} -> {table}: {exc}") from None
-    mapped = split_failures(rows, compiled)
-    spec = table_spec(table)
-    commit = ws.lake.merge(spec.zone.value, spec.name, mapped.passed, list(spec.key))
-    version = ws.lake.version(spec.zone.value, spec.name)
-    runs.record_step(
-        run_id,
-        f"replay:{spec.name}",
-        source=ctx.name,
-        rows_in=subset.num_rows,
-        rows_stored=commit.inserted + commit.updated,
-        rows_rejected=len(mapped.failures),
-        started_at=at,
-        detail={"inserted": commit.inserted, "updated": commit.updated, "table_version": version},
-    )
-    result = TargetResult(
-        table=spec.name,
-        rows_mapped=mapped.passed.num_rows,
-        rows_inserted=commit.inserted,
-        rows_updated=commit.updated,
-        table_version=version,
-        rows_unmapped=len(mapped.failures),
-    )
-    return result, mapped.failures
-
-
 def _failed_locations(failures: Sequence[MappingFailure], wanted: set[Location]) -> set[Location]:
     if any(f.position is None for f in failures):
         return set(wanted)  # rows that cannot be traced to records: keep every entry open
@@ -276,32 +234,13 @@ def _only(records: pa.Table, wanted: set[Location]) -> pa.Table:
     return records.filter(mask)
 
 
-def _entries(
-    ctx: SourceContext,
-    failures: Sequence[MappingFailure],
-    run_id: str,
-    at: datetime,
-    data: Mapping[Location, dict[str, Any]],
-) -> list[QuarantineEntry]:
-    """Entries for records that still fail, with the record as it was read."""
-    assert ctx.mapping is not None
-    entries = []
+def _read_payloads(
+    failures: Sequence[MappingFailure], pending: _Pending
+) -> dict[tuple[str | None, int | None], str]:
+    """The records that still fail, as they were read (not as the mapping left them)."""
+    payloads: dict[tuple[str | None, int | None], str] = {}
     for failure in failures:
-        loc = (str(failure.source_file), int(failure.position or 0))
-        record = data.get(loc, failure.row)
-        entries.append(
-            QuarantineEntry(
-                source=ctx.name,
-                kind="record",
-                entity=ctx.mapping.entity,
-                rule=failure.rule,
-                field=failure.field,
-                reason=failure.reason,
-                payload=json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str),
-                received_at=at,
-                run_id=run_id,
-                source_file=failure.source_file,
-                position=failure.position,
-            )
-        )
-    return entries
+        record = pending.data.get((str(failure.source_file), int(failure.position or 0)))
+        if record is not None:
+            payloads[(failure.source_file, failure.position)] = record_json(record)
+    return payloads

@@ -4,7 +4,9 @@ Per source: rename fields and run the Arrow steps (:mod:`custodia.collect.mappin
 the derived fields (one SQL statement), then per target run its compiled SQL, quarantine the rows
 that break a required check (``kind = "record"``, with the record's original payload, the rule
 and a one-line reason), and merge the rest by key. Each target is one Delta commit and one step
-in the run log.
+in the run log. Quarantine replay (:mod:`custodia.pipeline.replay_records`) maps and stores
+through the same :func:`map_target` and :func:`store_target`; the store keeps the text tags of
+re-staged interactions (:mod:`custodia.pipeline.restaged_tags`).
 
 Example::
 
@@ -15,12 +17,18 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import pyarrow as pa
 
 from custodia.collect.landing_sql import payload_sql
-from custodia.collect.mapping_arrow import MappingFailure, prepare_records, split_failures
+from custodia.collect.mapping_arrow import (
+    MappedRows,
+    MappingFailure,
+    prepare_records,
+    split_failures,
+)
 from custodia.collect.mapping_spec import SourceMapping, TargetMapping
 from custodia.collect.mapping_sql import (
     compile_derive_sql,
@@ -34,10 +42,18 @@ from custodia.core.arrow_values import value_as_text
 from custodia.core.errors import QueryError
 from custodia.core.tables import table_spec
 from custodia.pipeline.load_report import TargetResult
+from custodia.pipeline.restaged_tags import carry_interaction_tags
 from custodia.storage.store_runs import RunLog
 from custodia.workspace import Workspace
 
-__all__ = ["stage_targets"]
+__all__ = [
+    "failure_entries",
+    "map_target",
+    "mapping_records",
+    "record_json",
+    "stage_targets",
+    "store_target",
+]
 
 _LOCATION = ("_source_file", "_position")
 
@@ -52,29 +68,94 @@ def stage_targets(
     loaded_at: datetime,
 ) -> list[TargetResult]:
     """Map ``relation`` (the landed records) into every target of ``source``."""
-    setup = mapping_macros_sql(source)
-    records = _mapping_records(ws, source, lookups, relation, setup)
+    records = mapping_records(ws, source, lookups, relation)
     return [
-        _stage_one(ws, runs, run_id, source, target, lookups, relation, records, loaded_at, setup)
+        _stage_one(ws, runs, run_id, source, target, lookups, relation, records, loaded_at)
         for target in source.targets
     ]
 
 
-def _mapping_records(
-    ws: Workspace,
-    source: SourceMapping,
-    lookups: dict[str, LookupTable],
-    relation: pa.Table,
-    setup: list[str],
+def mapping_records(
+    ws: Workspace, source: SourceMapping, lookups: dict[str, LookupTable], relation: pa.Table
 ) -> pa.Table:
+    """``relation`` with the mapping's Arrow steps run and its derived fields added."""
     records = prepare_records(relation, source, mapping_arrow_steps(source, lookups))
     derive = compile_derive_sql(source, lookups)
     if derive is None:
         return records
     try:
-        return ws.transform(derive, relations={"source_records": records}, setup=setup)
+        return ws.transform(
+            derive, relations={"source_records": records}, setup=mapping_macros_sql(source)
+        )
     except QueryError as exc:
         raise QueryError(f"mapping {source.name} derive: {exc}") from None
+
+
+def map_target(
+    ws: Workspace,
+    source: SourceMapping,
+    target: TargetMapping,
+    lookups: dict[str, LookupTable],
+    records: pa.Table,
+    *,
+    run_id: str,
+    loaded_at: datetime,
+) -> MappedRows:
+    """Run the target's compiled SQL over ``records``: the rows that pass and the failures."""
+    compiled = compile_target(source, target, lookups=lookups, run_id=run_id, loaded_at=loaded_at)
+    try:
+        rows = ws.transform(
+            compiled.staging_sql(), relations={"records": records}, setup=mapping_macros_sql(source)
+        )
+    except QueryError as exc:
+        raise QueryError(f"mapping {source.name} -> {target.table}: {exc}") from None
+    return split_failures(rows, compiled)
+
+
+def store_target(
+    ws: Workspace,
+    runs: RunLog,
+    run_id: str,
+    source: SourceMapping,
+    target: TargetMapping,
+    mapped: MappedRows,
+    *,
+    step: str,
+    rows_in: int,
+    started_at: datetime,
+) -> TargetResult:
+    """Merge the passing rows by key (keeping derived text tags) and record the step."""
+    spec = table_spec(target.table)
+    carried = carry_interaction_tags(ws, spec.name, mapped.passed, target.columns)
+    commit = ws.lake.merge(spec.zone.value, spec.name, carried.rows, list(spec.key))
+    version = ws.lake.version(spec.zone.value, spec.name)
+    by_rule = dict(Counter(f"{f.field}:{f.rule}" for f in mapped.failures))
+    runs.record_step(
+        run_id,
+        f"{step}:{spec.name}",
+        source=source.name,
+        rows_in=rows_in,
+        rows_stored=commit.inserted + commit.updated,
+        rows_rejected=len(mapped.failures),
+        started_at=started_at,
+        detail={
+            "rows_mapped": mapped.passed.num_rows,
+            "inserted": commit.inserted,
+            "updated": commit.updated,
+            "table_version": version,
+            "unmapped_by_rule": by_rule,
+        }
+        | (carried.counts() if carried.rows is not mapped.passed else {}),
+    )
+    return TargetResult(
+        table=spec.name,
+        rows_mapped=mapped.passed.num_rows,
+        rows_inserted=commit.inserted,
+        rows_updated=commit.updated,
+        table_version=version,
+        rows_unmapped=len(mapped.failures),
+        unmapped_by_rule=by_rule,
+    )
 
 
 def _stage_one(
@@ -87,46 +168,15 @@ def _stage_one(
     relation: pa.Table,
     records: pa.Table,
     loaded_at: datetime,
-    setup: list[str],
 ) -> TargetResult:
     started = ws.clock.now()
-    compiled = compile_target(source, target, lookups=lookups, run_id=run_id, loaded_at=loaded_at)
-    try:
-        rows = ws.transform(compiled.staging_sql(), relations={"records": records}, setup=setup)
-    except QueryError as exc:
-        raise QueryError(f"mapping {source.name} -> {target.table}: {exc}") from None
-    mapped = split_failures(rows, compiled)
+    mapped = map_target(ws, source, target, lookups, records, run_id=run_id, loaded_at=loaded_at)
     entries = _quarantine_entries(ws, source, relation, mapped.failures, run_id, loaded_at)
     Quarantine(ws.lake).add(entries, loaded_at=loaded_at)
-    by_rule = Counter(f"{f.field}:{f.rule}" for f in mapped.failures)
-    spec = table_spec(compiled.table)
-    commit = ws.lake.merge(spec.zone.value, spec.name, mapped.passed, list(spec.key))
-    version = ws.lake.version(spec.zone.value, spec.name)
-    runs.record_step(
-        run_id,
-        f"stage:{compiled.table}",
-        source=source.name,
-        rows_in=relation.num_rows,
-        rows_stored=commit.inserted + commit.updated,
-        rows_rejected=len(mapped.failures),
-        started_at=started,
-        detail={
-            "rows_mapped": mapped.passed.num_rows,
-            "inserted": commit.inserted,
-            "updated": commit.updated,
-            "table_version": version,
-            "unmapped_by_rule": dict(by_rule),
-        },
-    )
-    return TargetResult(
-        table=compiled.table,
-        rows_mapped=mapped.passed.num_rows,
-        rows_inserted=commit.inserted,
-        rows_updated=commit.updated,
-        table_version=version,
-        rows_unmapped=len(mapped.failures),
-        unmapped_by_rule=dict(by_rule),
-    )
+    return store_target(
+        ws, runs, run_id, source, target, mapped,
+        step="stage", rows_in=relation.num_rows, started_at=started,
+    )  # fmt: skip
 
 
 def _quarantine_entries(
@@ -139,7 +189,21 @@ def _quarantine_entries(
 ) -> list[QuarantineEntry]:
     if not failures:
         return []
-    payloads = _original_payloads(ws, relation, failures)
+    return failure_entries(source, failures, _original_payloads(ws, relation, failures), run_id, at)
+
+
+def failure_entries(
+    source: SourceMapping,
+    failures: Sequence[MappingFailure],
+    payloads: Mapping[tuple[str | None, int | None], str],
+    run_id: str,
+    at: datetime,
+) -> list[QuarantineEntry]:
+    """Quarantine entries (``kind = "record"``) for rows a target could not map.
+
+    ``payloads`` holds each record as it was read, by ``(source_file, position)``; a failure
+    without one keeps the mapped row instead.
+    """
     return [
         QuarantineEntry(
             source=source.name,
@@ -148,7 +212,7 @@ def _quarantine_entries(
             rule=f.rule,
             field=f.field,
             reason=f.reason,
-            payload=payloads.get((f.source_file, f.position)) or _row_json(f.row),
+            payload=payloads.get((f.source_file, f.position)) or record_json(f.row),
             received_at=at,
             run_id=run_id,
             source_file=f.source_file,
@@ -180,5 +244,6 @@ def _original_payloads(
     return {(row["_source_file"], row["_position"]): row["payload"] for row in found.to_pylist()}
 
 
-def _row_json(row: dict[str, object]) -> str:
+def record_json(row: Mapping[str, object]) -> str:
+    """A record as compact JSON (dates and times in ISO 8601), the way quarantine keeps it."""
     return json.dumps(row, ensure_ascii=False, separators=(",", ":"), default=value_as_text)
