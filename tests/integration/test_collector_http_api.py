@@ -275,6 +275,39 @@ def test_timestamps_are_corrected_and_batch_context_merged(api: Api) -> None:
     assert first["event_date"] == datetime.fromisoformat(first["timestamp"]).date().isoformat()
 
 
+def test_category_channel_and_context_traits_are_kept(api: Api) -> None:
+    """Segment's page ``category``, RudderStack's ``channel`` and identify ``context.traits``,
+    through a single route, a batch the collector validated whole (the loader's one-call fast
+    path) and a batch with an invalid message (the message-by-message path): same rows."""
+    key = api.source("web")
+    messages = [
+        {"type": "page", "userId": "u", "name": "连衣裙", "category": "女装", "channel": "web"},
+        {"type": "identify", "userId": "u", "channel": "server", "traits": {"name": "张伟"},
+         "context": {"traits": {"name": "Zhang", "email": "z@example.cn"}}},
+    ]  # fmt: skip
+    for index, message in enumerate(messages):
+        single = {**message, "messageId": f"single-{index}"}
+        assert post(api, str(message["type"]), single, basic(key)).status_code == 200
+    valid = [{**m, "messageId": f"whole-{i}"} for i, m in enumerate(messages)]
+    assert post(api, "batch", {"batch": valid}, basic(key)).json()["quarantined"] == 0
+    mixed = [{**m, "messageId": f"mixed-{i}"} for i, m in enumerate(messages)]
+    reply = post(api, "batch", {"batch": [*mixed, {"type": "track"}]}, basic(key))
+    assert reply.json()["quarantined"] == 1
+    assert api.load()["inserted"] == 6
+    rows = api.sql("select message_id, traits, context from events order by message_id")
+    by_index: dict[str, list[Any]] = {}
+    for row in rows:
+        index = row["message_id"].split("-")[1]
+        value = (json.loads(row["traits"] or "null"), json.loads(row["context"]))
+        by_index.setdefault(index, []).append(value)
+    page, identify = by_index["0"], by_index["1"]
+    assert page == [(None, {"top_level": {"category": "女装", "channel": "web"}})] * 3
+    assert identify == [
+        ({"name": "张伟", "email": "z@example.cn"},
+         {"traits": {"name": "Zhang", "email": "z@example.cn"}, "top_level": {"channel": "server"}})
+    ] * 3  # fmt: skip
+
+
 def test_rate_limit_is_429_with_retry_after(api: Api) -> None:
     key = api.source("limited", rate_limit=10)
     batch = {"batch": [{"type": "track", "userId": "u", "event": "e"}] * 20}

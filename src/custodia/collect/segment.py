@@ -6,6 +6,12 @@ tracking API: ``userId`` or ``anonymousId`` on every type except alias; ``event`
 ``integrations`` are merged into each message (the message's own keys win). Timestamps are
 corrected for client clock skew: ``timestamp = receivedAt - (sentAt - originalTimestamp)``.
 
+Nothing a client sends at the top level is lost for want of a column: ``category`` (Segment's page
+and screen category) and ``channel`` (RudderStack's ``"server"``, ``"web"``, ...) are kept in
+``context`` under :data:`TOP_LEVEL_KEY` (``context.top_level.category``). An identify call's
+``context.traits`` (where RudderStack's SDKs put identify traits) are promoted to ``traits``, the
+message's own ``traits`` winning key by key; ``context`` keeps them as sent.
+
 Example::
 
     row = normalize_message({"type": "track", "event": "Signed Up", "userId": "u1"},
@@ -25,6 +31,10 @@ from custodia.core.errors import ValidationError
 
 MESSAGE_TYPES = frozenset({"track", "identify", "page", "screen", "group", "alias"})
 MAX_MESSAGE_ID_LENGTH = 100
+TOP_LEVEL_KEY = "top_level"
+"""The ``context`` key that keeps top-level message fields ``events`` has no column for."""
+TOP_LEVEL_FIELDS = ("category", "channel")
+"""Top-level message fields kept in ``context[TOP_LEVEL_KEY]`` (any JSON value but null)."""
 
 EventRow = dict[str, Any]
 
@@ -53,7 +63,7 @@ def normalize_message(
     original = _parse_time(message, "originalTimestamp") or _parse_time(message, "timestamp")
     sent_at = _parse_time(message, "sentAt") or _parse_iso("sentAt", batch_sent_at)
     timestamp = _corrected_timestamp(received, original, sent_at)
-    return {
+    row: EventRow = {
         "message_id": _message_id(message),
         "type": kind,
         "event": _optional_text(message, "event"),
@@ -62,9 +72,18 @@ def normalize_message(
         "anonymous_id": anonymous_id,
         "previous_id": _optional_id(message, "previousId"),
         "group_id": _optional_id(message, "groupId"),
-        "traits": _json_field(message, "traits"),
-        "properties": _json_field(message, "properties"),
-        "context": _dump(_merged(batch_context, message.get("context"), "context")),
+    }
+    traits = _object_field(message, "traits")
+    properties = _json_field(message, "properties")
+    context = with_top_level(
+        _merged(batch_context, message.get("context"), "context"),
+        {name: message[name] for name in TOP_LEVEL_FIELDS if message.get(name) is not None},
+    )
+    return {
+        **row,
+        "traits": _dump(promoted_traits(kind, traits, context)),
+        "properties": properties,
+        "context": _dump(context),
         "integrations": _dump(
             _merged(batch_integrations, message.get("integrations"), "integrations")
         ),
@@ -136,12 +155,49 @@ def _message_id(message: Mapping[str, Any]) -> str:
 
 
 def _json_field(message: Mapping[str, Any], field: str) -> str | None:
+    return _dump(_object_field(message, field))
+
+
+def _object_field(message: Mapping[str, Any], field: str) -> Mapping[str, Any] | None:
     value = message.get(field)
     if value is None:
         return None
     if not isinstance(value, Mapping):
         raise ValidationError(field, "must_be_object", f"{field}: must be a JSON object")
-    return _dump(value)
+    return value
+
+
+def with_top_level(
+    context: Mapping[str, Any] | None, fields: Mapping[str, Any]
+) -> Mapping[str, Any] | None:
+    """``context`` with the message's top-level ``fields`` under :data:`TOP_LEVEL_KEY` (merged
+    into a sender's own ``context.top_level`` object, the message's fields winning).
+
+    >>> with_top_level({"ip": "1.2.3.4"}, {"category": "Docs"})
+    {'ip': '1.2.3.4', 'top_level': {'category': 'Docs'}}
+    """
+    if not fields:
+        return context
+    own = (context or {}).get(TOP_LEVEL_KEY)
+    kept = {**own, **fields} if isinstance(own, Mapping) else dict(fields)
+    return {**(context or {}), TOP_LEVEL_KEY: kept}
+
+
+def promoted_traits(
+    kind: str, traits: Mapping[str, Any] | None, context: Mapping[str, Any] | None
+) -> Mapping[str, Any] | None:
+    """An identify call's traits: ``context.traits`` (RudderStack's SDKs send them there) with
+    the message's own ``traits`` winning key by key. Other types keep their ``traits``.
+
+    >>> promoted_traits("identify", None, {"traits": {"email": "a@b.cn"}})
+    {'email': 'a@b.cn'}
+    """
+    if kind != "identify" or context is None:
+        return traits
+    nested = context.get("traits")
+    if not isinstance(nested, Mapping):
+        return traits
+    return {**nested, **(traits or {})}
 
 
 def _merged(batch: Mapping[str, Any] | None, own: Any, field: str) -> dict[str, Any] | None:

@@ -11,7 +11,9 @@ entry give the same result, which is what lets the loader retry after a crash:
 
 Speed: rows are built by a fast path that decodes each message with msgspec into the fields a
 row needs and keeps ``traits``, ``properties``, ``context`` and ``integrations`` as the JSON text
-the client sent (a batch-level ``context`` or ``integrations`` is merged in and re-encoded).
+the client sent (a batch-level ``context`` or ``integrations`` is merged in and re-encoded, and
+so are ``context`` and ``traits`` when a top-level ``category``/``channel`` is kept in ``context``
+or an identify call's ``context.traits`` are promoted).
 Anything unusual (a wrong type, a bad timestamp) takes the full path, ``normalize_message``
 itself, which either produces the row or names the problem. JSON columns hold the same values
 either way; only their text may differ (key order and number formatting: ``normalize_message``
@@ -41,6 +43,8 @@ from custodia.collect.segment import (
     MESSAGE_TYPES,
     EventRow,
     normalize_message,
+    promoted_traits,
+    with_top_level,
 )
 from custodia.collect.segment_wire import (
     MAX_DEPTH,
@@ -295,6 +299,8 @@ class _RowMessage(msgspec.Struct):
     properties: msgspec.Raw = msgspec.Raw()
     context: msgspec.Raw = msgspec.Raw()
     integrations: msgspec.Raw = msgspec.Raw()
+    category: msgspec.Raw = msgspec.Raw()
+    channel: msgspec.Raw = msgspec.Raw()
 
 
 class _RowBatch(msgspec.Struct):
@@ -371,6 +377,13 @@ def _row(
     message_id = _id(m.messageId) or derived_message_id(entry_id, position)
     if len(message_id) > MAX_MESSAGE_ID_LENGTH:
         raise _NeedsFullCheckError
+    traits, context = _object(m.traits), _merged(shared.fields.context, m.context)
+    if (
+        _present(m.category)
+        or _present(m.channel)
+        or (kind == "identify" and context is not None and b'"traits"' in context)
+    ):
+        traits, context = _folded(kind, traits, context, m)
     # In EVENT_COLUMNS order.
     return (
         message_id,
@@ -381,9 +394,9 @@ def _row(
         anonymous_id,
         previous_id,
         group_id,
-        _object(m.traits),
+        traits,
         _object(m.properties),
-        _merged(shared.fields.context, m.context),
+        context,
         _merged(shared.fields.integrations, m.integrations),
         timestamp,
         original,
@@ -452,6 +465,34 @@ def _object(raw: msgspec.Raw) -> bytes | None:
     if text == b"null":
         return None
     raise _NeedsFullCheckError
+
+
+def _present(raw: msgspec.Raw) -> bool:
+    return bool(raw) and bytes(raw) != b"null"
+
+
+def _folded(
+    kind: str, traits: bytes | None, context: bytes | None, m: _RowMessage
+) -> tuple[bytes | None, bytes | None]:
+    """``traits`` and ``context`` as ``normalize_message`` makes them when the message has
+    top-level fields to keep in ``context`` or identify traits inside ``context``."""
+    try:
+        fields = {
+            name: _ANY.decode(raw)
+            for name, raw in (("category", m.category), ("channel", m.channel))
+            if _present(raw)
+        }
+        context_value = with_top_level(None if context is None else _ANY.decode(context), fields)
+        traits_value = promoted_traits(
+            kind, None if traits is None else _ANY.decode(traits), context_value
+        )
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        raise _NeedsFullCheckError from None
+    return _encoded(traits_value), _encoded(context_value)
+
+
+def _encoded(value: Mapping[str, Any] | None) -> bytes | None:
+    return None if value is None else _ENCODER.encode(value)
 
 
 def _merged(shared: Mapping[str, Any] | None, own: msgspec.Raw) -> bytes | None:

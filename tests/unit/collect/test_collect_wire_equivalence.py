@@ -42,13 +42,18 @@ CHOICES: dict[str, list[Any]] = {
     "properties": [{"b": 1, "a": {"商品": "连衣裙", "n": [1, 2.5, None]}}, {}, None, [1], "x",
                    MISSING],
     "traits": [{"name": "张伟", "age": 30}, None, 3, MISSING],
-    "context": [{"ip": "1.2.3.4", "library": {"name": "x"}}, {}, None, "ctx", MISSING],
+    "context": [{"ip": "1.2.3.4", "library": {"name": "x"}}, {}, None, "ctx", MISSING,
+                {"traits": {"email": "a@b.cn", "name": "李娜"}}, {"traits": "not an object"},
+                {"top_level": {"category": "old", "x": 1}}, {"top_level": 5}],
     "integrations": [{"All": False}, None, [True], MISSING],
+    "category": ["Docs", "文档", "", 3, {"a": 1}, None, MISSING, MISSING],
+    "channel": ["server", "web", None, MISSING, MISSING],
 }  # fmt: skip
 
 BATCH_SHARED = [
     BatchFields(),
     BatchFields(context={"locale": "zh-CN", "ip": "9.9.9.9"}, integrations={"All": True}),
+    BatchFields(context={"traits": {"plan": "pro"}}),
     BatchFields(sent_at="2024-05-01T08:35:00+08:00"),
     BatchFields(sent_at=""),
     BatchFields(sent_at="not a time"),
@@ -137,7 +142,7 @@ def _comparable(row: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("validated", [False, True], ids=["general", "validated"])
-@pytest.mark.parametrize("shared", BATCH_SHARED[:3], ids=range(3))
+@pytest.mark.parametrize("shared", BATCH_SHARED[:4], ids=range(4))
 def test_loader_rows_equal_normalize_rows(shared: BatchFields, validated: bool) -> None:
     messages = _messages(seed=7 + len(str(shared)), count=1500)
     body: dict[str, Any] = {"batch": messages}
@@ -172,7 +177,9 @@ VALID_CHOICES: dict[str, list[Any]] = {
     "timestamp": ["2024-05-01T08:30:00+08:00", "2024-05-01", "2024-05-01 10:00:00", MISSING],
     "sentAt": ["2024-05-01T08:31:00Z", MISSING],
     "properties": [{"b": 1, "a": {"商品": "连衣裙"}}, {}, None, MISSING],
-    "context": [{"ip": "1.2.3.4"}, MISSING],
+    "context": [{"ip": "1.2.3.4"}, {"traits": {"email": "a@b.cn"}}, MISSING],
+    "category": ["Docs", MISSING],
+    "channel": ["server", MISSING],
 }  # fmt: skip
 
 

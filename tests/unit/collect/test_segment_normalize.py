@@ -104,3 +104,28 @@ def test_errors_never_echo_values() -> None:
     with pytest.raises(ValidationError) as info:
         _norm({"type": "track", "event": "x", "userId": "u", "timestamp": secret})
     assert secret not in str(info.value)
+
+
+def test_top_level_category_and_channel_are_kept_in_context() -> None:
+    row = _norm(
+        {"type": "page", "userId": "u", "name": "连衣裙", "category": "女装", "channel": "web",
+         "context": {"ip": "1.2.3.4", "top_level": {"category": "old", "keep": 1}}}
+    )  # fmt: skip
+    context = json.loads(str(row["context"]))
+    assert context["top_level"] == {"category": "女装", "channel": "web", "keep": 1}
+    assert context["ip"] == "1.2.3.4"
+    bare = _norm({"type": "screen", "userId": "u", "category": None})
+    assert bare["context"] is None, "null and absent fields add nothing"
+
+
+def test_identify_context_traits_are_promoted_and_own_traits_win() -> None:
+    row = _norm(
+        {"type": "identify", "userId": "u", "traits": {"name": "张伟"},
+         "context": {"traits": {"name": "Zhang", "email": "z@example.cn"}}}
+    )  # fmt: skip
+    assert json.loads(str(row["traits"])) == {"name": "张伟", "email": "z@example.cn"}
+    assert json.loads(str(row["context"]))["traits"]["name"] == "Zhang", "context kept as sent"
+    track = _norm({"type": "track", "event": "e", "userId": "u", "context": {"traits": {"a": 1}}})
+    assert track["traits"] is None, "only identify promotes context.traits"
+    odd = _norm({"type": "identify", "userId": "u", "context": {"traits": "x"}})
+    assert odd["traits"] is None and json.loads(str(odd["context"])) == {"traits": "x"}
