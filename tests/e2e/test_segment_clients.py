@@ -81,8 +81,9 @@ ID_COLUMNS = {
     "event": "event",
     "name": "name",
 }
-# Top-level fields the clients send that ``events`` has no column for (see docs/collect-http.md).
-NOT_STORED = {"category", "channel"}
+# Top-level fields the clients send that ``events`` has no column for: kept in context.top_level
+# (see docs/collect-http.md, "Fields without a column").
+IN_CONTEXT = {"category", "channel"}
 STORED = {*ID_COLUMNS, "type", "traits", "properties", "context", "integrations", "timestamp",
           "messageId"}  # fmt: skip
 
@@ -329,17 +330,27 @@ def assert_stored_as_sent(
     ]
     assert matching, "original_timestamp and sent_at are those of a copy the client sent"
     wire = matching[0]
-    assert set(wire) <= STORED | NOT_STORED, f"unexpected fields: {set(wire) - STORED - NOT_STORED}"
+    assert set(wire) <= STORED | IN_CONTEXT, f"unexpected fields: {set(wire) - STORED - IN_CONTEXT}"
     assert row["type"] == wire["type"]
     for field, column in ID_COLUMNS.items():
         assert row[column] == wire.get(field), (column, row[column], wire.get(field))
-    assert _json(row["traits"]) == wire.get("traits")
+    assert _json(row["traits"]) == _expected_traits(wire)
     assert _json(row["properties"]) == wire.get("properties")
     assert (_json(row["integrations"]) or {}) == (wire.get("integrations") or {})
     context = _json(row["context"])
     assert context["library"] == {"name": "analytics-python", "version": client.version}
     assert {k: context.get(k) for k in wire["context"]} == wire["context"]
+    top_level = {k: wire[k] for k in IN_CONTEXT if wire.get(k) is not None}
+    assert context.get("top_level") == (top_level or None)
     _assert_times(row)
+
+
+def _expected_traits(wire: dict[str, Any]) -> Any:
+    """identify: context.traits (rudder-sdk-python sends them there) under the message's own."""
+    nested = wire["context"].get("traits") if wire["type"] == "identify" else None
+    if not isinstance(nested, dict):
+        return wire.get("traits")
+    return {**nested, **(wire.get("traits") or {})}
 
 
 def _assert_times(row: dict[str, Any]) -> None:
