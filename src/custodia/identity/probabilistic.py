@@ -1,0 +1,284 @@
+"""Probabilistic (Fellegi-Sunter) matching with Splink: unsupervised training and scoring.
+
+Why: many records share no key with anyone (a ticket with a name, a receipt with a mistyped
+phone). A Fellegi-Sunter model weighs how much each agreement says about "same person": an exact
+birthday is strong evidence, the same city weak. Splink fits it without labels:
+
+1. the probability that two random records match (lambda) from deterministic rules and their
+   assumed recall;
+2. the *u* probabilities (agreement among non-matches) from a seeded random sample of pairs;
+3. the *m* probabilities (agreement among matches) by expectation maximisation, once per
+   training blocking rule.
+
+The trained model is Splink's JSON (saved in the workspace so a run can be reproduced). Scoring
+blocks pairs with the spec's rules and keeps those at or above ``match_threshold``; with
+``new_record_ids`` only pairs that involve a new record are blocked and scored (new against new,
+new against existing), so adding 10,000 records to a million does not re-score the million.
+
+The records table has a unique string ``record_id`` and the compared columns; every value is
+compared as a trimmed string (empty means missing; dates as ISO ``YYYY-MM-DD``).
+
+Example::
+
+    model = train_model(records, spec)
+    pairs = predict_pairs(records, model, spec)          # left_record < right_record
+    pairs.column("evidence")[0]     # '{"name": "Jaro-Winkler >0.92", "birthday": "exact"}'
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
+from copy import deepcopy
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from splink import Linker
+
+from custodia.core.errors import ValidationError
+from custodia.identity.probabilistic_comparisons import (
+    RECORD_ID,
+    blocking_rule,
+    splink_settings,
+)
+from custodia.identity.probabilistic_spec import ProbabilisticSpec
+from custodia.storage.linkage_backend import linkage_backend
+
+__all__ = ["PAIR_SCHEMA", "predict_pairs", "prepare_records", "train_model"]
+
+PAIR_SCHEMA = pa.schema(
+    [
+        pa.field("left_record", pa.string(), nullable=False),
+        pa.field("right_record", pa.string(), nullable=False),
+        pa.field("match_probability", pa.float64(), nullable=False),
+        pa.field("match_weight", pa.float64(), nullable=False),
+        pa.field("evidence", pa.string(), nullable=False),
+    ]
+)
+"""Columns of :func:`predict_pairs`' result."""
+
+_SPLINK_LOGGERS = ("splink",)
+
+
+@contextmanager
+def _quiet_splink() -> Iterator[None]:
+    """Splink logs every training step at INFO; keep only its errors while it runs."""
+    loggers = [logging.getLogger(name) for name in _SPLINK_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def prepare_records(records: pa.Table, spec: ProbabilisticSpec) -> pa.Table:
+    """``record_id`` and the spec's columns as trimmed strings, empty as null.
+
+    Refuses (:class:`ValidationError` naming the column) a missing ``record_id`` or compared
+    column, and duplicate or null record ids.
+    """
+    for column in [RECORD_ID, *spec.columns()]:
+        if column not in records.column_names:
+            raise ValidationError(
+                column, "column_exists", f"{column}: the records have no column of this name"
+            )
+    ids = records.column(RECORD_ID).cast(pa.string())
+    if ids.null_count:
+        raise ValidationError(RECORD_ID, "not_null", f"{RECORD_ID}: must not be empty")
+    if pc.count_distinct(ids).as_py() != len(ids):
+        raise ValidationError(RECORD_ID, "unique", f"{RECORD_ID}: must be unique")
+    columns = {RECORD_ID: ids}
+    for column in spec.columns():
+        text = pc.utf8_trim_whitespace(records.column(column).cast(pa.string()))
+        columns[column] = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    return pa.table(columns)
+
+
+def _linker(db_api: Any, records: pa.Table, settings: Any) -> Linker:
+    frame = db_api.register(records)
+    return Linker(frame, settings, log_level=None)
+
+
+def _rule_sql(keys: list[str]) -> Any:
+    return blocking_rule(keys)
+
+
+def train_model(
+    records: pa.Table,
+    spec: ProbabilisticSpec,
+    *,
+    engine: str = "duckdb",
+    engine_options: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Fit the spec's model on ``records`` without labels; return Splink's model JSON (a dict).
+
+    Deterministic for the same records and spec (the u sample is seeded by ``spec.seed``).
+    """
+    table = prepare_records(records, spec)
+    if table.num_rows < 2:
+        raise ValidationError("records", "at_least_two", "records: training needs two or more")
+    with _quiet_splink(), linkage_backend(engine, **dict(engine_options or {})) as db_api:
+        linker = _linker(db_api, table, splink_settings(spec))
+        training = linker.training
+        training.estimate_probability_two_random_records_match(
+            [_rule_sql(rule) for rule in spec.deterministic_rules], recall=spec.recall
+        )
+        training.estimate_u_using_random_sampling(max_pairs=spec.max_pairs_for_u, seed=spec.seed)
+        for rule in spec.training_blocking_rules:
+            training.estimate_parameters_using_expectation_maximisation(_rule_sql(rule))
+        model: dict[str, Any] = linker.misc.save_model_to_json()
+    plain: dict[str, Any] = json.loads(json.dumps(model))
+    return plain
+
+
+def _level_labels(model: Mapping[str, Any]) -> list[tuple[str, dict[int, str]]]:
+    """Per comparison: its output column and comparison vector value -> level label."""
+    out = []
+    for comparison in model["comparisons"]:
+        levels = comparison["comparison_levels"]
+        counter = sum(1 for lv in levels if not lv.get("is_null_level")) - 1
+        labels: dict[int, str] = {}
+        for level in levels:
+            label = str(level.get("label_for_charts") or level["sql_condition"])
+            if level.get("is_null_level"):
+                labels[-1] = "null"
+            else:
+                labels[counter] = label
+                counter -= 1
+        out.append((str(comparison["output_column_name"]), labels))
+    return out
+
+
+def _scoring_model(model: Mapping[str, Any], spec: ProbabilisticSpec) -> dict[str, Any]:
+    """The trained model with the spec's current blocking rules, keeping the level of each pair."""
+    scoring = deepcopy(dict(model))
+    with _quiet_splink():
+        rules = splink_settings(spec).get_settings("duckdb").as_dict()
+    scoring["blocking_rules_to_generate_predictions"] = rules[
+        "blocking_rules_to_generate_predictions"
+    ]
+    scoring["retain_matching_columns"] = True  # Splink keeps the level (gamma) columns only then
+    scoring["retain_intermediate_calculation_columns"] = False
+    return scoring
+
+
+def _check_model(model: Mapping[str, Any], spec: ProbabilisticSpec) -> None:
+    trained = [str(c.get("output_column_name")) for c in model.get("comparisons", [])]
+    wanted = [c.column for c in spec.comparisons]
+    if trained != wanted:
+        raise ValidationError(
+            "model",
+            "matches_spec",
+            "model: its comparisons differ from the spec's; train it again",
+        )
+
+
+def _pairs_table(frames: list[pa.Table], model: Mapping[str, Any], threshold: float) -> pa.Table:
+    labels = _level_labels(model)
+    left: list[str] = []
+    right: list[str] = []
+    probability: list[float] = []
+    weight: list[float] = []
+    evidence: list[str] = []
+    for frame in frames:
+        kept = frame.filter(pc.greater_equal(frame.column("match_probability"), threshold))
+        for row in kept.to_pylist():
+            a, b = str(row[f"{RECORD_ID}_l"]), str(row[f"{RECORD_ID}_r"])
+            left.append(min(a, b))
+            right.append(max(a, b))
+            probability.append(float(row["match_probability"]))
+            weight.append(float(row["match_weight"]))
+            detail = {col: names.get(row[f"gamma_{col}"], "?") for col, names in labels}
+            evidence.append(json.dumps(detail, ensure_ascii=False))
+    table = pa.table(
+        {
+            "left_record": left,
+            "right_record": right,
+            "match_probability": probability,
+            "match_weight": weight,
+            "evidence": evidence,
+        },
+        schema=PAIR_SCHEMA,
+    )
+    return _dedupe_sorted(table)
+
+
+def _dedupe_sorted(table: pa.Table) -> pa.Table:
+    ordered = table.sort_by([("left_record", "ascending"), ("right_record", "ascending")])
+    if ordered.num_rows < 2:
+        return ordered
+    lefts, rights = ordered.column("left_record"), ordered.column("right_record")
+    same = pc.and_(
+        pc.equal(lefts.slice(1), lefts.slice(0, len(lefts) - 1)),
+        pc.equal(rights.slice(1), rights.slice(0, len(rights) - 1)),
+    )
+    keep = pa.concat_arrays([pa.array([True]), pc.invert(same).combine_chunks()])
+    return ordered.filter(keep)
+
+
+def predict_pairs(
+    records: pa.Table,
+    model: Mapping[str, Any],
+    spec: ProbabilisticSpec,
+    *,
+    new_record_ids: Collection[str] | None = None,
+    engine: str = "duckdb",
+    engine_options: Mapping[str, Any] | None = None,
+) -> pa.Table:
+    """Pairs of ``records`` at or above ``spec.match_threshold`` (schema :data:`PAIR_SCHEMA`).
+
+    With ``new_record_ids``, only pairs with at least one new record are blocked and scored.
+    Term frequencies always come from all ``records``.
+    """
+    _check_model(model, spec)
+    table = prepare_records(records, spec)
+    scoring = _scoring_model(model, spec)
+    threshold = spec.match_threshold
+    with _quiet_splink(), linkage_backend(engine, **dict(engine_options or {})) as db_api:
+        linker = _linker(db_api, table, scoring)
+        if new_record_ids is None:
+            frames = [_fetch(linker.inference.predict(threshold_match_probability=threshold))]
+        else:
+            frames = _predict_new(db_api, linker, table, set(new_record_ids), spec)
+    return _pairs_table(frames, scoring, threshold)
+
+
+def _fetch(frame: Any) -> pa.Table:
+    result: pa.Table = frame.as_pyarrow_table()
+    return result
+
+
+def _predict_new(
+    db_api: Any,
+    linker: Linker,
+    table: pa.Table,
+    new_ids: set[str],
+    spec: ProbabilisticSpec,
+) -> list[pa.Table]:
+    threshold = spec.match_threshold
+    tf_columns = [c.column for c in spec.comparisons if c.term_frequency]
+    is_new = pc.is_in(table.column(RECORD_ID), value_set=pa.array(sorted(new_ids), pa.string()))
+    new_rows = table.filter(is_new)
+    old_rows = table.filter(pc.invert(is_new))
+    if new_rows.num_rows == 0:
+        return []
+    for column in tf_columns:
+        linker.table_management.compute_tf_table(column)
+    new_frame = db_api.register(new_rows)
+    frames = []
+    if new_rows.num_rows > 1:
+        within = linker.inference.predict_within(new_frame, threshold_match_probability=threshold)
+        frames.append(_fetch(within))
+    if old_rows.num_rows > 0:
+        old_frame = db_api.register(old_rows)
+        between = linker.inference.predict_between(
+            old_frame, new_frame, threshold_match_probability=threshold
+        )
+        frames.append(_fetch(between))
+    return frames

@@ -1,0 +1,182 @@
+"""Unsupervised Fellegi-Sunter matching with Splink on a synthetic Chinese/English person file."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from probabilistic_records import synthetic_records
+
+from custodia.core.errors import ConfigurationError, ValidationError
+from custodia.identity.accuracy import pairwise_scores
+from custodia.identity.clusters import connected_components
+from custodia.identity.probabilistic import PAIR_SCHEMA, predict_pairs, train_model
+from custodia.identity.probabilistic_spec import ProbabilisticSpec
+from custodia.storage.linkage_backend import linkage_backend
+
+SPEC = ProbabilisticSpec.model_validate(
+    {
+        "comparisons": [
+            {"column": "name", "method": "name", "term_frequency": True},
+            {"column": "birthday", "method": "date"},
+            {"column": "phone", "method": "phone"},
+            {"column": "email", "method": "email"},
+            {"column": "city", "method": "exact", "term_frequency": True},
+        ],
+        "blocking_rules": [["phone"], ["birthday"], ["name"], ["email"]],
+        "training_blocking_rules": [["birthday"], ["phone"]],
+        "deterministic_rules": [["phone", "birthday"], ["email"]],
+        "recall": 0.8,
+        "match_threshold": 0.9,
+        "max_pairs_for_u": 100_000,
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def people() -> tuple[pa.Table, dict[str, str]]:
+    return synthetic_records()
+
+
+@pytest.fixture(scope="module")
+def model(people: tuple[pa.Table, dict[str, str]]) -> dict[str, Any]:
+    return train_model(people[0], SPEC)
+
+
+@pytest.fixture(scope="module")
+def pairs(people: tuple[pa.Table, dict[str, str]], model: dict[str, Any]) -> pa.Table:
+    return predict_pairs(people[0], model, SPEC)
+
+
+def test_the_model_is_plain_json_with_trained_parameters(model: dict[str, Any]) -> None:
+    text = json.dumps(model)
+    assert json.loads(text) == model
+    assert 0 < model["probability_two_random_records_match"] < 0.01
+    name_levels = model["comparisons"][0]["comparison_levels"]
+    exact = next(level for level in name_levels if level["label_for_charts"] == "exact")
+    assert exact["m_probability"] > 10 * exact["u_probability"]
+
+
+def test_training_is_reproducible(people: tuple[pa.Table, dict[str, str]], model: Any) -> None:
+    assert train_model(people[0], SPEC) == model
+
+
+def test_pairs_are_ordered_above_the_threshold_and_explained(pairs: pa.Table) -> None:
+    assert pairs.schema == PAIR_SCHEMA
+    rows = pairs.to_pylist()
+    assert rows
+    assert all(r["left_record"] < r["right_record"] for r in rows)
+    assert min(r["match_probability"] for r in rows) >= SPEC.match_threshold
+    keys = {(r["left_record"], r["right_record"]) for r in rows}
+    assert len(keys) == len(rows)
+    evidence = json.loads(rows[0]["evidence"])
+    assert list(evidence) == ["name", "birthday", "phone", "email", "city"]
+    labels = {json.loads(r["evidence"])["name"] for r in rows}
+    assert "exact" in labels
+    assert labels <= {
+        "exact",
+        "Jaro-Winkler >0.92",
+        "Jaro-Winkler >0.88",
+        "Jaro-Winkler >0.7",
+        "All other comparisons",
+        "null",
+    }
+
+
+def test_clusters_of_the_pairs_find_the_people(
+    people: tuple[pa.Table, dict[str, str]], pairs: pa.Table
+) -> None:
+    records, truth = people
+    edges = zip(
+        pairs.column("left_record").to_pylist(),
+        pairs.column("right_record").to_pylist(),
+        strict=True,
+    )
+    clusters = connected_components(records.column("record_id").to_pylist(), edges)
+    scores = pairwise_scores(truth, clusters)
+    assert scores.true_pairs > 300
+    assert scores.precision >= 0.99
+    assert scores.recall >= 0.9
+
+
+def test_new_records_score_only_pairs_that_involve_them(
+    people: tuple[pa.Table, dict[str, str]], model: dict[str, Any], pairs: pa.Table
+) -> None:
+    records = people[0]
+    new = set(records.column("record_id").to_pylist()[:120])
+    incremental = predict_pairs(records, model, SPEC, new_record_ids=new)
+    expected = [r for r in pairs.to_pylist() if r["left_record"] in new or r["right_record"] in new]
+    assert expected
+    got = incremental.to_pylist()
+    assert [(r["left_record"], r["right_record"], r["evidence"]) for r in got] == [
+        (r["left_record"], r["right_record"], r["evidence"]) for r in expected
+    ]
+    probabilities = [r["match_probability"] for r in got]
+    assert probabilities == pytest.approx([r["match_probability"] for r in expected])
+
+
+def test_no_new_records_means_no_pairs(
+    people: tuple[pa.Table, dict[str, str]], model: dict[str, Any]
+) -> None:
+    assert predict_pairs(people[0], model, SPEC, new_record_ids=[]).num_rows == 0
+
+
+def test_a_missing_column_is_named(people: tuple[pa.Table, dict[str, str]]) -> None:
+    records = people[0].drop_columns(["city"])
+    with pytest.raises(ValidationError, match=r"^city: the records have no column") as caught:
+        train_model(records, SPEC)
+    assert caught.value.field == "city"
+
+
+def test_duplicate_record_ids_are_refused(people: tuple[pa.Table, dict[str, str]]) -> None:
+    records = people[0].slice(0, 5)
+    twice = pa.concat_tables([records, records])
+    with pytest.raises(ValidationError, match="record_id: must be unique"):
+        train_model(twice, SPEC)
+
+
+def test_a_model_trained_for_other_comparisons_is_refused(
+    people: tuple[pa.Table, dict[str, str]], model: dict[str, Any]
+) -> None:
+    other = SPEC.model_copy(update={"comparisons": SPEC.comparisons[:2]})
+    with pytest.raises(ValidationError, match="model: its comparisons differ"):
+        predict_pairs(people[0], model, other)
+
+
+def test_error_messages_never_carry_values(people: tuple[pa.Table, dict[str, str]]) -> None:
+    records = people[0]
+    first_name = records.column("name")[0].as_py()
+    with pytest.raises(ValidationError) as caught:
+        train_model(records.drop_columns(["email"]), SPEC)
+    assert first_name not in str(caught.value)
+
+
+def test_blank_values_count_as_missing(model: dict[str, Any]) -> None:
+    blank = pa.table(
+        {
+            "record_id": ["a", "b"],
+            "name": ["  ", "li lei"],
+            "birthday": ["1990-01-02", "1990-01-02"],
+            "phone": ["", ""],
+            "email": [None, None],
+            "city": ["sydney", "sydney"],
+        }
+    )
+    spec = SPEC.model_copy(update={"match_threshold": 0.01})
+    rows = predict_pairs(blank, model, spec).to_pylist()
+    assert len(rows) == 1
+    evidence = json.loads(rows[0]["evidence"])
+    assert evidence["name"] == "null"
+    assert evidence["phone"] == "null"
+    assert evidence["birthday"] == "exact"
+
+
+def test_unknown_engines_and_options_are_configuration_errors() -> None:
+    with pytest.raises(ConfigurationError, match="'oracle' is unknown"):
+        linkage_backend("oracle")
+    with pytest.raises(ConfigurationError, match="unknown option"):
+        linkage_backend("duckdb", cores=2)
+    with pytest.raises(ConfigurationError, match="SparkSession"), linkage_backend("spark"):
+        pass
