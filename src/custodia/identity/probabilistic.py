@@ -105,10 +105,6 @@ def _linker(db_api: Any, records: pa.Table, settings: Any) -> Linker:
     return Linker(frame, settings, log_level=None)
 
 
-def _rule_sql(keys: list[str]) -> Any:
-    return blocking_rule(keys)
-
-
 def train_model(
     records: pa.Table,
     spec: ProbabilisticSpec,
@@ -127,11 +123,13 @@ def train_model(
         linker = _linker(db_api, table, splink_settings(spec))
         training = linker.training
         training.estimate_probability_two_random_records_match(
-            [_rule_sql(rule) for rule in spec.deterministic_rules], recall=spec.recall
+            [blocking_rule(rule) for rule in spec.deterministic_rules], recall=spec.recall
         )
         training.estimate_u_using_random_sampling(max_pairs=spec.max_pairs_for_u, seed=spec.seed)
         for rule in spec.training_blocking_rules:
-            training.estimate_parameters_using_expectation_maximisation(_rule_sql(rule))
+            training.estimate_parameters_using_expectation_maximisation(
+                blocking_rule(rule), max_pairs=spec.max_pairs_for_em
+            )
         model: dict[str, Any] = linker.misc.save_model_to_json()
     plain: dict[str, Any] = json.loads(json.dumps(model))
     return plain
@@ -181,32 +179,49 @@ def _check_model(model: Mapping[str, Any], spec: ProbabilisticSpec) -> None:
 
 def _pairs_table(frames: list[pa.Table], model: Mapping[str, Any], threshold: float) -> pa.Table:
     labels = _level_labels(model)
-    left: list[str] = []
-    right: list[str] = []
-    probability: list[float] = []
-    weight: list[float] = []
-    evidence: list[str] = []
-    for frame in frames:
-        kept = frame.filter(pc.greater_equal(frame.column("match_probability"), threshold))
-        for row in kept.to_pylist():
-            a, b = str(row[f"{RECORD_ID}_l"]), str(row[f"{RECORD_ID}_r"])
-            left.append(min(a, b))
-            right.append(max(a, b))
-            probability.append(float(row["match_probability"]))
-            weight.append(float(row["match_weight"]))
-            detail = {col: names.get(row[f"gamma_{col}"], "?") for col, names in labels}
-            evidence.append(json.dumps(detail, ensure_ascii=False))
-    table = pa.table(
-        {
-            "left_record": left,
-            "right_record": right,
-            "match_probability": probability,
-            "match_weight": weight,
-            "evidence": evidence,
-        },
-        schema=PAIR_SCHEMA,
-    )
+    parts = [_pairs_of(frame, labels, threshold) for frame in frames]
+    table = pa.concat_tables(parts) if parts else PAIR_SCHEMA.empty_table()
     return _dedupe_sorted(table)
+
+
+def _pairs_of(
+    frame: pa.Table, labels: list[tuple[str, dict[int, str]]], threshold: float
+) -> pa.Table:
+    """One Splink result as :data:`PAIR_SCHEMA` rows, vectorised (a full run has many pairs)."""
+    kept = frame.filter(pc.greater_equal(frame.column("match_probability"), threshold))
+    a = kept.column(f"{RECORD_ID}_l").cast(pa.string())
+    b = kept.column(f"{RECORD_ID}_r").cast(pa.string())
+    a_first = pc.less_equal(a, b)
+    columns = [
+        pc.if_else(a_first, a, b),
+        pc.if_else(a_first, b, a),
+        kept.column("match_probability").cast(pa.float64()),
+        kept.column("match_weight").cast(pa.float64()),
+        _evidence(kept, labels),
+    ]
+    return pa.Table.from_arrays(columns, schema=PAIR_SCHEMA)
+
+
+def _evidence(frame: pa.Table, labels: list[tuple[str, dict[int, str]]]) -> pa.ChunkedArray:
+    """JSON object per pair, ``{"column": "level label", ...}``, built from the level columns."""
+    fragments = []
+    for column, names in labels:
+        values = sorted(names)
+        texts = pa.array(
+            [f"{_json(column)}: {_json(names[v])}" for v in values] + [f"{_json(column)}: null"]
+        )
+        gamma = frame.column(f"gamma_{column}").cast(pa.int64())
+        index = pc.fill_null(pc.index_in(gamma, value_set=pa.array(values, pa.int64())), -1)
+        index = pc.if_else(pc.equal(index, -1), len(values), index)
+        fragments.append(pc.take(texts, index))
+    if not fragments:
+        return pa.chunked_array([pa.array(["{}"] * frame.num_rows, pa.string())])
+    joined = pc.binary_join_element_wise(*fragments, ", ")
+    return pc.binary_join_element_wise("{", joined, "}", "")
+
+
+def _json(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
 
 
 def _dedupe_sorted(table: pa.Table) -> pa.Table:
@@ -238,6 +253,8 @@ def predict_pairs(
     """
     _check_model(model, spec)
     table = prepare_records(records, spec)
+    if table.num_rows < 2:
+        return PAIR_SCHEMA.empty_table()
     scoring = _scoring_model(model, spec)
     threshold = spec.match_threshold
     with _quiet_splink(), linkage_backend(engine, **dict(engine_options or {})) as db_api:

@@ -180,6 +180,12 @@ class ProbabilisticSpec(_Strict):
         ge=1_000,
         description="Random pairs sampled to estimate the u probabilities (non-match agreement)",
     )
+    max_pairs_for_em: int | None = Field(
+        default=None,
+        ge=1_000,
+        description="At most about this many blocked pairs per EM pass (a deterministic hash "
+        "sample of the records); absent to train on every blocked pair",
+    )
     seed: int = Field(default=42, ge=0, description="Seed of the random sampling (reproducible)")
 
     @field_validator("blocking_rules")
