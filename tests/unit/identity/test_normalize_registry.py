@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from custodia.core.errors import ValidationError
-from custodia.identity.normalize import NORMALIZERS, Normalized, normalize_values
+from custodia.identity.normalize import NORMALIZERS, Normalized, normalize_values, registry
 
 
 def test_every_identifier_type_has_a_normalizer() -> None:
@@ -46,3 +46,33 @@ def test_unknown_id_type_is_a_validation_error_naming_the_field() -> None:
 
 def test_empty_column() -> None:
     assert normalize_values("email", []) == ([], [])
+
+
+def test_column_shortcut_gives_what_the_normalizer_gives() -> None:
+    raw = [
+        "13812345678",
+        "13800000000",
+        "12345678901",
+        "１３８１２３４５６７８",
+        "10123456789",
+        "19912345678",
+        "1381234567",
+        "+8613812345678",
+    ]
+    values, reasons = normalize_values("phone", raw)
+    assert list(zip(values, reasons, strict=True)) == [
+        (r.value, r.reason) for r in map(NORMALIZERS["phone"], raw)
+    ]
+
+
+def test_each_distinct_value_is_normalized_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str | None] = []
+
+    def counting(raw: str | None) -> Normalized:
+        calls.append(raw)
+        return NORMALIZERS["email"](raw)
+
+    monkeypatch.setattr(registry, "NORMALIZERS", {"email": counting})
+    values, _ = registry.normalize_values("email", ["A@x.cn", "b@x.cn", "A@x.cn", None, None])
+    assert values == ["a@x.cn", "b@x.cn", "a@x.cn", None, None]
+    assert calls == ["A@x.cn", "b@x.cn", None]

@@ -25,8 +25,10 @@ CN mobile, 8 same digits          ``phone.placeholder`` (``13800000000``, ``1388
 valid number of another region    its E.164 form (any type ``phonenumbers`` calls valid)
 ================================  ============================================================
 
-The fast path (11 ASCII digits, no separators) uses the CN mobile pattern of the ``phonenumbers``
-metadata itself, so both paths give the same answer; a unit test checks that they agree.
+The fast path (a CN number of 11 national digits, after separators and prefixes are dropped)
+uses the CN mobile pattern of the ``phonenumbers`` metadata itself, so both paths give the same
+answer; a unit test checks that they agree. Only numbers that are not CN mobiles go through
+``phonenumbers.parse``.
 
 Example::
 
@@ -44,7 +46,7 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberTyp
 
 from custodia.identity.normalize._result import EMPTY, Normalized, clean_text, rejected
 
-__all__ = ["normalize_phone"]
+__all__ = ["normalize_phone", "plain_cn_mobile"]
 
 _SEPARATORS = str.maketrans("", "", " -./()\t")
 _DIGITS_ONLY = re.compile(r"[0-9]+")
@@ -78,11 +80,39 @@ def normalize_phone(raw: str | None, *, default_region: str = "CN") -> Normalize
     problem = _character_problem(compact)
     if problem is not None:
         return rejected(problem)
-    return _parse(_international_prefix(compact), default_region)
+    number = _international_prefix(compact)
+    national = _cn_national_digits(number, default_region)
+    if national is not None:
+        fast = _fast_cn_mobile(national)
+        if fast is not None:
+            return fast
+    return _parse(number, default_region)
+
+
+def _cn_national_digits(number: str, default_region: str) -> str | None:
+    """The 11 national digits of a number that is CN and mobile-sized, else ``None``."""
+    if len(number) == 14 and number.startswith("+86"):
+        return number[3:]
+    if len(number) == 11 and default_region == "CN" and number.isdigit():
+        return number
+    return None
+
+
+def plain_cn_mobile(raw: str) -> str | None:
+    """E.164 of 11 plain ASCII digits that are a CN mobile; ``None`` means "ask normalize_phone".
+
+    The shortcut :func:`~custodia.identity.normalize.registry.normalize_values` takes for the
+    common case of a clean column; it never rejects, so a ``None`` settles nothing.
+    """
+    if len(raw) != 11 or not raw.isdigit() or not raw.isascii():
+        return None
+    if _cn_mobile_pattern().fullmatch(raw) is None or raw[3:] == raw[3] * 8:
+        return None
+    return "+86" + raw
 
 
 def _fast_cn_mobile(digits: str) -> Normalized | None:
-    """Answer for 11 plain digits when it is a CN mobile; ``None`` sends it down the full path."""
+    """Answer for 11 digits when they are a CN mobile; ``None`` sends them down the full path."""
     if not _cn_mobile_pattern().fullmatch(digits):
         return None
     if _is_placeholder(digits):
@@ -134,4 +164,4 @@ def _mobile_shaped(national: str) -> bool:
 
 def _is_placeholder(national: str) -> bool:
     """Eight identical subscriber digits after the 3-digit prefix: a stand-in, not a person."""
-    return len(set(national[3:])) == 1
+    return national[3:] == national[3] * 8

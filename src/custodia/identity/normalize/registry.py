@@ -26,7 +26,7 @@ from types import MappingProxyType
 from custodia.core.errors import ValidationError
 from custodia.identity.normalize._result import EMPTY, Normalized, clean_text
 from custodia.identity.normalize.email import normalize_email
-from custodia.identity.normalize.phone import normalize_phone
+from custodia.identity.normalize.phone import normalize_phone, plain_cn_mobile
 from custodia.identity.normalize.resident_id import normalize_resident_id
 
 __all__ = ["NORMALIZERS", "normalize_key", "normalize_values"]
@@ -69,7 +69,8 @@ def normalize_values(
     """Normalized values and rejection reasons of a column, position for position.
 
     Each distinct raw value is normalized once (identifier columns repeat a lot), so a million
-    values cost as many normalizer calls as there are distinct ones. Raises
+    values cost as many normalizer calls as there are distinct ones; plain 11-digit CN mobiles
+    (most of a phone column) take a shortcut that gives the same answer. Raises
     :class:`~custodia.core.errors.ValidationError` for an unknown ``id_type``.
     """
     normalizer = NORMALIZERS.get(id_type)
@@ -77,13 +78,20 @@ def normalize_values(
         raise ValidationError(
             "id_type", "known", f"id_type: must be one of {', '.join(NORMALIZERS)}"
         )
-    seen: dict[str | None, Normalized] = {}
+    shortcut = plain_cn_mobile if id_type == "phone" else None
+    seen: dict[str | None, tuple[str | None, str | None]] = {}
     out_values: list[str | None] = []
     out_reasons: list[str | None] = []
     for raw in values:
-        result = seen.get(raw)
-        if result is None:
-            result = seen[raw] = normalizer(raw)
-        out_values.append(result.value)
-        out_reasons.append(result.reason)
+        pair = seen.get(raw)
+        if pair is None:
+            fast = shortcut(raw) if shortcut is not None and raw is not None else None
+            if fast is not None:
+                pair = (fast, None)
+            else:
+                result = normalizer(raw)
+                pair = (result.value, result.reason)
+            seen[raw] = pair
+        out_values.append(pair[0])
+        out_reasons.append(pair[1])
     return out_values, out_reasons
