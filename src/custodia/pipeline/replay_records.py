@@ -30,7 +30,7 @@ from typing import Any
 import pyarrow as pa
 
 from custodia.collect.mapping_arrow import MappingFailure
-from custodia.collect.mapping_spec import SourceFormat, SourceMapping
+from custodia.collect.mapping_spec import SourceFormat, SourceMapping, TargetMapping
 from custodia.collect.quarantine import Quarantine
 from custodia.collect.records import RecordChunk
 from custodia.core.arrow_values import table_from_columns
@@ -93,34 +93,41 @@ def replay_records(
     failed: dict[str, set[Location]] = {}
     for target in ctx.mapping.targets:
         wanted = {loc for loc, tables in pending.needs.items() if target.table in tables}
-        if not wanted:
-            continue
-        subset = _only(records, wanted)
-        mapped = map_target(
-            ws, ctx.mapping, target, ctx.lookups, subset, run_id=run_id, loaded_at=at
-        )
-        outcome.targets.append(
-            store_target(
-                ws,
-                runs,
-                run_id,
-                ctx.mapping,
-                target,
-                mapped,
-                step="replay",
-                rows_in=subset.num_rows,
-                started_at=at,
+        if wanted:
+            result, failed[target.table] = _replay_target(
+                ws, runs, run_id, ctx, target, records, wanted, pending, at
             )
-        )
-        failed[target.table] = _failed_locations(mapped.failures, wanted)
-        again = failure_entries(
-            ctx.mapping, mapped.failures, _read_payloads(mapped.failures, pending), run_id, at
-        )
-        Quarantine(ws.lake).add(again, loaded_at=at)
+            outcome.targets.append(result)
     for loc, tables in pending.needs.items():
         if not any(loc in failed.get(table, set()) for table in tables):
             outcome.resolved += pending.ids[loc]
     return outcome
+
+
+def _replay_target(
+    ws: Workspace,
+    runs: RunLog,
+    run_id: str,
+    ctx: SourceContext,
+    target: TargetMapping,
+    records: pa.Table,
+    wanted: set[Location],
+    pending: _Pending,
+    at: datetime,
+) -> tuple[TargetResult, set[Location]]:
+    """Map the ``wanted`` records into one target, store what passes, quarantine again what
+    fails; returns the target's result and the locations that failed."""
+    assert ctx.mapping is not None
+    subset = _only(records, wanted)
+    mapped = map_target(ws, ctx.mapping, target, ctx.lookups, subset, run_id=run_id, loaded_at=at)
+    result = store_target(
+        ws, runs, run_id, ctx.mapping, target, mapped,
+        step="replay", rows_in=subset.num_rows, started_at=at,
+    )  # fmt: skip
+    payloads = _read_payloads(mapped.failures, pending)
+    again = failure_entries(ctx.mapping, mapped.failures, payloads, run_id, at)
+    Quarantine(ws.lake).add(again, loaded_at=at)
+    return result, _failed_locations(mapped.failures, wanted)
 
 
 def _collect(ctx: SourceContext, entries: Sequence[Mapping[str, Any]]) -> _Pending:
