@@ -180,3 +180,20 @@ def test_unknown_engines_and_options_are_configuration_errors() -> None:
         linkage_backend("duckdb", cores=2)
     with pytest.raises(ConfigurationError, match="SparkSession"), linkage_backend("spark"):
         pass
+
+
+def test_fewer_than_two_records_give_no_pairs(model: dict[str, Any]) -> None:
+    one = pa.table({c: ["x"] for c in ["record_id", "name", "birthday", "phone", "email", "city"]})
+    assert predict_pairs(one, model, SPEC).num_rows == 0
+    assert predict_pairs(one.slice(0, 0), model, SPEC).num_rows == 0
+    with pytest.raises(ValidationError, match="training needs two or more"):
+        train_model(one, SPEC)
+
+
+def test_capping_em_pairs_still_trains_a_usable_model(
+    people: tuple[pa.Table, dict[str, str]],
+) -> None:
+    capped = SPEC.model_copy(update={"max_pairs_for_em": 1_000})
+    model = train_model(people[0], capped)
+    pairs = predict_pairs(people[0], model, capped)
+    assert pairs.num_rows > 300

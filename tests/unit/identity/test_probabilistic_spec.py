@@ -90,3 +90,10 @@ def test_probabilities_outside_zero_one_are_refused(field: str) -> None:
 def test_blocking_key_column_reads_through_a_prefix() -> None:
     assert blocking_key_column("substr( surname ,1, 4)") == "surname"
     assert blocking_key_column("phone") == "phone"
+
+
+def test_em_pair_cap_is_optional_and_bounded() -> None:
+    assert ProbabilisticSpec.model_validate(_spec()).max_pairs_for_em is None
+    assert ProbabilisticSpec.model_validate(_spec(max_pairs_for_em=5000)).max_pairs_for_em == 5000
+    with pytest.raises(ValidationError, match="max_pairs_for_em"):
+        ProbabilisticSpec.model_validate(_spec(max_pairs_for_em=10))
