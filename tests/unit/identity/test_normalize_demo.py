@@ -1,13 +1,18 @@
 """The normalizers agree with the demo's ground truth about which planted identifiers are bad.
 
 A small demo is generated once for this module (1,000 people); its CRM member table is read back
-with plain sqlite3 and every phone and resident ID is checked against ``ground_truth.json``.
+with plain sqlite3 and every phone and resident ID is checked against ``ground_truth.json``; the
+phones and e-mails of the other sources (orders, POS, logistics, tickets), where nothing bad is
+planted, must all normalize.
 """
 
 from __future__ import annotations
 
+import csv
+import json
 import sqlite3
 import unicodedata
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,6 +23,7 @@ from custodia.demo import GroundTruth, generate_demo
 from custodia.identity.normalize import (
     normalize_phone,
     normalize_resident_id,
+    normalize_values,
     resident_id_birth_date,
 )
 
@@ -40,10 +46,15 @@ class CrmDemo:
 
 
 @pytest.fixture(scope="module")
-def crm(tmp_path_factory: pytest.TempPathFactory) -> CrmDemo:
+def crm_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("normalize_demo") / "data"
     generate_demo(folder, customers=CUSTOMERS, seed=SEED)
-    return CrmDemo(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def crm(crm_folder: Path) -> CrmDemo:
+    return CrmDemo(crm_folder)
 
 
 PHONE_REASONS = {
@@ -109,3 +120,32 @@ def test_unlisted_resident_ids_are_valid_and_hold_the_birthday(crm: CrmDemo) -> 
             assert resident_id_birth_date(value) == date.fromisoformat(row["birthday"])
             checked += 1
     assert checked > 50
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+def _csv_column(paths: list[Path], column: str) -> list[str]:
+    values: list[str] = []
+    for path in paths:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            values += [row[column] for row in csv.DictReader(handle) if row[column]]
+    return values
+
+
+def test_identifiers_of_the_other_sources_are_never_falsely_rejected(crm_folder: Path) -> None:
+    """Only the CRM plants bad identifiers; every phone and e-mail elsewhere must normalize."""
+    orders = _jsonl(crm_folder / "ecommerce" / "orders.jsonl")
+    tickets = _jsonl(crm_folder / "service" / "tickets.jsonl")
+    phones = [o["buyer_phone"] for o in orders] + [o["shipping"]["receiver_phone"] for o in orders]
+    phones += [t["phone"] for t in tickets]
+    phones += _csv_column(sorted((crm_folder / "pos").glob("store_*.csv")), "phone")
+    phones += _csv_column([crm_folder / "logistics" / "deliveries.csv"], "receiver_phone")
+    emails = [o["buyer_email"] for o in orders] + [t["email"] for t in tickets]
+    for id_type, column in (("phone", phones), ("email", emails)):
+        present = [v for v in column if v]
+        assert len(present) > 50, id_type
+        _, reasons = normalize_values(id_type, present)
+        assert Counter(r for r in reasons if r) == Counter(), id_type

@@ -19,8 +19,9 @@ letter case                          kept as typed: it is a display form; compar
                                      :func:`name_comparison_key`
 ===================================  ===========================================================
 
-:func:`name_comparison_key` turns a normalized name into lower-case ASCII tokens, sorted and joined
-by one space, so that word order (``Wei Zhang`` / ``Zhang Wei``), case and script do not matter:
+:func:`name_comparison_key` turns a normalized name into lower-case tokens (ASCII for Han and
+Latin names), sorted and joined by one space, so that word order (``Wei Zhang`` / ``Zhang Wei``),
+case and script do not matter:
 
 - a Han run becomes two tokens, the family name and the given name, each in toneless pinyin
   with its syllables joined (``张小明`` → ``zhang``, ``xiaoming``; ``欧阳娜娜`` → ``ouyang``,
