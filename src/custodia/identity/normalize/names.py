@@ -99,7 +99,7 @@ _COMPOUND_SURNAMES = frozenset(
 _SURNAME_READINGS = {
     "单": "shan", "曾": "zeng", "解": "xie", "仇": "qiu", "区": "ou", "查": "zha", "朴": "piao",
     "乐": "yue", "覃": "qin", "盖": "ge", "繁": "po", "缪": "miao", "尉": "yu", "翟": "zhai",
-    "召": "shao", "种": "chong", "秘": "bi", "冼": "xian", "藏": "zang", "长": "chang",
+    "召": "shao", "种": "chong", "秘": "bi", "冼": "xian",
     "万俟": "moqi", "单于": "chanyu", "尉迟": "yuchi",
 }  # fmt: skip
 
