@@ -28,7 +28,7 @@ class Api:
     """A TestClient on a fresh workspace (continuous loader off: tests load explicitly)."""
 
     def __init__(self, client: TestClient, home: Path, admin: str, cli: Cli) -> None:
-        self.client, self.home, self.admin, self._cli = client, home, admin, cli
+        self.client, self.home, self.admin, self.cli = client, home, admin, cli
 
     def source(self, name: str, rate_limit: int | None = None) -> str:
         body: dict[str, Any] = {"name": name, "rate_limit_per_second": rate_limit}
@@ -41,12 +41,12 @@ class Api:
         return {"Authorization": f"Bearer {token}"}
 
     def load(self) -> dict[str, Any]:
-        result = self._cli("--home", self.home, "load", "--json")
+        result = self.cli("--home", self.home, "load", "--json")
         assert result.code == 0, result
         return dict(result.json())
 
     def sql(self, query: str) -> list[dict[str, Any]]:
-        result = self._cli("--home", self.home, "sql", query, "--format", "json")
+        result = self.cli("--home", self.home, "sql", query, "--format", "json")
         assert result.code == 0, result
         return list(result.json())
 
@@ -306,6 +306,37 @@ def test_category_channel_and_context_traits_are_kept(api: Api) -> None:
         ({"name": "张伟", "email": "z@example.cn"},
          {"traits": {"name": "Zhang", "email": "z@example.cn"}, "top_level": {"channel": "server"}})
     ] * 3  # fmt: skip
+
+
+def test_each_loader_commit_writes_a_lineage_run(api: Api) -> None:
+    web, app = api.source("web"), api.source("app")
+    batch = {"batch": [{"type": "track", "userId": "u", "event": "下单", "messageId": "l-1"},
+                       {"type": "track", "userId": "u", "messageId": "l-bad"}]}  # fmt: skip
+    assert post(api, "batch", batch, basic(web)).status_code == 200
+    assert post(api, "track", {"userId": "u", "event": "e", "messageId": "l-2"}, basic(app))
+    load = api.load()
+    assert load["inserted"] == 2
+    view = api.cli("--home", api.home, "lineage", "show", "events", "--json")
+    assert view.code == 0, view
+    lineage = view.json()
+    upstream = {u["source"]: u for u in lineage["upstream"]}
+    assert set(upstream) == {"web", "app"}
+    assert upstream["web"]["format"] == "segment_http" and upstream["web"]["last_rows"] == 1
+    assert upstream["web"]["files"][0].startswith("eventlog.db#")
+    [run] = lineage["runs"]
+    assert run["run_id"].startswith(load["run_id"] + ".") and run["job"] == "event_load"
+    assert (run["status"], run["rows_written"], sorted(run["sources"])) == (
+        "completed", 2, ["app", "web"],
+    )  # fmt: skip
+    quarantine = api.cli("--home", api.home, "lineage", "show", "quarantine", "--json").json()
+    assert [u["source"] for u in quarantine["upstream"]] == ["web"]
+    assert {v["source"]: v["run_id"] for v in lineage["values"]} == {
+        "web": load["run_id"], "app": load["run_id"],
+    }  # fmt: skip
+    assert post(api, "batch", batch, basic(web)).status_code == 200  # a retry: nothing new
+    api.load()
+    runs = api.cli("--home", api.home, "lineage", "show", "events", "--json").json()["runs"]
+    assert [r["rows_written"] for r in runs] == [0, 2]
 
 
 def test_rate_limit_is_429_with_retry_after(api: Api) -> None:

@@ -6,7 +6,10 @@ One chunk at a time, from the loader's committed offset in the event log:
 2. turn every message into an ``events`` row (:func:`custodia.collect.segment_rows.entry_events`),
    keeping the first copy of a ``messageId`` the chunk repeats;
 3. append the rows whose ``message_id`` the table does not hold yet (insert if absent, no time
-   window), partitioned by event date and source, in one Delta commit;
+   window), partitioned by event date and source, in one Delta commit. Which ids it holds comes
+   from :class:`~custodia.storage.event_log_ids.MessageIdIndex` (``HOME/eventlog.ids.db``),
+   caught up with every commit of the table before the chunk, so the check costs what the chunk
+   costs, not what the table holds;
 4. put invalid messages in the quarantine with their reason;
 5. only then commit the offset.
 
@@ -15,7 +18,10 @@ harmless. Only one loader works on a workspace at a time (a file lock next to th
 ``custodia load`` and the loader inside ``custodia serve`` take turns.
 
 Each :meth:`EventLoader.load` is one run in the run log (kind ``event_load``) with a step per
-chunk; the continuous loader records a run only when there was something to load.
+chunk; the continuous loader records a run only when there was something to load. Each chunk's
+commit also writes one lineage run event (:func:`chunk_lineage`), like file and database loads
+do: job ``event_load``, the collector sources read (with the log offsets), ``raw.events`` and
+the quarantine with their row counts, and the status.
 
 Example::
 
@@ -26,9 +32,11 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -53,15 +61,20 @@ from custodia.collect.segment_rows import (
 from custodia.collect.tracking_plan import TrackingPlan
 from custodia.core.errors import CustodiaError
 from custodia.core.tables import EVENTS
+from custodia.pipeline.load_lineage import COLLECTOR_FORMAT, LoadLineage, collector_input
+from custodia.pipeline.load_report import SourceResult, TargetResult
 from custodia.pipeline.source_context import collector_plans
 from custodia.storage.event_log import LoggedEntry, SqliteEventLog
+from custodia.storage.event_log_ids import MessageIdIndex
 from custodia.storage.store_runs import RunLog, RunStatus
 from custodia.workspace import Workspace
 
 LOADER_CONSUMER: Final = "lake-loader"
 RUN_KIND: Final = "event_load"
 LOCK_NAME: Final = "eventlog.loader.lock"
+ID_INDEX_NAME: Final = "eventlog.ids.db"
 _SHARED_TIMES: Final = frozenset({"received_at", "sent_at"})
+_SOURCE: Final = EVENT_COLUMNS.index("source")
 
 Progress = Callable[[str, int, int], None]
 log = logging.getLogger(__name__)
@@ -147,6 +160,8 @@ class _Chunk:
     rejected: list[QuarantineEntry] = field(default_factory=list)
     messages: int = 0
     duplicates: int = 0
+    by_source: Counter[str] = field(default_factory=Counter)
+    """Messages read per source."""
 
 
 class EventLoader:
@@ -169,6 +184,7 @@ class EventLoader:
         self._max_bytes = max_bytes
         self._retention = retention
         self._plans: dict[str, TrackingPlan] = {}
+        self._ids: MessageIdIndex | None = None
 
     def pending(self) -> int:
         """Entries not loaded yet."""
@@ -189,7 +205,8 @@ class EventLoader:
         with loader_lock(self._ws.home, wait=wait) as locked:
             if not locked:
                 return EventLoadReport(run_id=None)
-            return self._load_locked(progress, stop or threading.Event())
+            with MessageIdIndex(self._ws.home / ID_INDEX_NAME) as self._ids:
+                return self._load_locked(progress, stop or threading.Event())
 
     def _load_locked(self, progress: Progress | None, stop: threading.Event) -> EventLoadReport:
         total = self.pending()
@@ -220,10 +237,15 @@ class EventLoader:
 
     def _load_chunk(self, runs: RunLog, run_id: str, logged: list[LoggedEntry]) -> ChunkReport:
         started = self._ws.clock.now()
-        chunk = self._build(logged, run_id, started)
-        inserted = self._append_events(chunk.rows, run_id, started)
-        quarantined = Quarantine(self._ws.lake).add(chunk.rejected, loaded_at=started)
-        self._log.commit(self._consumer, logged[-1].offset)
+        lineage = ChunkLineage(self._ws, run_id, logged)
+        try:
+            chunk = self._build(logged, run_id, started)
+            fresh, version = self._append_events(chunk.rows, run_id, started)
+            quarantined = Quarantine(self._ws.lake).add(chunk.rejected, loaded_at=started)
+            self._log.commit(self._consumer, logged[-1].offset)
+        except Exception as exc:
+            lineage.fail(str(exc) if isinstance(exc, CustodiaError) else type(exc).__name__)
+            raise
         done = self._ws.clock.now()
         oldest = min(item.entry.received_at for item in logged)
         report = ChunkReport(
@@ -231,16 +253,17 @@ class EventLoader:
             last_offset=logged[-1].offset,
             entries=len(logged),
             messages=chunk.messages,
-            inserted=inserted,
-            duplicates=chunk.duplicates + (len(chunk.rows) - inserted),
+            inserted=len(fresh),
+            duplicates=chunk.duplicates + (len(chunk.rows) - len(fresh)),
             quarantined=len(chunk.rejected),
             max_lag_seconds=round((done - oldest).total_seconds(), 3),
         )
         runs.record_step(
-            run_id, "load:events", rows_in=chunk.messages, rows_stored=inserted,
+            run_id, "load:events", rows_in=chunk.messages, rows_stored=len(fresh),
             rows_rejected=len(chunk.rejected), started_at=started, finished_at=done,
             detail={**report.model_dump(), "quarantine_new": quarantined},
         )  # fmt: skip
+        lineage.complete(chunk, fresh, version, report)
         return report
 
     def _build(self, logged: list[LoggedEntry], run_id: str, at: datetime) -> _Chunk:
@@ -254,6 +277,7 @@ class EventLoader:
                 validated=entry.events > 0 and entry.invalid == 0,
             )  # fmt: skip
             chunk.messages += len(result.rows) + len(result.rejected)
+            chunk.by_source[entry.source] += len(result.rows) + len(result.rejected)
             plan = self._plans.get(entry.source)
             if plan is not None:
                 screened = screen_events(
@@ -277,21 +301,100 @@ class EventLoader:
             seen.add(message_id)
             chunk.rows.append(row)
 
-    def _append_events(self, rows: list[EventTuple], run_id: str, at: datetime) -> int:
-        if not rows:
-            return 0
-        table = events_table(rows, run_id=run_id, loaded_at=at)
-        commit = self._ws.lake.append_new(
-            EVENTS.zone.value, EVENTS.name, table, "message_id",
+    def _append_events(
+        self, rows: list[EventTuple], run_id: str, at: datetime
+    ) -> tuple[list[EventTuple], int | None]:
+        """Append the rows whose message_id ``events`` does not hold (rows start with it);
+        returns them and the table version after the chunk (``None``: nothing to look at)."""
+        if not rows or self._ids is None:
+            return [], None
+        synced = self._ids.sync(self._ws.lake, EVENTS.zone.value, EVENTS.name)
+        stored = self._ids.stored([row[0] for row in rows])
+        fresh = [row for row in rows if row[0] not in stored] if stored else rows
+        if not fresh:
+            return [], synced.covered
+        table = events_table(fresh, run_id=run_id, loaded_at=at)
+        commit = self._ws.lake.append(
+            EVENTS.zone.value, EVENTS.name, table,
             commit_info={"run_id": run_id, "job": RUN_KIND},
         )  # fmt: skip
-        return commit.inserted
+        self._ids.add([row[0] for row in fresh], version=commit.version)
+        return fresh, commit.version
 
     def _prune(self) -> None:
         if self._retention is None:
             return
         committed = self._log.committed(self._consumer)
         self._log.prune(through=committed, received_before=self._ws.clock.now() - self._retention)
+
+
+class ChunkLineage:
+    """The lineage run event of one loader chunk (one per Delta commit, not per event).
+
+    Its run id is the loader run's id and the chunk's first log offset (``run_….<offset>``),
+    so each commit is a run of its own in ``lineage show`` and the rows' ``run_id`` still names
+    the loader run; inputs are the collector sources the chunk read, with the offsets.
+    """
+
+    def __init__(self, ws: Workspace, run_id: str, logged: Sequence[LoggedEntry]) -> None:
+        self._ws = ws
+        self._run_id = run_id
+        self._first, self._last = logged[0].offset, logged[-1].offset
+        self._sources = sorted({item.entry.source for item in logged})
+
+    def complete(
+        self, chunk: _Chunk, fresh: Sequence[EventTuple], version: int | None, report: ChunkReport
+    ) -> None:
+        inserted = Counter(row[_SOURCE] for row in fresh)
+        rejected: dict[str, Counter[str]] = {}
+        for entry in chunk.rejected:
+            rejected.setdefault(entry.source, Counter())[entry.rule] += 1
+        results = [
+            _source_result(
+                name, chunk.by_source[name], inserted[name], rejected.get(name, Counter()), version
+            )
+            for name in self._sources
+        ]
+        stats = {"event_load_run_id": self._run_id, **report.model_dump()}
+        self._lineage(chunk.by_source).complete(results, stats=stats)
+
+    def fail(self, error: str) -> None:
+        self._lineage(Counter()).fail([], error)
+
+    def _lineage(self, read: Counter[str]) -> LoadLineage:
+        files = (f"eventlog.db#{self._first}-{self._last}",)
+        inputs = [
+            dataclasses.replace(
+                collector_input(name),
+                path="eventlog.db",
+                location=str(self._ws.home),
+                files=files,
+                rows_read=read.get(name),
+            )
+            for name in self._sources
+        ]
+        chunk_run = f"{self._run_id}.{self._first}"
+        return LoadLineage(
+            self._ws, chunk_run, kind=RUN_KIND, sources=(), root=self._ws.home,
+            extra_inputs=inputs,
+        )  # fmt: skip
+
+
+def _source_result(
+    name: str, read: int, inserted: int, rejected: Counter[str], version: int | None
+) -> SourceResult:
+    targets = []
+    if version is not None:
+        target = TargetResult(
+            table=EVENTS.name, rows_mapped=max(read - rejected.total(), 0), rows_inserted=inserted,
+            rows_updated=0, table_version=version,
+        )  # fmt: skip
+        targets.append(target)
+    return SourceResult(
+        source=name, entity=EVENTS.name, format=COLLECTOR_FORMAT, rows_in=read,
+        rows_landed=inserted, rows_rejected=rejected.total(), rejected_by_rule=dict(rejected),
+        targets=targets,
+    )  # fmt: skip
 
 
 def events_table(rows: list[EventTuple], *, run_id: str, loaded_at: datetime) -> pa.Table:
