@@ -339,6 +339,32 @@ def test_each_loader_commit_writes_a_lineage_run(api: Api) -> None:
     assert [r["rows_written"] for r in runs] == [0, 2]
 
 
+def test_openapi_documents_the_collector_routes_which_still_answer(api: Api) -> None:
+    schema = api.client.get("/openapi.json").json()
+    for kind in ("track", "identify", "page", "screen", "group", "alias", "batch", "import"):
+        operation = schema["paths"][f"/v1/{kind}"]["post"]
+        assert set(operation["responses"]) >= {"200", "400", "401", "413", "429"}, kind
+        assert "Retry-After" in operation["responses"]["429"]["headers"]
+        body = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        assert body.rsplit("/", 1)[1] in schema["components"]["schemas"]
+        assert {"SegmentWriteKeyBasic": []} in operation["security"]
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["SegmentWriteKeyBasic"]["scheme"] == "basic"
+    assert schemes["SegmentWriteKeyBearer"]["scheme"] == "bearer"
+    assert "HTTPBearer" in schemes, "the API's own token scheme is kept"
+    components = schema["components"]["schemas"]
+    assert components["SegmentTrackMessage"]["required"] == ["event"]
+    assert components["SegmentAliasMessage"]["required"] == ["userId", "previousId"]
+    assert components["SegmentBatch"]["properties"]["batch"]["maxItems"] == 2500
+    assert "/v1/sources" in schema["paths"] and api.client.get("/openapi.json").json() == schema
+    key = api.source("web")
+    # still the collector's own answers, not FastAPI's request validation (which would say 422)
+    assert post(api, "track", {"userId": "u", "event": "e"}, basic(key)).status_code == 200
+    missing = post(api, "track", {"userId": "u"}, basic(key))
+    assert missing.status_code == 400 and missing.json()["code"] == "validation_error"
+    assert api.client.get("/v1/track").status_code == 405
+
+
 def test_rate_limit_is_429_with_retry_after(api: Api) -> None:
     key = api.source("limited", rate_limit=10)
     batch = {"batch": [{"type": "track", "userId": "u", "event": "e"}] * 20}

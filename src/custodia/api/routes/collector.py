@@ -4,8 +4,9 @@ These routes are answered by a small ASGI middleware rather than FastAPI path op
 the raw body (with a size cap, before any parsing), hands it to
 :class:`custodia.collect.collector.Collector` and sends back its reply. Skipping routing, request
 models and dependency injection roughly doubles the requests per second a process can take; all
-the rules live in ``collect/``. Being Segment's API, the routes are documented in
-``docs/collect-http.md`` rather than in the OpenAPI schema.
+the rules live in ``collect/``. FastAPI does not know these routes, so :func:`register` merges
+their description (:mod:`custodia.collect.segment_openapi`) into the app's ``/openapi.json``:
+documented there, validated only by the collector.
 
 A lifespan starts the collector runtime (event log, write-key cache, continuous loader) with the
 app and closes it on shutdown.
@@ -26,6 +27,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from custodia.collect.collector import CollectorReply, accepted_kinds
+from custodia.collect.segment_openapi import add_collector_paths
 from custodia.pipeline.collector_runtime import CollectorRuntime
 from custodia.workspace import Workspace
 
@@ -127,6 +129,16 @@ _lifespan = APIRouter(lifespan=collector_lifespan)
 
 
 def register(app: FastAPI) -> None:
-    """Add the collector to ``app``: its routes, and its runtime started with the app."""
+    """Add the collector to ``app``: its routes, their OpenAPI description, and its runtime
+    started with the app."""
     app.include_router(_lifespan)
     app.add_middleware(CollectorRoutes)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()  # FastAPI's, cached on the app after the first call
+        if "/v1/track" not in schema.get("paths", {}):
+            add_collector_paths(schema, prefix="/v1")
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
