@@ -277,3 +277,25 @@ def test_replayed_interactions_are_tagged_when_they_land(
                            "where source_key = 'CASE-9'")  # fmt: skip
     assert row["complaint_type"] == "logistics_delay"
     assert "complaint:logistics_delay" in json.loads(row["tags"])
+
+
+def test_labels_a_mapping_sets_win_and_the_other_tags_are_kept(
+    cli: Any, tagged_demo: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    home, _report = tagged_demo
+    demo = home / "sources" / "demo"
+    text = (demo / "mappings.yaml").read_text(encoding="utf-8")
+    label = "          complaint_type: \"'refund'\"\n"  # the source's own label
+    labelled = text.replace("          text: text\n", "          text: text\n" + label, 1)
+    assert labelled != text
+    mapping = tmp_path / "mappings.yaml"
+    mapping.write_text(labelled, encoding="utf-8")
+    before = sql(cli, home, TAG_QUERY)
+
+    _ingest_tickets(cli, home, demo / "service" / "tickets.jsonl", mapping)
+    after = sql(cli, home, TAG_QUERY)
+    assert {r["complaint_type"] for r in after} == {"refund"}
+    assert [(r["sentiment"], r["tags"]) for r in after] == [
+        (r["sentiment"], r["tags"]) for r in before
+    ]
+    assert ok(cli("--home", home, "text", "tag", "--json"))["rows_read"] == 0

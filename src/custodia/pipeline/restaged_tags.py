@@ -10,8 +10,8 @@ to NULL. Before the merge, each interaction row about to be written gets:
   a text model (a workspace that was ever tagged has one);
 - NULL otherwise (no model yet): ``custodia text tag`` fills them, training the model first.
 
-A mapping that sets one of the derived columns itself (a source with its own labels) is left
-alone: the source wins, as for any mapped column.
+A mapping that sets some of the derived columns itself (a source with its own labels) keeps
+them: the source wins, as for any mapped column, and only the others are kept or derived.
 
 Example::
 
@@ -47,10 +47,8 @@ _STORED_SQL = (
     f"select {_KEY}, language, text, {', '.join(TAG_COLUMNS)} from {INTERACTIONS.name} "
     f"where tags is not null and {_KEY} in (select unnest($keys))"
 )
-_CARRY_SQL = (
-    "select r.* replace ("
-    + ", ".join(f"s.{c} as {c}" for c in TAG_COLUMNS)
-    + f") from staged r left join stored s on s.{_KEY} = r.{_KEY} "
+_JOIN_SQL = (
+    f"from staged r left join stored s on s.{_KEY} = r.{_KEY} "
     "and s.text is not distinct from r.text and s.language is not distinct from r.language"
 )
 
@@ -74,20 +72,26 @@ def carry_interaction_tags(
 ) -> TagCarry:
     """Fill the text-mining columns of ``rows`` (bound for ``table``) before they are merged.
 
-    Any table other than ``interactions``, or a mapping that sets a derived column itself,
-    passes through unchanged.
+    Any table other than ``interactions``, or a mapping that sets every derived column itself,
+    passes through unchanged; columns the mapping sets are never touched.
     """
-    if table != INTERACTIONS.name or rows.num_rows == 0 or set(TAG_COLUMNS) & set(mapped_columns):
+    derived = [c for c in TAG_COLUMNS if c not in set(mapped_columns)]
+    if table != INTERACTIONS.name or rows.num_rows == 0 or not derived:
         return TagCarry(rows)
-    carried = ws.transform(_CARRY_SQL, relations={"staged": rows, "stored": _stored(ws, rows)})
-    missing = pc.is_null(carried.column("tags"))
+    carry = ", ".join(f"s.{c} as {c}" for c in derived)
+    carried = ws.transform(
+        f"select r.* replace ({carry}) {_JOIN_SQL}",
+        relations={"staged": rows, "stored": _stored(ws, rows)},
+    )
+    missing = pc.is_null(carried.column(derived[-1]))  # tags, unless the mapping sets them
     kept = carried.filter(pc.invert(missing))
     fresh = carried.filter(missing)
     if fresh.num_rows == 0 or not text_model_exists(text_model_dir(ws)):
         return TagCarry(carried, kept=kept.num_rows, untagged=fresh.num_rows)
     tagger, _metadata, _trained = workspace_tagger(ws)
     for name, values in tag_columns(tagger.tag(text_inputs(fresh))).items():
-        fresh = fresh.set_column(fresh.schema.get_field_index(name), name, values)
+        if name in derived:
+            fresh = fresh.set_column(fresh.schema.get_field_index(name), name, values)
     tagged = pa.concat_tables([kept, fresh.cast(kept.schema)])
     return TagCarry(tagged, kept=kept.num_rows, tagged=fresh.num_rows)
 
