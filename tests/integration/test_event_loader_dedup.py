@@ -17,6 +17,7 @@ from custodia.pipeline.event_loader import ID_INDEX_NAME, EventLoader
 from custodia.settings import load_settings
 from custodia.storage.event_log import LogEntry, SqliteEventLog
 from custodia.storage.event_log_ids import MessageIdIndex
+from custodia.storage.store_lineage import LineageLog
 from custodia.workspace import Workspace
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -87,6 +88,10 @@ def test_a_crash_after_the_delta_commit_stores_nothing_twice(
         with pytest.raises(OSError):
             _load(ws)
     assert [m for m, _ in _stored(ws)] == ["m1", "m2", "m3"], "the commit happened"
+    failed = [r for r in LineageLog(ws.store).recent(limit=10) if r.event_type == "FAIL"]
+    assert [(r.job, r.payload["run"]["facets"]["errorMessage"]["message"]) for r in failed] == [
+        ("event_load", "OSError")
+    ], "the chunk's lineage says it failed, without the error's text"
     assert _load(ws) == (0, 2), "the chunk is read again; the index catches up first"
     assert len(_stored(ws)) == 3
 
