@@ -197,3 +197,24 @@ def test_capping_em_pairs_still_trains_a_usable_model(
     model = train_model(people[0], capped)
     pairs = predict_pairs(people[0], model, capped)
     assert pairs.num_rows > 300
+
+
+def test_levels_read_typos_the_way_people_make_them(model: dict[str, Any]) -> None:
+    rows = {
+        "record_id": ["a", "b", "c", "d"],
+        "name": ["li lei", "li lei", "韩梅梅", "韩梅梅"],
+        "birthday": ["1987-05-21", "1987-05-12", "1987-05-21", "1978-05-12"],
+        "phone": ["+8613812345678", "+8615912345678", "+8613812345678", "+8613812345687"],
+        "email": ["li@x.cn", "li@y.cn", "mm@x.cn", None],
+        "city": ["上海", "上海", "北京", "北京"],
+    }
+    spec = SPEC.model_copy(update={"match_threshold": 1e-9})
+    pairs = predict_pairs(pa.table(rows), model, spec).to_pylist()
+    evidence = {(p["left_record"], p["right_record"]): json.loads(p["evidence"]) for p in pairs}
+    assert evidence[("a", "b")]["birthday"] == "one typo"  # two digits swapped
+    assert evidence[("a", "b")]["phone"] == "same last 8 digits"
+    assert evidence[("a", "b")]["email"] == "same user name"
+    assert evidence[("c", "d")]["birthday"] == "All other comparisons"
+    assert evidence[("c", "d")]["phone"] == "one typo"
+    assert evidence[("c", "d")]["email"] == "null"
+    assert evidence[("c", "d")]["name"] == "exact"
