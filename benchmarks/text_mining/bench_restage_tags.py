@@ -17,13 +17,11 @@ Run: ``.venv/bin/python benchmarks/text_mining/bench_restage_tags.py [--customer
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import shutil
+import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +32,9 @@ from custodia.pipeline.text_model import text_model_dir, train_text_model
 from custodia.settings import load_settings
 from custodia.workspace import Workspace
 
-RESULTS = Path(__file__).resolve().parent.parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench_record import save
 
 
 def main() -> None:
@@ -44,8 +44,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="custodia-restage-") as tmp:
         figures = measure(Path(tmp) / "ws", args.customers, args.seed)
-    save(figures)
-    print(json.dumps(figures, indent=2))
+    save("text_restage", figures | {"load_average": list(os.getloadavg())})
 
 
 def measure(home: Path, customers: int, seed: int) -> dict[str, Any]:
@@ -77,24 +76,6 @@ def _timed_ingest(ws: Workspace, mappings: Any, path: Path) -> float:
     started = time.perf_counter()
     ingest_file(ws, mappings, "service_tickets", path)
     return round(time.perf_counter() - started, 2)
-
-
-def save(figures: dict[str, Any]) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    record = {
-        "benchmark": "text_restage",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "load_average": os.getloadavg(),
-        },
-        "figures": figures,
-    }
-    path = RESULTS / "text_restage.json"
-    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    return path
 
 
 if __name__ == "__main__":
