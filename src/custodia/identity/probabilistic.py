@@ -37,6 +37,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 from splink import Linker
+from splink.internals.exceptions import EMTrainingException
 
 from custodia.core.errors import ValidationError
 from custodia.identity.probabilistic_comparisons import (
@@ -122,17 +123,48 @@ def train_model(
     with _quiet_splink(), linkage_backend(engine, **dict(engine_options or {})) as db_api:
         linker = _linker(db_api, table, splink_settings(spec))
         training = linker.training
-        training.estimate_probability_two_random_records_match(
-            [blocking_rule(rule) for rule in spec.deterministic_rules], recall=spec.recall
-        )
+        _estimate_lambda(linker, spec)
         training.estimate_u_using_random_sampling(max_pairs=spec.max_pairs_for_u, seed=spec.seed)
-        for rule in spec.training_blocking_rules:
-            training.estimate_parameters_using_expectation_maximisation(
-                blocking_rule(rule), max_pairs=spec.max_pairs_for_em
-            )
+        _estimate_m(training, spec)
         model: dict[str, Any] = linker.misc.save_model_to_json()
     plain: dict[str, Any] = json.loads(json.dumps(model))
     return plain
+
+
+def _estimate_lambda(linker: Linker, spec: ProbabilisticSpec) -> None:
+    """Lambda from the deterministic rules; a recall they contradict is the spec's error."""
+    rules = [blocking_rule(rule) for rule in spec.deterministic_rules]
+    try:
+        linker.training.estimate_probability_two_random_records_match(rules, recall=spec.recall)
+    except ValueError as err:
+        if "recall" not in str(err):
+            raise
+        raise ValidationError(
+            "recall",
+            "consistent_with_rules",
+            "recall: the deterministic rules find more pairs than this recall allows; "
+            "raise recall or make the rules stricter",
+        ) from None
+    if not linker.misc.save_model_to_json()["probability_two_random_records_match"]:
+        raise ValidationError(
+            "deterministic_rules",
+            "finds_pairs",
+            "deterministic_rules: the rules find no pair of records; use looser rules",
+        )
+
+
+def _estimate_m(training: Any, spec: ProbabilisticSpec) -> None:
+    """One EM pass per training rule; a rule that blocks no pair is the spec's error."""
+    for number, rule in enumerate(spec.training_blocking_rules):
+        try:
+            training.estimate_parameters_using_expectation_maximisation(
+                blocking_rule(rule), max_pairs=spec.max_pairs_for_em
+            )
+        except EMTrainingException:
+            field = f"training_blocking_rules[{number}]"
+            raise ValidationError(
+                field, "finds_pairs", f"{field}: the rule blocks no pair of records"
+            ) from None
 
 
 def _level_labels(model: Mapping[str, Any]) -> list[tuple[str, dict[int, str]]]:

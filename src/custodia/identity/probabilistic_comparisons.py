@@ -44,11 +44,20 @@ def _exact(spec: ComparisonSpec) -> Any:
 
 
 def _exact_method(spec: ComparisonSpec) -> Any:
-    return _levels(spec, [cll.NullLevel(spec.column), _exact(spec), cll.ElseLevel()])
+    levels = [cll.NullLevel(spec.column), _exact(spec), *_swapped(spec), cll.ElseLevel()]
+    return _levels(spec, levels)
+
+
+def _swapped(spec: ComparisonSpec) -> list[Any]:
+    """The level "the two columns are swapped" (given name and surname the wrong way round)."""
+    if spec.swapped_with is None:
+        return []
+    level = cll.ColumnsReversedLevel(spec.column, spec.swapped_with, symmetrical=True)
+    return [level.configure(label_for_charts=f"swapped with {spec.swapped_with}")]
 
 
 def _similarity(spec: ComparisonSpec, defaults: list[float]) -> Any:
-    levels = [cll.NullLevel(spec.column), _exact(spec)]
+    levels = [cll.NullLevel(spec.column), _exact(spec), *_swapped(spec)]
     for threshold in spec.thresholds or defaults:
         levels.append(
             cll.JaroWinklerLevel(spec.column, threshold).configure(

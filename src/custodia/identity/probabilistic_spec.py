@@ -85,6 +85,8 @@ class ComparisonSpec(_Strict):
 
     - ``exact``: exact match.
     - ``name``: exact, Jaro-Winkler > 0.92, > 0.88, > 0.7 (``thresholds`` overrides).
+    - ``exact``, ``name`` and ``jaro_winkler`` with ``swapped_with``: a level "swapped with
+      <column>" right after the exact one (both columns equal crosswise).
     - ``date`` (ISO ``YYYY-MM-DD`` strings; unparsable ones count as null): exact, one typo
       (Damerau-Levenshtein <= 1), same year and month, within a year.
     - ``levenshtein`` / ``damerau_levenshtein``: exact, distance <= each threshold (default 1, 2).
@@ -108,12 +110,31 @@ class ComparisonSpec(_Strict):
         "first); absent for the method's defaults",
     )
 
-    @field_validator("column")
+    swapped_with: str | None = Field(
+        default=None,
+        description="Another column this one is often swapped with (given name and surname): "
+        "adds the level 'swapped with <column>' after the exact one (methods exact, name, "
+        "jaro_winkler)",
+    )
+
+    @field_validator("column", "swapped_with")
     @classmethod
-    def _plain_column(cls, value: str) -> str:
+    def _plain_column(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         if not _COLUMN.match(value):
             raise ValueError("column must be a plain column name (letters, digits, underscore)")
         return value
+
+    @model_validator(mode="after")
+    def _swap_fits(self) -> ComparisonSpec:
+        if self.swapped_with is None:
+            return self
+        if self.method not in ("exact", "name", "jaro_winkler"):
+            raise ValueError(f"swapped_with: method {self.method!r} has no swapped level")
+        if self.swapped_with == self.column:
+            raise ValueError("swapped_with: must name another column")
+        return self
 
     @model_validator(mode="after")
     def _thresholds_fit(self) -> ComparisonSpec:
@@ -216,6 +237,7 @@ class ProbabilisticSpec(_Strict):
     def columns(self) -> list[str]:
         """Every column the spec reads (comparisons first, then blocking keys), once each."""
         names = [c.column for c in self.comparisons]
+        names.extend(c.swapped_with for c in self.comparisons if c.swapped_with)
         for rules in (self.blocking_rules, self.training_blocking_rules, self.deterministic_rules):
             names.extend(blocking_key_column(key) for rule in rules for key in rule)
         return list(dict.fromkeys(names))

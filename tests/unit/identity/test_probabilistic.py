@@ -13,6 +13,7 @@ from custodia.core.errors import ConfigurationError, ValidationError
 from custodia.identity.accuracy import pairwise_scores
 from custodia.identity.clusters import connected_components
 from custodia.identity.probabilistic import PAIR_SCHEMA, predict_pairs, train_model
+from custodia.identity.probabilistic_comparisons import splink_settings
 from custodia.identity.probabilistic_spec import ProbabilisticSpec
 from custodia.storage.linkage_backend import linkage_backend
 
@@ -218,3 +219,48 @@ def test_levels_read_typos_the_way_people_make_them(model: dict[str, Any]) -> No
     assert evidence[("c", "d")]["phone"] == "one typo"
     assert evidence[("c", "d")]["email"] == "null"
     assert evidence[("c", "d")]["name"] == "exact"
+
+
+def test_swapped_columns_are_a_level_of_their_own() -> None:
+    spec = ProbabilisticSpec.model_validate(
+        {
+            "comparisons": [
+                {"column": "given", "method": "name", "swapped_with": "surname"},
+                {"column": "surname", "method": "name", "swapped_with": "given"},
+                {"column": "birthday", "method": "date"},
+            ],
+            "blocking_rules": [["birthday"]],
+            "training_blocking_rules": [["birthday"]],
+            "deterministic_rules": [["birthday"]],
+            "match_threshold": 1e-9,
+        }
+    )
+    rows = {
+        "record_id": ["a", "b", "c"],
+        "given": ["anika", "spicer", "anika"],
+        "surname": ["spicer", "anika", "spicer"],
+        "birthday": ["1986-10-12"] * 3,
+    }
+    with pytest.raises(ValidationError, match=r"^recall: the deterministic rules find more"):
+        train_model(pa.table(rows), spec)  # every pair is a deterministic match
+    untrained = splink_settings(spec).get_settings("duckdb").as_dict()
+    pairs = predict_pairs(pa.table(rows), untrained, spec).to_pylist()
+    evidence = {(p["left_record"], p["right_record"]): json.loads(p["evidence"]) for p in pairs}
+    assert evidence[("a", "b")]["given"] == "swapped with surname"
+    assert evidence[("a", "b")]["surname"] == "swapped with given"
+    assert evidence[("a", "c")]["given"] == "exact"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"training_blocking_rules": [["birthday"], ["record_id"]]}, "training_blocking_rules[1]"),
+        ({"deterministic_rules": [["record_id"]]}, "deterministic_rules"),
+    ],
+)
+def test_rules_that_find_no_pair_are_named(
+    people: tuple[pa.Table, dict[str, str]], change: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(ValidationError, match=r"find no pair|blocks no pair") as caught:
+        train_model(people[0], SPEC.model_copy(update=change))
+    assert caught.value.field == field

@@ -97,3 +97,20 @@ def test_em_pair_cap_is_optional_and_bounded() -> None:
     assert ProbabilisticSpec.model_validate(_spec(max_pairs_for_em=5000)).max_pairs_for_em == 5000
     with pytest.raises(ValidationError, match="max_pairs_for_em"):
         ProbabilisticSpec.model_validate(_spec(max_pairs_for_em=10))
+
+
+def test_swapped_with_names_another_column_of_a_name_like_method() -> None:
+    names = [
+        {"column": "name", "method": "name", "swapped_with": "surname"},
+        {"column": "surname", "method": "name", "swapped_with": "name"},
+    ]
+    spec = ProbabilisticSpec.model_validate(_spec(comparisons=names))
+    assert spec.columns() == ["name", "surname", "birthday", "city"]
+    with pytest.raises(ValidationError, match="swapped_with: must name another column"):
+        ProbabilisticSpec.model_validate(
+            _spec(comparisons=[{"column": "name", "method": "name", "swapped_with": "name"}])
+        )
+    with pytest.raises(ValidationError, match="swapped_with: method 'date'"):
+        ProbabilisticSpec.model_validate(
+            _spec(comparisons=[{"column": "dob", "method": "date", "swapped_with": "name"}])
+        )
