@@ -19,12 +19,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from custodia import __version__
-from custodia.api.routes import collector, health, runs, sources, tables
+from custodia.api.routes import collector, health, profiles, runs, sources, tables
 from custodia.api.routes import lineage as lineage_routes
 from custodia.api.routes import quarantine as quarantine_routes
 from custodia.core.errors import (
     AuthenticationError,
     CustodiaError,
+    NotFoundError,
     PermissionDeniedError,
     QueryError,
     StorageError,
@@ -38,6 +39,7 @@ _STATUS = (
     (AuthenticationError, 401),
     (PermissionDeniedError, 403),
     (TableNotFoundError, 404),
+    (NotFoundError, 404),
     (ValidationError, 400),
     (QueryError, 400),
     (StorageError, 409),
@@ -68,6 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
     collector.register(app)
     app.include_router(quarantine_routes.router, prefix="/v1")
     app.include_router(lineage_routes.router, prefix="/v1")
+    app.include_router(profiles.router, prefix="/v1")
     return app
 
 

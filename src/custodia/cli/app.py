@@ -15,6 +15,7 @@ import typer
 
 from custodia.cli import (
     demo_cmd,
+    identity_cmd,
     ingest_cmd,
     lineage_cmd,
     load_cmd,
@@ -68,6 +69,7 @@ plan_cmd.register(app)
 quarantine_cmd.register(app)
 lineage_cmd.register(app)
 text_cmd.register(app)
+identity_cmd.register(app)
 
 
 def main() -> None:

@@ -128,8 +128,25 @@ def _print_summary(report: DemoReport) -> None:
             f"Text mining tagged {tagged.rows_tagged:,} interactions (complaint type, sentiment, "
             "products): custodia text tag --full re-tags them."
         )
+    if report.identity is not None:
+        ident = report.identity
+        console.print(
+            f"Identity resolution: {ident.records_in_scope:,} records -> "
+            f"{ident.profiles_total:,} profiles ({ident.records_flagged:,} records with a rejected "
+            "identifier)."
+        )
+    if report.identity_accuracy is not None:
+        acc = report.identity_accuracy
+        console.print(
+            f"  against the ground truth: precision {acc.precision:.4f}, recall {acc.recall:.4f}, "
+            f"F1 {acc.f1:.4f} over {acc.attached:,} of {acc.records:,} source records; "
+            f"profiles holding two ID numbers: {acc.profiles_with_two_resident_ids}\n"
+            f"  leaving out {acc.attached - acc.observable_records:,} records known only by a "
+            f"browser id that never logs in: precision {acc.observable_precision:.4f}, "
+            f"recall {acc.observable_recall:.4f}, F1 {acc.observable_f1:.4f}"
+        )
     console.print(
         f"Sources and their mapping file: {report.sources_dir}\n"
         'Next: custodia tables | custodia sql "select channel, count(*) from orders group by 1"'
-        " | custodia serve"
+        " | custodia profile show member_id:M0000001 | custodia serve"
     )

@@ -226,8 +226,9 @@ class _BatchWriter:
         campaign = c.campaign[c.session[i]]
         if campaign >= 0:
             context += self._campaign(campaign)
-        if kind == ALIAS:
-            return (f'{{"type":"alias","previousId":"{anon}","userId":"{user}",{common},'
+        if kind == ALIAS:  # sent at sign-up, before the first identify: the new account's id
+            account = self.device_user[device]
+            return (f'{{"type":"alias","previousId":"{anon}","userId":"{account}",{common},'
                     f'"context":{{{context}}}}}')  # fmt: skip
         if kind == PRODUCT_VIEWED:
             head = self.head_viewed[c.sku[i]]

@@ -2,8 +2,9 @@
 
 ``custodia demo`` calls :func:`run_demo`: it writes the multi-source demo data into the workspace's
 ``sources/demo`` folder, places the demo mapping file beside it (a normal mapping file a user can
-read and edit), loads everything in one recorded run, then tags the service texts (complaint
-type, sentiment, products) in a second one.
+read and edit), loads everything in one recorded run, tags the service texts (complaint
+type, sentiment, products) in a second one, resolves identities into profiles in a third, and
+scores the profiles against the generator's ground truth (pairwise precision and recall).
 
 Example::
 
@@ -18,11 +19,14 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from pydantic import BaseModel
 
 from custodia.collect.mapping_spec import load_mapping_file
 from custodia.core.errors import WorkspaceError
 from custodia.demo import DemoManifest, generate_demo
+from custodia.pipeline.identity_evaluation import ResolutionScores, evaluate_resolution
+from custodia.pipeline.identity_resolve import ResolveReport, resolve_identities
 from custodia.pipeline.interaction_tags import TagReport, tag_interactions
 from custodia.pipeline.source_load import LoadReport, load_sources
 from custodia.storage.store import WorkspaceInfo
@@ -41,6 +45,8 @@ class DemoReport(BaseModel):
     manifest: DemoManifest
     load: LoadReport
     text_tags: TagReport | None = None
+    identity: ResolveReport | None = None
+    identity_accuracy: ResolutionScores | None = None
 
 
 def demo_mapping_text() -> str:
@@ -81,7 +87,16 @@ def run_demo(
     mappings = load_mapping_file(out_dir / MAPPING_FILE)
     load = load_sources(ws, mappings, root=out_dir, progress=load_progress, kind="demo")
     text_tags = tag_interactions(ws, progress=load_progress)
-    return DemoReport(sources_dir=str(out_dir), manifest=manifest, load=load, text_tags=text_tags)
+    identity = resolve_identities(ws, actor="demo", progress=load_progress)
+    truth = pq.read_table(out_dir / "ground_truth" / "persons.parquet")
+    return DemoReport(
+        sources_dir=str(out_dir),
+        manifest=manifest,
+        load=load,
+        text_tags=text_tags,
+        identity=identity,
+        identity_accuracy=evaluate_resolution(ws, truth),
+    )
 
 
 def _claim_demo_params(ws: Workspace, *, customers: int, seed: int) -> None:

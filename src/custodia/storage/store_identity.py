@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Table, and_, bindparam, delete, or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from custodia.storage.store import OperationalStore
@@ -234,6 +234,27 @@ class IdentityGraphStore:
         )
         rows = self._select_in(base, c.profile_id, profile_ids)
         return {row.profile_id: ProfileEntry(**row._mapping) for row in rows}
+
+    def issued_profiles(self) -> dict[str, datetime]:
+        """Every profile id ever issued (live or alias) with its creation time."""
+        c = profile_registry.c
+        with self._store.read() as conn:
+            rows = conn.execute(select(c.profile_id, c.created_at)).all()
+        return {str(profile_id): created for profile_id, created in rows}
+
+    def aliases_of(self, profile_id: str) -> list[str]:
+        """Profile ids merged into ``profile_id``."""
+        c = profile_registry.c
+        query = select(c.profile_id).where(c.merged_into == profile_id).order_by(c.profile_id)
+        with self._store.read() as conn:
+            return list(conn.execute(query).scalars())
+
+    def live_profile_count(self) -> int:
+        """Profiles that are not aliases of another."""
+        c = profile_registry.c
+        query = select(func.count()).select_from(profile_registry).where(c.merged_into.is_(None))
+        with self._store.read() as conn:
+            return int(conn.execute(query).scalar_one())
 
     def register_profiles(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert new profiles or refresh live ones (record count, traits, merged_into)."""

@@ -1,0 +1,268 @@
+"""Pipeline run: identity resolution, from records to stable golden profiles.
+
+One run (kind ``identity_resolve``):
+
+1. reads the identity records in scope: everything with ``full``, else what was loaded since
+   the last run (:mod:`custodia.pipeline.identity_inputs`);
+2. normalizes their identifiers, flags bad and blocklisted ones, stores the rest;
+3. adds deterministic edges (shared identifiers) and, when the spec enables it, probabilistic
+   edges (Fellegi-Sunter with Splink; the model is trained once and saved in the workspace);
+4. re-clusters the part of the graph the new edges touch, with the spec's guards;
+5. gives each cluster its stable profile id (merged ids become aliases) and rebuilds the golden
+   records of the profiles that changed, in the store (fast lookups) and the lakehouse
+   (``profiles``, ``profile_identifiers``).
+
+Example::
+
+    report = resolve_identities(ws)              # incremental
+    report = resolve_identities(ws, full=True)   # rebuild every edge and cluster
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from custodia.core.errors import CustodiaError
+from custodia.identity.clusters import GuardedClusterer
+from custodia.identity.matching import (
+    MANUAL_CANNOT_LINK,
+    extract_identifiers,
+    rule_priority,
+    shared_identifier_edges,
+)
+from custodia.identity.models import IdentitySpec
+from custodia.identity.profile_ids import assign_profile_ids
+from custodia.pipeline.identity_inputs import IdentityInputs, read_identity_inputs
+from custodia.pipeline.identity_matching import probabilistic_edges
+from custodia.pipeline.identity_profiles import write_profiles
+from custodia.pipeline.identity_workspace import load_workspace_spec
+from custodia.storage.store import Watermarks
+from custodia.storage.store_identity import EdgeRow, IdentityGraphStore
+from custodia.storage.store_runs import RunLog, RunStatus
+from custodia.workspace import Workspace
+
+__all__ = ["RUN_KIND", "ResolveReport", "recluster", "resolve_identities"]
+
+Progress = Callable[[str, int, int], None]
+RUN_KIND = "identity_resolve"
+WATERMARK = ("identity", "records")
+
+
+class ResolveReport(BaseModel):
+    """What one resolution run did."""
+
+    run_id: str
+    full: bool
+    records_in_scope: int = Field(description="Records read (new or changed since the last run)")
+    records_flagged: int = Field(description="Records with at least one rejected identifier")
+    flags: dict[str, int] = Field(description="Rejected identifiers by reason")
+    edges_added: dict[str, int] = Field(description="New edges by rule")
+    edges_refused: dict[str, int] = Field(description="Edges the guards refused, by reason")
+    records_clustered: int = Field(description="Records re-clustered (scope and their profiles)")
+    profiles_affected: int
+    profiles_created: int
+    profiles_merged: int = Field(description="Profile ids that became aliases of another")
+    profiles_total: int
+    model_trained: bool = False
+
+
+def resolve_identities(
+    ws: Workspace,
+    *,
+    full: bool = False,
+    actor: str = "cli",
+    progress: Progress | None = None,
+) -> ResolveReport:
+    """Resolve the records in scope into profiles, in one recorded run."""
+    runs = RunLog(ws.store, ws.clock)
+    run_id = runs.start_run(RUN_KIND, {"full": full, "actor": actor})
+    try:
+        report = _resolve(ws, run_id, full, progress or (lambda *_: None))
+    except CustodiaError as exc:
+        runs.finish_run(run_id, RunStatus.FAILED, error=str(exc))
+        raise
+    except Exception as exc:
+        runs.finish_run(run_id, RunStatus.FAILED, error=type(exc).__name__)
+        raise
+    runs.finish_run(run_id, RunStatus.SUCCEEDED, stats=report.model_dump(exclude={"run_id"}))
+    return report
+
+
+def _resolve(ws: Workspace, run_id: str, full: bool, progress: Progress) -> ResolveReport:
+    spec = load_workspace_spec(ws)
+    graph = IdentityGraphStore(ws.store)
+    now = ws.clock.now()
+    watermark = None if full else _watermark(ws)
+    progress("read", 0, 1)
+    inputs = read_identity_inputs(
+        ws,
+        since=watermark,
+        stitch_events=spec.stitch_events,
+        trait_identifiers=spec.trait_identifiers,
+    )
+    progress("read", 1, 1)
+    scope = sorted(inputs.records)
+    flags = _store_records(graph, inputs, spec, now)
+    progress("match", 0, 2)
+    detached = _detached_records(graph, scope)
+    edges = shared_identifier_edges(
+        _holders(graph, scope), spec, created_by=run_id, now=now, detached=detached
+    )
+    trained, prob_edges = probabilistic_edges(ws, spec, inputs, full=full, run_id=run_id, now=now)
+    added = Counter(e["rule"] for e in graph.add_edges(edges + prob_edges))
+    progress("match", 2, 2)
+    outcome = recluster(ws, graph, spec, None if full else scope, by=run_id, progress=progress)
+    if inputs.max_loaded_at is not None:
+        Watermarks(ws.store, ws.clock).set(*WATERMARK, inputs.max_loaded_at.isoformat())
+    flagged = Counter(f["reason"] for fl in flags.values() for f in fl)
+    return ResolveReport(
+        run_id=run_id,
+        full=full,
+        records_in_scope=len(scope),
+        records_flagged=len(flags),
+        flags=dict(sorted(flagged.items())),
+        edges_added=dict(sorted(added.items())),
+        edges_refused=outcome.refused,
+        records_clustered=outcome.records,
+        profiles_affected=outcome.affected,
+        profiles_created=outcome.created,
+        profiles_merged=outcome.merged,
+        profiles_total=outcome.total,
+        model_trained=trained,
+    )
+
+
+def _watermark(ws: Workspace) -> datetime | None:
+    value = Watermarks(ws.store, ws.clock).get(*WATERMARK)
+    return datetime.fromisoformat(value) if value else None
+
+
+def _store_records(
+    graph: IdentityGraphStore, inputs: IdentityInputs, spec: IdentitySpec, now: datetime
+) -> dict[str, list[dict[str, str]]]:
+    by_type: dict[str, tuple[list[str], list[str | None]]] = {}
+    for record_id, id_type, raw in inputs.raw_identifiers:
+        ids, values = by_type.setdefault(id_type, ([], []))
+        ids.append(record_id)
+        values.append(raw)
+    identifiers: list[tuple[str, str, str]] = []
+    flags: dict[str, list[dict[str, str]]] = {}
+    for id_type, (ids, values) in sorted(by_type.items()):
+        found = extract_identifiers(ids, {id_type: values}, spec)
+        identifiers.extend(found.identifiers)
+        for record_id, record_flags in found.flags.items():
+            flags.setdefault(record_id, []).extend(record_flags)
+    rows = [
+        {"record_id": rid, **meta, "flags": flags.get(rid), "resolved_at": now}
+        for rid, meta in sorted(inputs.records.items())
+    ]
+    graph.upsert_records(rows)
+    graph.replace_identifiers(sorted(inputs.records), sorted(set(identifiers)))
+    return flags
+
+
+def _holders(graph: IdentityGraphStore, scope: Sequence[str]) -> list[tuple[str, str, str]]:
+    """Identifiers of the scope records plus every stored record sharing one of them."""
+    own = graph.identifiers_of(scope)
+    return own + graph.records_holding((t, v) for _r, t, v in own)
+
+
+def _detached_records(graph: IdentityGraphStore, scope: Sequence[str]) -> set[str]:
+    edges = graph.edges_touching(scope)
+    return {
+        r for e in edges if e.rule == MANUAL_CANNOT_LINK for r in (e.left_record, e.right_record)
+    }
+
+
+class ReclusterOutcome(BaseModel):
+    records: int
+    affected: int
+    created: int
+    merged: int
+    total: int
+    refused: dict[str, int]
+
+
+def recluster(
+    ws: Workspace,
+    graph: IdentityGraphStore,
+    spec: IdentitySpec,
+    scope: Sequence[str] | None,
+    *,
+    by: str,
+    progress: Progress,
+) -> ReclusterOutcome:
+    """Re-cluster ``scope`` (all records when ``None``) with everything connected to it."""
+    records, edges = _closure(graph, scope)
+    progress("cluster", 0, len(edges))
+    clusterer = GuardedClusterer(
+        limits=spec.limits(),
+        guarded=spec.guarded(),
+        cannot_link=[
+            (e.left_record, e.right_record) for e in edges if e.rule == MANUAL_CANNOT_LINK
+        ],
+    )
+    idents: dict[str, list[tuple[str, str]]] = {r: [] for r in records}
+    for record_id, id_type, value in graph.identifiers_of(None if scope is None else records):
+        idents.setdefault(record_id, []).append((id_type, value))
+    for record_id in sorted(idents):
+        clusterer.add_record(record_id, idents[record_id])
+    refusals: dict[str, str | None] = {}
+    for edge in _ordered(edges, spec):
+        outcome = clusterer.link(edge.left_record, edge.right_record)
+        why = None if outcome.accepted else outcome.reason
+        if why != edge.refused_reason:
+            refusals[edge.edge_id] = why
+    graph.set_refusals(refusals)
+    progress("cluster", len(edges), len(edges))
+    components = clusterer.components()
+    previous = graph.profiles_of(list(idents) if scope is not None else None)
+    issued = graph.issued_profiles()
+    plan = assign_profile_ids(components, previous=previous, created=issued, taken=issued.keys())
+    graph.assign(plan.assignment)
+    affected = sorted(set(plan.assignment.values()))
+    gone = sorted({p for p in previous.values() if p} - set(affected))
+    write_profiles(ws, graph, spec, plan, affected=affected, gone=gone, full=scope is None)
+    refused = Counter((refusals.get(e.edge_id, e.refused_reason) or "") for e in edges)
+    refused.pop("", None)
+    refused.pop("already_linked", None)
+    return ReclusterOutcome(
+        records=len(idents),
+        affected=len(affected),
+        created=len(plan.created),
+        merged=len(plan.merged),
+        total=graph.live_profile_count(),
+        refused=dict(sorted(refused.items())),
+    )
+
+
+def _closure(
+    graph: IdentityGraphStore, scope: Sequence[str] | None
+) -> tuple[list[str], list[EdgeRow]]:
+    """The records to re-cluster: the scope, the profiles it touches, repeated to a fixpoint."""
+    if scope is None:
+        return sorted(graph.known_record_ids()), graph.edges_touching(None)
+    records: set[str] = set(scope)
+    frontier: set[str] = set(scope)
+    found: dict[str, EdgeRow] = {}
+    while frontier:
+        new_edges = graph.edges_touching(sorted(frontier))
+        found.update((e.edge_id, e) for e in new_edges)
+        touched = {r for e in new_edges for r in (e.left_record, e.right_record)}
+        profiles = {p for p in graph.profiles_of(sorted(touched | frontier)).values() if p}
+        members = set(graph.records_of_profiles(sorted(profiles)))
+        frontier = (touched | members) - records
+        records |= frontier
+    return sorted(records), list(found.values())
+
+
+def _ordered(edges: Iterable[EdgeRow], spec: IdentitySpec) -> list[EdgeRow]:
+    usable = [e for e in edges if e.rule != MANUAL_CANNOT_LINK and e.undone_at is None]
+    return sorted(
+        usable,
+        key=lambda e: (rule_priority(e.rule, spec), -e.score, e.left_record, e.right_record),
+    )
