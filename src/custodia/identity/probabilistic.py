@@ -185,11 +185,13 @@ def _level_labels(model: Mapping[str, Any]) -> list[tuple[str, dict[int, str]]]:
     return out
 
 
-def _scoring_model(model: Mapping[str, Any], spec: ProbabilisticSpec) -> dict[str, Any]:
+def _scoring_model(
+    model: Mapping[str, Any], spec: ProbabilisticSpec, dialect: str
+) -> dict[str, Any]:
     """The trained model with the spec's current blocking rules, keeping the level of each pair."""
     scoring = deepcopy(dict(model))
     with _quiet_splink():
-        rules = splink_settings(spec).get_settings("duckdb").as_dict()
+        rules = splink_settings(spec).get_settings(dialect).as_dict()
     scoring["blocking_rules_to_generate_predictions"] = rules[
         "blocking_rules_to_generate_predictions"
     ]
@@ -287,9 +289,9 @@ def predict_pairs(
     table = prepare_records(records, spec)
     if table.num_rows < 2:
         return PAIR_SCHEMA.empty_table()
-    scoring = _scoring_model(model, spec)
     threshold = spec.match_threshold
     with _quiet_splink(), linkage_backend(engine, **dict(engine_options or {})) as db_api:
+        scoring = _scoring_model(model, spec, db_api.sql_dialect.sql_dialect_str)
         linker = _linker(db_api, table, scoring)
         if new_record_ids is None:
             frames = [_fetch(linker.inference.predict(threshold_match_probability=threshold))]

@@ -183,6 +183,16 @@ def test_unknown_engines_and_options_are_configuration_errors() -> None:
         pass
 
 
+def test_engine_options_reach_the_engine(
+    people: tuple[pa.Table, dict[str, str]], model: dict[str, Any], pairs: pa.Table
+) -> None:
+    options = {"threads": 1, "memory_limit": "1GB"}
+    single = predict_pairs(people[0], model, SPEC, engine="duckdb", engine_options=options)
+    assert single.column("left_record").to_pylist() == pairs.column("left_record").to_pylist()
+    with pytest.raises(ConfigurationError, match="unknown option"):
+        predict_pairs(people[0], model, SPEC, engine_options={"thread": 1})
+
+
 def test_fewer_than_two_records_give_no_pairs(model: dict[str, Any]) -> None:
     one = pa.table({c: ["x"] for c in ["record_id", "name", "birthday", "phone", "email", "city"]})
     assert predict_pairs(one, model, SPEC).num_rows == 0
