@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from copy import deepcopy
@@ -61,21 +62,34 @@ PAIR_SCHEMA = pa.schema(
 )
 """Columns of :func:`predict_pairs`' result."""
 
-_SPLINK_LOGGERS = ("splink",)
+
+class _SplinkQuiet:
+    """Raises Splink's logger to ERROR while at least one run is active (runs may overlap in
+    threads: the first one in saves the level, the last one out restores it)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active = 0
+        self._saved = logging.NOTSET
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        logger = logging.getLogger("splink")
+        with self._lock:
+            if self._active == 0:
+                self._saved = logger.level
+                logger.setLevel(logging.ERROR)
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._active -= 1
+                if self._active == 0:
+                    logger.setLevel(self._saved)
 
 
-@contextmanager
-def _quiet_splink() -> Iterator[None]:
-    """Splink logs every training step at INFO; keep only its errors while it runs."""
-    loggers = [logging.getLogger(name) for name in _SPLINK_LOGGERS]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
+_quiet_splink = _SplinkQuiet()
 
 
 def prepare_records(records: pa.Table, spec: ProbabilisticSpec) -> pa.Table:

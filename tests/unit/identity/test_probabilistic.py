@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pyarrow as pa
@@ -12,7 +13,7 @@ from probabilistic_records import synthetic_records
 from custodia.core.errors import ConfigurationError, ValidationError
 from custodia.identity.accuracy import pairwise_scores
 from custodia.identity.clusters import connected_components
-from custodia.identity.probabilistic import PAIR_SCHEMA, predict_pairs, train_model
+from custodia.identity.probabilistic import PAIR_SCHEMA, _quiet_splink, predict_pairs, train_model
 from custodia.identity.probabilistic_comparisons import splink_settings
 from custodia.identity.probabilistic_spec import ProbabilisticSpec
 from custodia.storage.linkage_backend import linkage_backend
@@ -274,3 +275,19 @@ def test_rules_that_find_no_pair_are_named(
     with pytest.raises(ValidationError, match=r"find no pair|blocks no pair") as caught:
         train_model(people[0], SPEC.model_copy(update=change))
     assert caught.value.field == field
+
+
+def test_splink_is_quiet_while_it_runs_and_its_level_comes_back(
+    people: tuple[pa.Table, dict[str, str]], model: dict[str, Any]
+) -> None:
+    splink_logger = logging.getLogger("splink")
+    splink_logger.setLevel(logging.INFO)
+    try:
+        with _quiet_splink():
+            assert splink_logger.level == logging.ERROR
+            with _quiet_splink():
+                predict_pairs(people[0].slice(0, 50), model, SPEC)
+            assert splink_logger.level == logging.ERROR
+        assert splink_logger.level == logging.INFO
+    finally:
+        splink_logger.setLevel(logging.NOTSET)
