@@ -27,6 +27,7 @@ from custodia.core.errors import WorkspaceError
 from custodia.demo import DemoManifest, generate_demo
 from custodia.pipeline.identity_evaluation import ResolutionScores, evaluate_resolution
 from custodia.pipeline.identity_resolve import ResolveReport, resolve_identities
+from custodia.pipeline.identity_workspace import spec_path
 from custodia.pipeline.interaction_tags import TagReport, tag_interactions
 from custodia.pipeline.source_load import LoadReport, load_sources
 from custodia.storage.store import WorkspaceInfo
@@ -49,9 +50,13 @@ class DemoReport(BaseModel):
     identity_accuracy: ResolutionScores | None = None
 
 
+def _packaged(name: str) -> str:
+    return resources.files("custodia.pipeline").joinpath(name).read_text("utf-8")
+
+
 def demo_mapping_text() -> str:
     """The shipped mapping file for the demo sources."""
-    return resources.files("custodia.pipeline").joinpath("demo_mappings.yaml").read_text("utf-8")
+    return _packaged("demo_mappings.yaml")
 
 
 def generate_demo_sources(
@@ -87,6 +92,9 @@ def run_demo(
     mappings = load_mapping_file(out_dir / MAPPING_FILE)
     load = load_sources(ws, mappings, root=out_dir, progress=load_progress, kind="demo")
     text_tags = tag_interactions(ws, progress=load_progress)
+    if not spec_path(ws).exists():
+        spec_path(ws).parent.mkdir(parents=True, exist_ok=True)
+        spec_path(ws).write_text(_packaged("demo_identity_spec.yaml"), encoding="utf-8")
     identity = resolve_identities(ws, actor="demo", progress=load_progress)
     truth = pq.read_table(out_dir / "ground_truth" / "persons.parquet")
     return DemoReport(
