@@ -308,14 +308,18 @@ def predict_pairs(
         scoring = _scoring_model(model, spec, db_api.sql_dialect.sql_dialect_str)
         linker = _linker(db_api, table, scoring)
         if new_record_ids is None:
-            frames = [_fetch(linker.inference.predict(threshold_match_probability=threshold))]
+            frames = [_fetch(linker.inference.predict(threshold_match_probability=threshold), spec)]
         else:
             frames = _predict_new(db_api, linker, table, set(new_record_ids), spec)
     return _pairs_table(frames, scoring, threshold)
 
 
-def _fetch(frame: Any) -> pa.Table:
-    result: pa.Table = frame.as_pyarrow_table()
+def _fetch(frame: Any, spec: ProbabilisticSpec) -> pa.Table:
+    """Only the ids, scores and levels of a Splink result (not the compared values)."""
+    columns = [f"{RECORD_ID}_l", f"{RECORD_ID}_r", "match_probability", "match_weight"]
+    columns += [f"gamma_{c.column}" for c in spec.comparisons]  # plain names (spec-validated)
+    selected = frame.query_sql(f"SELECT {', '.join(columns)} FROM {{this}}")
+    result: pa.Table = selected.as_pyarrow_table()
     return result
 
 
@@ -339,11 +343,11 @@ def _predict_new(
     frames = []
     if new_rows.num_rows > 1:
         within = linker.inference.predict_within(new_frame, threshold_match_probability=threshold)
-        frames.append(_fetch(within))
+        frames.append(_fetch(within, spec))
     if old_rows.num_rows > 0:
         old_frame = db_api.register(old_rows)
         between = linker.inference.predict_between(
             old_frame, new_frame, threshold_match_probability=threshold
         )
-        frames.append(_fetch(between))
+        frames.append(_fetch(between, spec))
     return frames
