@@ -59,13 +59,15 @@ def assign_profile_ids(
     taken: Collection[str],
 ) -> ProfileIdPlan:
     """Decide each cluster's profile id from the ids its records carried before."""
-    owner = _owner_of_each_previous_id(clusters, previous)
+    claims: dict[str, list[str]] = {}
+    for pid, cluster in _owner_of_each_previous_id(clusters, previous).items():
+        claims.setdefault(cluster, []).append(pid)
     plan = ProfileIdPlan()
     issued = set(taken)
     for key in sorted(clusters, key=lambda k: min(clusters[k])):
         records = clusters[key]
         claimed = sorted(
-            (pid for pid, cluster in owner.items() if cluster == key),
+            claims.get(key, ()),
             key=lambda pid: (created[pid].timestamp() if pid in created else float("inf"), pid),
         )
         if claimed:

@@ -49,7 +49,8 @@ def write_profiles(
 ) -> None:
     """Rebuild the golden records of ``affected``; retire ``gone`` ids (merged into others)."""
     now = ws.clock.now()
-    records = graph.records(list(plan.assignment))
+    scope = None if full else list(plan.assignment)
+    records = [r for r in graph.records(scope) if r["record_id"] in plan.assignment]
     traits = golden_traits(ws, spec, plan.assignment)
     registry = graph.registry(list(affected) + list(plan.merged))
     stats = _record_stats(records, plan.assignment)
@@ -78,7 +79,8 @@ def write_profiles(
             "updated_at": now,
         })  # fmt: skip
     graph.register_profiles(rows)
-    _write_lake(ws, graph, plan, affected, gone, traits, stats, full=full)
+    identifiers = _identifier_rows(graph, plan.assignment, records, scope)
+    _write_lake(ws, plan, affected, gone, traits, stats, identifiers, full=full)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -190,12 +192,12 @@ def _profile_row(
 
 def _write_lake(
     ws: Workspace,
-    graph: IdentityGraphStore,
     plan: ProfileIdPlan,
     affected: Sequence[str],
     gone: Sequence[str],
     traits: Mapping[str, Mapping[str, Any]],
     stats: Mapping[str, tuple[int, datetime | None, datetime | None]],
+    identifiers: pa.Table,
     *,
     full: bool,
 ) -> None:
@@ -205,7 +207,6 @@ def _write_lake(
         [_profile_row(p, traits.get(p, {}), stats.get(p, (0, None, None)), now) for p in affected],
         schema=PROFILES.arrow_schema(),
     )
-    identifiers = _identifier_rows(graph, plan.assignment)
     info = {"job": "identity_resolve"}
     if full:
         lake.overwrite(PROFILES.zone.value, PROFILES.name, profiles, commit_info=info)
@@ -231,11 +232,18 @@ def _write_lake(
     )
 
 
-def _identifier_rows(graph: IdentityGraphStore, assignment: Mapping[str, str]) -> pa.Table:
-    records = {r["record_id"]: r for r in graph.records(list(assignment))}
+def _identifier_rows(
+    graph: IdentityGraphStore,
+    assignment: Mapping[str, str],
+    records: Sequence[Mapping[str, Any]],
+    scope: Sequence[str] | None,
+) -> pa.Table:
+    by_id = {r["record_id"]: r for r in records}
     rows = []
-    for record_id, id_type, value in graph.identifiers_of(list(assignment)):
-        meta = records.get(record_id, {})
+    for record_id, id_type, value in graph.identifiers_of(scope):
+        if record_id not in assignment:
+            continue
+        meta = by_id.get(record_id, {})
         rows.append({
             "profile_id": assignment[record_id],
             "id_type": id_type,

@@ -108,10 +108,9 @@ def _resolve(ws: Workspace, run_id: str, full: bool, progress: Progress) -> Reso
     scope = sorted(inputs.records)
     flags = _store_records(graph, inputs, spec, now)
     progress("match", 0, 2)
-    detached = _detached_records(graph, scope)
-    edges = shared_identifier_edges(
-        _holders(graph, scope), spec, created_by=run_id, now=now, detached=detached
-    )
+    detached = graph.cannot_link_records(MANUAL_CANNOT_LINK)
+    holders = graph.identifiers_of(None) if full else _holders(graph, scope)
+    edges = shared_identifier_edges(holders, spec, created_by=run_id, now=now, detached=detached)
     trained, prob_edges = probabilistic_edges(ws, spec, inputs, full=full, run_id=run_id, now=now)
     added = Counter(e["rule"] for e in graph.add_edges(edges + prob_edges))
     progress("match", 2, 2)
@@ -169,13 +168,6 @@ def _holders(graph: IdentityGraphStore, scope: Sequence[str]) -> list[tuple[str,
     """Identifiers of the scope records plus every stored record sharing one of them."""
     own = graph.identifiers_of(scope)
     return own + graph.records_holding((t, v) for _r, t, v in own)
-
-
-def _detached_records(graph: IdentityGraphStore, scope: Sequence[str]) -> set[str]:
-    edges = graph.edges_touching(scope)
-    return {
-        r for e in edges if e.rule == MANUAL_CANNOT_LINK for r in (e.left_record, e.right_record)
-    }
 
 
 class ReclusterOutcome(BaseModel):

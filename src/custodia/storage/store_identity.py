@@ -81,15 +81,7 @@ class IdentityGraphStore:
     def upsert_records(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert or refresh records (source, kind, flags, first/last seen); keeps profile ids."""
         keep = ("source", "kind", "flags", "first_seen", "last_seen", "resolved_at")
-        with self._store.begin() as conn:
-            for chunk in _chunks(rows, 5000):
-                stmt = self._insert(conn, identity_records).values(list(chunk))
-                conn.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=["record_id"],
-                        set_={name: stmt.excluded[name] for name in keep},
-                    )
-                )
+        self._upsert(identity_records, "record_id", keep, rows)
 
     def replace_identifiers(
         self, record_ids: Sequence[str], rows: Sequence[tuple[str, str, str]]
@@ -198,6 +190,13 @@ class IdentityGraphStore:
                     seen[row.edge_id] = EdgeRow(**row._mapping)
         return sorted(seen.values(), key=lambda e: e.edge_id)
 
+    def cannot_link_records(self, rule: str) -> set[str]:
+        """Records on either side of a constraint edge (a steward's unmerge)."""
+        c = identity_edges.c
+        query = select(c.left_record, c.right_record).where(c.rule == rule)
+        with self._store.read() as conn:
+            return {r for row in conn.execute(query) for r in row}
+
     def set_refusals(self, refusals: Mapping[str, str | None]) -> None:
         """Record the reason each edge was refused by the last clustering (``None``: accepted)."""
         stmt = (
@@ -259,15 +258,7 @@ class IdentityGraphStore:
     def register_profiles(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert new profiles or refresh live ones (record count, traits, merged_into)."""
         keep = ("merged_into", "merged_at", "record_count", "traits", "updated_at")
-        with self._store.begin() as conn:
-            for chunk in _chunks(rows, 5000):
-                stmt = self._insert(conn, profile_registry).values(list(chunk))
-                conn.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=["profile_id"],
-                        set_={name: stmt.excluded[name] for name in keep},
-                    )
-                )
+        self._upsert(profile_registry, "profile_id", keep, rows)
 
     def live_profile(self, profile_id: str) -> str | None:
         """Follow alias links to the live profile (``None`` if the id was never issued)."""
@@ -309,6 +300,20 @@ class IdentityGraphStore:
             for chunk in _chunks(sorted(set(values))):
                 out.extend(conn.execute(base.where(column.in_(chunk))))
             return out
+
+    def _upsert(
+        self, table: Table, key: str, keep: Sequence[str], rows: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Insert rows, or update ``keep`` columns of existing keys (executemany, one statement)."""
+        if not rows:
+            return
+        with self._store.begin() as conn:
+            stmt = self._insert(conn, table)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[key], set_={name: stmt.excluded[name] for name in keep}
+            )
+            for part in _chunks(rows, 5000):
+                conn.execute(stmt, list(part))
 
     @staticmethod
     def _insert(conn: Connection, table: Table) -> Any:
