@@ -39,6 +39,7 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_record import WORK, Stopwatch, save
+from http_load import free_port, run_wrk
 
 from custodia.core.ids import record_key
 from custodia.core.tables import CUSTOMER_RECORDS
@@ -88,7 +89,8 @@ def customer_rows(rng: random.Random, person: Person, i: int) -> list[dict[str, 
     phone = "13800000000" if junk else phone_variant(rng, person.phone)
     if rng.random() < 0.8:
         rows.append({"source": "crm_members", "source_key": person.member,
-                     "member_id": person.member, "name": person.name, "phone": phone, "birthday": person.birthday,
+                     "member_id": person.member, "name": person.name, "phone": phone,
+                     "birthday": person.birthday,
                      "email": person.email if rng.random() < 0.7 else None,
                      "resident_id": person.resident})  # fmt: skip
     if person.user and rng.random() < 0.8:
@@ -161,23 +163,12 @@ def run_child(command: list[str]) -> tuple[float, dict[str, Any]]:
     return sw.seconds, json.loads(done.stdout)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def wrk(
     url: str, refs: Path, token: str, seconds: int, connections: int, delay: float
 ) -> dict[str, Any]:
-    env = {**os.environ, "REFS": str(refs), "TOKEN": token, "DELAY_MS": str(int(delay))}
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s",
-               str(HERE / "get.lua"), url]  # fmt: skip
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-    line = next(x for x in done.stdout.splitlines() if x.startswith("JSON "))
-    result: dict[str, Any] = json.loads(line[5:])
-    result["rate"] = result["requests"] / (result["duration_us"] / 1e6)
+    env = {"REFS": str(refs), "TOKEN": token, "DELAY_MS": str(int(delay))}
+    result = run_wrk(HERE / "get.lua", url, env, seconds, connections)
+    result["rate"] = result["requests_per_second"]
     return result
 
 

@@ -47,6 +47,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_record import WORK, save
+from http_load import free_port, run_wrk
 
 from custodia.pipeline.event_loader import EventLoader
 from custodia.settings import load_settings
@@ -91,13 +92,6 @@ def write_bodies(folder: Path) -> dict[str, int]:
     return {"batch_bytes": len(batch_text), "event_bytes": len(track_text)}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class Server:
     """A server process started with ``command``; ready once its port accepts connections."""
 
@@ -130,15 +124,9 @@ def wrk(
     unique: bool = False,
     delay_ms: float = 0,
 ) -> dict[str, Any]:
-    env = {**os.environ, "BODY": str(body), "AUTH": auth, "UNIQUE": "1" if unique else "0",
+    env = {"BODY": str(body), "AUTH": auth, "UNIQUE": "1" if unique else "0",
            "DELAY_MS": str(int(delay_ms)), "RUN": os.urandom(4).hex()}  # fmt: skip
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{round(seconds)}s", "--latency", "-s",
-               str(HERE / "post.lua"), url]  # fmt: skip
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-    line = next(x for x in done.stdout.splitlines() if x.startswith("JSON "))
-    result: dict[str, Any] = json.loads(line[5:])
-    result["requests_per_second"] = result["requests"] / (result["duration_us"] / 1e6)
-    return result
+    return run_wrk(HERE / "post.lua", url, env, seconds, connections)
 
 
 def figure(result: dict[str, Any], events_per_request: int) -> dict[str, Any]:

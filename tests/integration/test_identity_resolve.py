@@ -197,3 +197,29 @@ def test_incremental_run_adds_new_records_to_existing_profiles(
     assert report["records_in_scope"] == 1
     assert report["profiles_created"] == 0
     assert profile_of(cli, loaded, "user_id:U9")["profile"]["profile_id"] == zhang
+
+
+def test_probabilistic_stage_reports_why_it_cannot_train_on_tiny_data(
+    cli: Any, loaded: Path, tmp_path: Path
+) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "probabilistic:\n"
+        "  comparisons: [{column: name_key, method: jaro_winkler}, {column: birthday, method: date}]\n"
+        "  blocking_rules: [[birthday]]\n"
+        "  training_blocking_rules: [[birthday], [name_key]]\n"
+        "  deterministic_rules: [[email, birthday]]\n",
+        encoding="utf-8",
+    )
+    assert cli("--home", loaded, "identity", "spec", "--check", spec).code == 0
+    assert cli("--home", loaded, "identity", "spec", "--set", spec).code == 0
+    report = resolve(cli, loaded)
+    assert report["probabilistic_skipped"].startswith("cannot train on these records")
+    assert report["profiles_total"] >= 8  # the deterministic stages still ran
+
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(spec.read_text(encoding="utf-8").replace("birthday, method", "shoe, method"))
+    assert cli("--home", loaded, "identity", "spec", "--set", wrong).code == 0
+    failed = cli("--home", loaded, "identity", "resolve", "--full", "--json")
+    assert failed.code == 1
+    assert "shoe" in failed.stderr  # a spec error names the column and fails the run

@@ -134,7 +134,9 @@ def _print_summary(report: DemoReport) -> None:
             f"Identity resolution: {ident.records_in_scope:,} records -> "
             f"{ident.profiles_total:,} profiles ({ident.records_flagged:,} records with a rejected "
             "identifier)."
-        )
+            + (f" Probabilistic matching skipped: {ident.probabilistic_skipped}"
+               if ident.probabilistic_skipped else "")
+        )  # fmt: skip
     if report.identity_accuracy is not None:
         acc = report.identity_accuracy
         console.print(

@@ -69,6 +69,8 @@ def _print_resolve(report: ResolveReport) -> None:
     table.add_row("profiles created", f"{report.profiles_created:,}")
     table.add_row("profiles merged", f"{report.profiles_merged:,}")
     table.add_row("profiles (total)", f"{report.profiles_total:,}")
+    if report.probabilistic_skipped:
+        table.add_row("probabilistic matching", f"skipped: {report.probabilistic_skipped}")
     console.print(table)
 
 

@@ -225,11 +225,8 @@ class EventLoader:
                 report.chunks.append(self._load_chunk(runs, report.run_id, logged))
                 if progress:
                     progress("loading events", report.entries, max(total, report.entries))
-        except CustodiaError as exc:
-            runs.finish_run(report.run_id, RunStatus.FAILED, error=str(exc))
-            raise
         except Exception as exc:
-            runs.finish_run(report.run_id, RunStatus.FAILED, error=type(exc).__name__)
+            runs.fail_run(report.run_id, exc)
             raise
         runs.finish_run(report.run_id, RunStatus.SUCCEEDED, stats=report.summary())
         self._prune()

@@ -20,18 +20,19 @@ only pairs involving new records.
 
 Example::
 
-    trained, edges = probabilistic_edges(ws, spec, inputs, full=True, run_id=r, now=now)
+    outcome = probabilistic_edges(ws, spec, inputs, full=True, run_id=r, now=now)
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 import pyarrow as pa
 
-from custodia.core.errors import TableNotFoundError
+from custodia.core.errors import TableNotFoundError, ValidationError
 from custodia.identity.matching import PROBABILISTIC_RULE, edge_id
 from custodia.identity.models import IdentitySpec
 from custodia.identity.normalize import name_comparison_key, normalize_name, normalize_values
@@ -80,6 +81,20 @@ def _clean(value: object) -> str | None:
     return text or None
 
 
+_DATA_DEPENDENT = ("deterministic_rules", "recall", "training_blocking_rules")
+"""Spec fields whose training errors say "these records are too few or too unlike to train on",
+not "the spec is wrong"."""
+
+
+@dataclass(slots=True)
+class ProbabilisticOutcome:
+    """What the probabilistic stage did: edges, whether it trained, why it was skipped."""
+
+    edges: list[dict[str, Any]] = field(default_factory=list)
+    trained: bool = False
+    skipped: str | None = None
+
+
 def probabilistic_edges(
     ws: Workspace,
     spec: IdentitySpec,
@@ -88,20 +103,29 @@ def probabilistic_edges(
     full: bool,
     run_id: str,
     now: datetime,
-) -> tuple[bool, list[dict[str, Any]]]:
-    """(model trained now?, edges of the pairs at or above the spec's threshold)."""
+) -> ProbabilisticOutcome:
+    """Edges of the pairs at or above the spec's threshold (training the model if needed).
+
+    When the records cannot train a model (e.g. a tiny workspace where the deterministic rules
+    find no pair), the stage is skipped and the reason reported; a spec error still fails.
+    """
     prob = spec.probabilistic
     if prob is None or not prob.enabled or inputs.customer_rows is None:
-        return False, []
+        return ProbabilisticOutcome()
     try:
         everything = ws.query_engine().query("SELECT * FROM customer_records")
     except TableNotFoundError:
-        return False, []
+        return ProbabilisticOutcome()
     records = comparison_table(everything)
     path = model_path(ws)
     trained = full or not path.exists()
     if trained:
-        model = train_model(records, prob)
+        try:
+            model = train_model(records, prob)
+        except ValidationError as exc:
+            if not exc.field.startswith(_DATA_DEPENDENT):
+                raise
+            return ProbabilisticOutcome(skipped=f"cannot train on these records: {exc}")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(model, indent=1, ensure_ascii=False), encoding="utf-8")
     else:
@@ -124,4 +148,4 @@ def probabilistic_edges(
         }
         for row in pairs.to_pylist()
     ]
-    return trained, edges
+    return ProbabilisticOutcome(edges=edges, trained=trained)

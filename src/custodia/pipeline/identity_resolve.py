@@ -26,7 +26,6 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from custodia.core.errors import CustodiaError
 from custodia.identity.clusters import GuardedClusterer
 from custodia.identity.matching import (
     MANUAL_CANNOT_LINK,
@@ -68,6 +67,9 @@ class ResolveReport(BaseModel):
     profiles_merged: int = Field(description="Profile ids that became aliases of another")
     profiles_total: int
     model_trained: bool = False
+    probabilistic_skipped: str | None = Field(
+        default=None, description="Why probabilistic matching did not run, if it was enabled"
+    )
 
 
 def resolve_identities(
@@ -82,11 +84,8 @@ def resolve_identities(
     run_id = runs.start_run(RUN_KIND, {"full": full, "actor": actor})
     try:
         report = _resolve(ws, run_id, full, progress or (lambda *_: None))
-    except CustodiaError as exc:
-        runs.finish_run(run_id, RunStatus.FAILED, error=str(exc))
-        raise
     except Exception as exc:
-        runs.finish_run(run_id, RunStatus.FAILED, error=type(exc).__name__)
+        runs.fail_run(run_id, exc)
         raise
     runs.finish_run(run_id, RunStatus.SUCCEEDED, stats=report.model_dump(exclude={"run_id"}))
     return report
@@ -111,8 +110,8 @@ def _resolve(ws: Workspace, run_id: str, full: bool, progress: Progress) -> Reso
     detached = graph.cannot_link_records(MANUAL_CANNOT_LINK)
     holders = graph.identifiers_of(None) if full else _holders(graph, scope)
     edges = shared_identifier_edges(holders, spec, created_by=run_id, now=now, detached=detached)
-    trained, prob_edges = probabilistic_edges(ws, spec, inputs, full=full, run_id=run_id, now=now)
-    added = Counter(e["rule"] for e in graph.add_edges(edges + prob_edges))
+    prob = probabilistic_edges(ws, spec, inputs, full=full, run_id=run_id, now=now)
+    added = Counter(e["rule"] for e in graph.add_edges(edges + prob.edges))
     progress("match", 2, 2)
     outcome = recluster(ws, graph, spec, None if full else scope, by=run_id, progress=progress)
     if inputs.max_loaded_at is not None:
@@ -131,7 +130,8 @@ def _resolve(ws: Workspace, run_id: str, full: bool, progress: Progress) -> Reso
         profiles_created=outcome.created,
         profiles_merged=outcome.merged,
         profiles_total=outcome.total,
-        model_trained=trained,
+        model_trained=prob.trained,
+        probabilistic_skipped=prob.skipped,
     )
 
 

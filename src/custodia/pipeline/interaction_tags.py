@@ -27,7 +27,7 @@ import pyarrow as pa
 from pydantic import BaseModel, Field
 
 from custodia.collect.text_mining import ModelMetadata, TextInput, TextTagger, TextTags
-from custodia.core.errors import CustodiaError, TableNotFoundError
+from custodia.core.errors import TableNotFoundError
 from custodia.core.tables import INTERACTIONS
 from custodia.pipeline.text_model import ensure_text_model, workspace_text_config
 from custodia.storage.store_runs import RunLog, RunStatus
@@ -63,11 +63,8 @@ def tag_interactions(
     run_id = runs.start_run(RUN_KIND, {"full": full})
     try:
         report = _tag(ws, runs, run_id, full, progress)
-    except CustodiaError as exc:
-        runs.finish_run(run_id, RunStatus.FAILED, error=str(exc))
-        raise
     except Exception as exc:
-        runs.finish_run(run_id, RunStatus.FAILED, error=type(exc).__name__)
+        runs.fail_run(run_id, exc)
         raise
     runs.finish_run(
         run_id, RunStatus.SUCCEEDED, stats={"rows_read": report.rows_read,

@@ -35,7 +35,7 @@ from custodia.collect.quarantine import Quarantine, QuarantineEntry
 from custodia.collect.readers import ReadProblem, SegmentBatch, read_segment_batches
 from custodia.collect.segment import normalize_message
 from custodia.collect.tracking_plan import TrackingPlan, check_event, is_blocked
-from custodia.core.errors import CustodiaError, ValidationError
+from custodia.core.errors import ValidationError
 from custodia.core.tables import EVENTS
 from custodia.pipeline.load_lineage import LoadLineage
 from custodia.pipeline.load_report import LoadReport, SourceResult, TargetResult
@@ -83,13 +83,8 @@ def load_sources(
             results.append(_load_one(ws, runs, run_id, source, root, mappings.lookups, url, rows))
         if progress:
             progress("loaded", len(selected), len(selected))
-    except CustodiaError as exc:
-        runs.finish_run(run_id, RunStatus.FAILED, error=str(exc))
-        lineage.fail(results, str(exc))
-        raise
     except Exception as exc:
-        runs.finish_run(run_id, RunStatus.FAILED, error=type(exc).__name__)
-        lineage.fail(results, type(exc).__name__)
+        lineage.fail(results, runs.fail_run(run_id, exc))
         raise
     runs.finish_run(run_id, RunStatus.SUCCEEDED, stats=_run_stats(results))
     lineage.complete(results, stats=_run_stats(results))

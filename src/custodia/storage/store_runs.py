@@ -23,7 +23,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.engine import Connection
 
 from custodia.core.clock import Clock, SystemClock
-from custodia.core.errors import StorageError, ValidationError
+from custodia.core.errors import CustodiaError, StorageError, ValidationError
 from custodia.core.ids import new_id
 from custodia.storage.store_schema import (
     JsonValue,
@@ -153,6 +153,16 @@ class RunLog:
                 pipeline_runs.update().where(pipeline_runs.c.run_id == run_id).values(values)
             )
 
+    def fail_run(self, run_id: str, exc: BaseException) -> str:
+        """Finish a run as failed because of ``exc``; returns the reason recorded.
+
+        A :class:`CustodiaError` message is written as is (our errors never carry personal
+        data); any other exception is recorded by its type only, since its text might.
+        """
+        reason = failure_reason(exc)
+        self.finish_run(run_id, RunStatus.FAILED, error=reason)
+        return reason
+
     def get_run(self, run_id: str) -> RunRecord | None:
         with self._store.read() as conn:
             query = select(pipeline_runs).where(pipeline_runs.c.run_id == run_id)
@@ -178,6 +188,11 @@ class RunLog:
         query = select(run_steps).where(run_steps.c.run_id == run_id).order_by(run_steps.c.step_id)
         with self._store.read() as conn:
             return [_step_record(row) for row in conn.execute(query)]
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The one-line reason a run failed: our error's message, or a foreign exception's type."""
+    return str(exc) if isinstance(exc, CustodiaError) else type(exc).__name__
 
 
 def _count(field: str, value: int) -> int:
