@@ -290,6 +290,23 @@ class IdentityGraphStore:
             found = conn.execute(query).scalar()
         return None if found is None else str(found)
 
+    def profile_by_identifier(self, id_type: str, value: str) -> ProfileEntry | None:
+        """The registry row of the profile holding ``id_type:value`` in one indexed read (the
+        row of an alias when the profile was merged: follow ``merged_into``)."""
+        i, r, g = identity_identifiers.c, identity_records.c, profile_registry.c
+        query = (
+            select(g.profile_id, g.created_at, g.merged_into, g.record_count, g.traits,
+                   g.updated_at)
+            .join_from(identity_identifiers, identity_records, i.record_id == r.record_id)
+            .join(profile_registry, g.profile_id == r.profile_id)
+            .where(i.id_type == id_type, i.value == value)
+            .order_by(g.profile_id)
+            .limit(1)
+        )  # fmt: skip
+        with self._store.read() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else ProfileEntry(**row._mapping)
+
     # -- helpers ------------------------------------------------------------------------
 
     def _select_in(self, base: Any, column: Any, values: Sequence[str] | None) -> list[Any]:
