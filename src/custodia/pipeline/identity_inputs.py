@@ -46,7 +46,7 @@ class IdentityInputs:
     """record_id -> {source, kind, first_seen, last_seen}."""
     raw_identifiers: list[tuple[str, str, str | None]] = field(default_factory=list)
     customer_rows: pa.Table | None = None
-    """The ``customer_records`` rows in scope (all columns)."""
+    """The ``customer_records`` rows in scope (keys, times and identifier columns)."""
     max_loaded_at: datetime | None = None
 
 
@@ -76,7 +76,9 @@ def _query(ws: Workspace, sql: str, params: list[Any]) -> pa.Table | None:
 
 def _read_customer_records(ws: Workspace, since: datetime | None, inputs: IdentityInputs) -> None:
     where, params = ("WHERE loaded_at > ?", [since]) if since else ("", [])
-    table = _query(ws, f"SELECT * FROM customer_records {where} ORDER BY record_id", params)
+    columns = ", ".join(("record_id", "source", "registered_at", "updated_at", "loaded_at",
+                         *CUSTOMER_ID_COLUMNS))  # fmt: skip
+    table = _query(ws, f"SELECT {columns} FROM customer_records {where} ORDER BY record_id", params)
     if table is None or table.num_rows == 0:
         return
     inputs.customer_rows = table

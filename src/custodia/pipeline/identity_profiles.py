@@ -32,7 +32,9 @@ from custodia.identity.profile_ids import ProfileIdPlan
 from custodia.storage.store_identity import IdentityGraphStore
 from custodia.workspace import Workspace
 
-__all__ = ["golden_traits", "write_profiles"]
+__all__ = ["PROFILES_PER_CHUNK", "golden_traits", "write_profiles"]
+
+PROFILES_PER_CHUNK = 50_000
 
 _NORMALIZED = ("phone", "email", "resident_id")
 
@@ -47,70 +49,56 @@ def write_profiles(
     gone: Sequence[str],
     full: bool,
 ) -> None:
-    """Rebuild the golden records of ``affected``; retire ``gone`` ids (merged into others)."""
+    """Rebuild the golden records of ``affected``; retire ``gone`` ids (merged into others).
+
+    Profiles are processed in chunks of :data:`PROFILES_PER_CHUNK`, so memory stays bounded
+    however many profiles a full run rebuilds.
+    """
     now = ws.clock.now()
-    scope = None if full else list(plan.assignment)
-    records = [r for r in graph.records(scope) if r["record_id"] in plan.assignment]
-    traits = golden_traits(ws, spec, plan.assignment)
-    registry = graph.registry(list(affected) + list(plan.merged))
-    stats = _record_stats(records, plan.assignment)
-    rows = []
-    for profile_id in affected:
-        entry = registry.get(profile_id)
-        count, first, last = stats.get(profile_id, (0, None, None))
-        rows.append({
-            "profile_id": profile_id,
-            "created_at": entry.created_at if entry else now,
-            "merged_into": None,
-            "merged_at": None,
-            "record_count": count,
-            "traits": {**traits.get(profile_id, {}), "_seen": [_iso(first), _iso(last)]},
-            "updated_at": now,
-        })  # fmt: skip
-    for loser, survivor in sorted(plan.merged.items()):
-        entry = registry.get(loser)
-        rows.append({
-            "profile_id": loser,
-            "created_at": entry.created_at if entry else now,
-            "merged_into": survivor,
-            "merged_at": now,
-            "record_count": 0,
-            "traits": None,
-            "updated_at": now,
-        })  # fmt: skip
-    graph.register_profiles(rows)
-    identifiers = _identifier_rows(graph, plan.assignment, records, scope)
-    _write_lake(ws, plan, affected, gone, traits, stats, identifiers, full=full)
+    created = graph.issued_profiles()
+    stats = graph.profile_stats(None if full else list(affected))
+    customers = _customer_rows(ws)
+    members: dict[str, list[str]] = {}
+    for record_id, profile_id in plan.assignment.items():
+        members.setdefault(profile_id, []).append(record_id)
+    lake_parts: list[pa.Table] = []
+    for start in range(0, len(affected), PROFILES_PER_CHUNK):
+        chunk = affected[start : start + PROFILES_PER_CHUNK]
+        assignment = {r: p for p in chunk for r in members.get(p, ())}
+        traits = golden_traits(ws, spec, assignment, customers)
+        rows = []
+        for profile_id in chunk:
+            count, first, last = stats.get(profile_id, (0, None, None))
+            rows.append({
+                "profile_id": profile_id,
+                "created_at": created.get(profile_id, now),
+                "merged_into": None,
+                "merged_at": None,
+                "record_count": count,
+                "traits": {**traits.get(profile_id, {}), "_seen": [_iso(first), _iso(last)]},
+                "updated_at": now,
+            })  # fmt: skip
+        graph.register_profiles(rows)
+        lake_parts.append(_profile_rows(chunk, traits, stats, now))
+    graph.register_profiles([
+        {"profile_id": loser, "created_at": created.get(loser, now), "merged_into": survivor,
+         "merged_at": now, "record_count": 0, "traits": None, "updated_at": now}
+        for loser, survivor in sorted(plan.merged.items())
+    ])  # fmt: skip
+    profiles = pa.concat_tables(lake_parts) if lake_parts else PROFILES.arrow_schema().empty_table()
+    identifiers = _identifier_rows(graph, None if full else affected)
+    _write_lake(ws, affected, gone, profiles, identifiers, full=full)
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _record_stats(
-    records: Sequence[Mapping[str, Any]], assignment: Mapping[str, str]
-) -> dict[str, tuple[int, datetime | None, datetime | None]]:
-    out: dict[str, tuple[int, datetime | None, datetime | None]] = {}
-    for row in records:
-        pid = assignment.get(row["record_id"])
-        if pid is None:
-            continue
-        count, first, last = out.get(pid, (0, None, None))
-        seen_first, seen_last = row["first_seen"], row["last_seen"]
-        if seen_first is not None and (first is None or seen_first < first):
-            first = seen_first
-        if seen_last is not None and (last is None or seen_last > last):
-            last = seen_last
-        out[pid] = (count + 1, first, last)
-    return out
-
-
-def _customer_rows(ws: Workspace, record_ids: Sequence[str]) -> pa.Table | None:
+def _customer_rows(ws: Workspace) -> pa.Table | None:
     try:
-        table = ws.query_engine().query("SELECT * FROM customer_records")
+        return ws.query_engine().query("SELECT * FROM customer_records")
     except TableNotFoundError:
         return None
-    return table.filter(pc.is_in(table.column("record_id"), pa.array(record_ids, pa.string())))
 
 
 def _candidate_values(attribute: str, column: pa.ChunkedArray) -> list[str | None]:
@@ -132,11 +120,18 @@ def _text(value: object) -> str | None:
 
 
 def golden_traits(
-    ws: Workspace, spec: IdentitySpec, assignment: Mapping[str, str]
+    ws: Workspace,
+    spec: IdentitySpec,
+    assignment: Mapping[str, str],
+    customers: pa.Table | None,
 ) -> dict[str, dict[str, Any]]:
-    """profile_id -> {attribute: {value, source, record_id, conflicts: [...]}}."""
-    rows = _customer_rows(ws, sorted(assignment))
-    if rows is None or rows.num_rows == 0:
+    """profile_id -> {attribute: {value, source, record_id, conflicts: [...]}} for the
+    ``customers`` rows (``customer_records``) of the records in ``assignment``."""
+    if customers is None or not assignment:
+        return {}
+    wanted = pa.array(sorted(assignment), pa.string())
+    rows = customers.filter(pc.is_in(customers.column("record_id"), wanted))
+    if rows.num_rows == 0:
         return {}
     record_ids = rows.column("record_id").to_pylist()
     profile_ids = [assignment[r] for r in record_ids]
@@ -174,39 +169,38 @@ def _traits_from_ranked(ranked: pa.Table) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _profile_row(
-    profile_id: str,
-    traits: Mapping[str, Any],
-    stats: tuple[int, datetime | None, datetime | None],
+def _profile_rows(
+    chunk: Sequence[str],
+    traits: Mapping[str, Mapping[str, Any]],
+    stats: Mapping[str, tuple[int, datetime | None, datetime | None]],
     now: datetime,
-) -> dict[str, Any]:
-    row: dict[str, Any] = {"profile_id": profile_id}
-    for attribute in SURVIVING_ATTRIBUTES:
-        if attribute not in {c.name for c in PROFILES.columns}:
-            continue
-        value = traits.get(attribute, {}).get("value")
-        row[attribute] = date.fromisoformat(value) if attribute == "birthday" and value else value
-    row.update(record_count=stats[0], first_seen=stats[1], last_seen=stats[2], updated_at=now)
-    return row
+) -> pa.Table:
+    columns = {c.name for c in PROFILES.columns}
+    rows = []
+    for profile_id in chunk:
+        row: dict[str, Any] = {"profile_id": profile_id}
+        attrs = traits.get(profile_id, {})
+        for attribute in SURVIVING_ATTRIBUTES:
+            if attribute in columns:
+                value = attrs.get(attribute, {}).get("value")
+                is_date = attribute == "birthday" and value
+                row[attribute] = date.fromisoformat(value) if is_date else value
+        count, first, last = stats.get(profile_id, (0, None, None))
+        row.update(record_count=count, first_seen=first, last_seen=last, updated_at=now)
+        rows.append(row)
+    return pa.Table.from_pylist(rows, schema=PROFILES.arrow_schema())
 
 
 def _write_lake(
     ws: Workspace,
-    plan: ProfileIdPlan,
     affected: Sequence[str],
     gone: Sequence[str],
-    traits: Mapping[str, Mapping[str, Any]],
-    stats: Mapping[str, tuple[int, datetime | None, datetime | None]],
+    profiles: pa.Table,
     identifiers: pa.Table,
     *,
     full: bool,
 ) -> None:
-    now = ws.clock.now()
     lake = ws.lake
-    profiles = pa.Table.from_pylist(
-        [_profile_row(p, traits.get(p, {}), stats.get(p, (0, None, None)), now) for p in affected],
-        schema=PROFILES.arrow_schema(),
-    )
     info = {"job": "identity_resolve"}
     if full:
         lake.overwrite(PROFILES.zone.value, PROFILES.name, profiles, commit_info=info)
@@ -232,25 +226,13 @@ def _write_lake(
     )
 
 
-def _identifier_rows(
-    graph: IdentityGraphStore,
-    assignment: Mapping[str, str],
-    records: Sequence[Mapping[str, Any]],
-    scope: Sequence[str] | None,
-) -> pa.Table:
-    by_id = {r["record_id"]: r for r in records}
-    rows = []
-    for record_id, id_type, value in graph.identifiers_of(scope):
-        if record_id not in assignment:
-            continue
-        meta = by_id.get(record_id, {})
-        rows.append({
-            "profile_id": assignment[record_id],
-            "id_type": id_type,
-            "id_value_normalized": value,
-            "source": meta.get("source"),
-            "record_id": record_id,
-            "first_seen": meta.get("first_seen"),
-            "last_seen": meta.get("last_seen"),
-        })  # fmt: skip
-    return pa.Table.from_pylist(rows, schema=PROFILE_IDENTIFIERS.arrow_schema())
+def _identifier_rows(graph: IdentityGraphStore, profile_ids: Sequence[str] | None) -> pa.Table:
+    names = ("profile_id", "id_type", "id_value_normalized", "source", "record_id",
+             "first_seen", "last_seen")  # fmt: skip
+    rows = graph.identifier_rows(None if profile_ids is None else list(profile_ids))
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    schema = PROFILE_IDENTIFIERS.arrow_schema()
+    return pa.table(
+        [pa.array(col, schema.field(name).type) for name, col in zip(names, columns, strict=True)],
+        schema=schema,
+    )

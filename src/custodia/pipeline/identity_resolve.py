@@ -237,12 +237,12 @@ def _closure(
 ) -> tuple[list[str], list[EdgeRow]]:
     """The records to re-cluster: the scope, the profiles it touches, repeated to a fixpoint."""
     if scope is None:
-        return sorted(graph.known_record_ids()), graph.edges_touching(None)
+        return sorted(graph.known_record_ids()), graph.edges_touching(None, with_evidence=False)
     records: set[str] = set(scope)
     frontier: set[str] = set(scope)
     found: dict[str, EdgeRow] = {}
     while frontier:
-        new_edges = graph.edges_touching(sorted(frontier))
+        new_edges = graph.edges_touching(sorted(frontier), with_evidence=False)
         found.update((e.edge_id, e) for e in new_edges)
         touched = {r for e in new_edges for r in (e.left_record, e.right_record)}
         profiles = {p for p in graph.profiles_of(sorted(touched | frontier)).values() if p}

@@ -70,6 +70,10 @@ class ProfileEntry:
     updated_at: datetime
 
 
+def _edge(row: Any) -> EdgeRow:
+    return EdgeRow(**{"evidence": None, **row})
+
+
 class IdentityGraphStore:
     """Bulk reads and writes of the identity graph tables."""
 
@@ -172,22 +176,31 @@ class IdentityGraphStore:
         return unique
 
     def edges_touching(
-        self, record_ids: Sequence[str] | None, *, include_undone: bool = False
+        self,
+        record_ids: Sequence[str] | None,
+        *,
+        include_undone: bool = False,
+        with_evidence: bool = True,
     ) -> list[EdgeRow]:
-        """Edges with either end in ``record_ids`` (all edges when ``None``)."""
+        """Edges with either end in ``record_ids`` (all edges when ``None``).
+
+        ``with_evidence=False`` leaves ``evidence`` empty: clustering a million edges does not
+        need a million decoded JSON documents.
+        """
         c = identity_edges.c
-        base = select(identity_edges)
+        columns = [col for col in identity_edges.c if with_evidence or col.name != "evidence"]
+        base = select(*columns)
         if not include_undone:
             base = base.where(c.undone_at.is_(None))
         if record_ids is None:
             with self._store.read() as conn:
-                return [EdgeRow(**row._mapping) for row in conn.execute(base)]
+                return [_edge(row._mapping) for row in conn.execute(base)]
         seen: dict[str, EdgeRow] = {}
         with self._store.read() as conn:
             for chunk in _chunks(sorted(set(record_ids)), 450):
                 query = base.where(or_(c.left_record.in_(chunk), c.right_record.in_(chunk)))
                 for row in conn.execute(query):
-                    seen[row.edge_id] = EdgeRow(**row._mapping)
+                    seen[row.edge_id] = _edge(row._mapping)
         return sorted(seen.values(), key=lambda e: e.edge_id)
 
     def cannot_link_records(self, rule: str) -> set[str]:
@@ -289,6 +302,31 @@ class IdentityGraphStore:
         with self._store.read() as conn:
             found = conn.execute(query).scalar()
         return None if found is None else str(found)
+
+    def profile_stats(
+        self, profile_ids: Sequence[str] | None
+    ) -> dict[str, tuple[int, datetime | None, datetime | None]]:
+        """profile -> (records, first seen, last seen), aggregated in the store."""
+        c = identity_records.c
+        base = (
+            select(c.profile_id, func.count(), func.min(c.first_seen), func.max(c.last_seen))
+            .where(c.profile_id.is_not(None))
+            .group_by(c.profile_id)
+        )
+        rows = self._select_in(base, c.profile_id, profile_ids)
+        return {str(p): (int(n), first, last) for p, n, first, last in rows}
+
+    def identifier_rows(self, profile_ids: Sequence[str] | None) -> list[tuple[Any, ...]]:
+        """(profile, type, value, source, record, first seen, last seen) of every identifier
+        of the given profiles (all when ``None``)."""
+        i, r = identity_identifiers.c, identity_records.c
+        base = (
+            select(r.profile_id, i.id_type, i.value, r.source, i.record_id, r.first_seen,
+                   r.last_seen)
+            .join_from(identity_identifiers, identity_records, i.record_id == r.record_id)
+            .where(r.profile_id.is_not(None))
+        )  # fmt: skip
+        return [tuple(row) for row in self._select_in(base, r.profile_id, profile_ids)]
 
     def profile_by_identifier(self, id_type: str, value: str) -> ProfileEntry | None:
         """The registry row of the profile holding ``id_type:value`` in one indexed read (the
