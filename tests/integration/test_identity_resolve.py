@@ -205,7 +205,9 @@ def test_probabilistic_stage_reports_why_it_cannot_train_on_tiny_data(
     spec = tmp_path / "spec.yaml"
     spec.write_text(
         "probabilistic:\n"
-        "  comparisons: [{column: name_key, method: jaro_winkler}, {column: birthday, method: date}]\n"
+        "  comparisons:\n"
+        "    - {column: name_key, method: jaro_winkler}\n"
+        "    - {column: birthday, method: date}\n"
         "  blocking_rules: [[birthday]]\n"
         "  training_blocking_rules: [[birthday], [name_key]]\n"
         "  deterministic_rules: [[email, birthday]]\n",
