@@ -302,6 +302,7 @@ IDENTITY_EDGES = TableSpec(
         _c("evidence", JSON, L2, "Which identifiers or comparisons agreed (JSON)", personal=True),
         _c("created_at", TS, L1, "When the edge was added"),
         _c("created_by", S, L1, "Run or user that added the edge"),
+        _c("refused_reason", S, L1, "Why the last clustering refused the edge (guard, limit)"),
         _c("undone_at", TS, L1, "When the edge was undone by an unmerge, if ever"),
         _c("undone_by", S, L1, "Who undid the edge"),
     ),

@@ -111,20 +111,22 @@ WITH scope AS (
 ),
 touched_anon AS (SELECT DISTINCT anonymous_id FROM scope WHERE anonymous_id IS NOT NULL),
 touched_user AS (SELECT DISTINCT user_id FROM scope WHERE user_id IS NOT NULL)
-SELECT 'anonymous_id' AS kind, anonymous_id AS key, list(DISTINCT user_id) AS user_ids,
+SELECT 'anonymous_id' AS kind, anonymous_id AS key, NULL AS previous_id,
+       list(DISTINCT user_id) AS user_ids,
        min(timestamp) AS first_seen, max(timestamp) AS last_seen, max(loaded_at) AS loaded_at
 FROM events WHERE anonymous_id IN (SELECT anonymous_id FROM touched_anon)
 GROUP BY anonymous_id
 UNION ALL
-SELECT 'user_id', user_id, list(DISTINCT user_id), min(timestamp), max(timestamp), max(loaded_at)
+SELECT 'user_id', user_id, NULL, list(DISTINCT user_id), min(timestamp), max(timestamp),
+       max(loaded_at)
 FROM events WHERE user_id IN (SELECT user_id FROM touched_user)
 GROUP BY user_id
 UNION ALL
-SELECT 'alias', previous_id || '|' || user_id, [user_id], min(timestamp), max(timestamp),
+SELECT 'alias', user_id, previous_id, [user_id], min(timestamp), max(timestamp),
        max(loaded_at)
 FROM scope WHERE type = 'alias' AND previous_id IS NOT NULL AND user_id IS NOT NULL
 GROUP BY previous_id, user_id
-ORDER BY 1, 2
+ORDER BY 1, 2, 3
 """
 
 
@@ -134,8 +136,9 @@ def _read_event_identities(ws: Workspace, since: datetime | None, inputs: Identi
     if table is None or table.num_rows == 0:
         return
     for row in table.to_pylist():
-        kind, key = row["kind"], row["key"]
-        record_id = record_key(EVENTS_SOURCE, f"{kind}:{key}")
+        kind, key, previous = row["kind"], row["key"], row["previous_id"]
+        label = f"{kind}:{previous}|{key}" if kind == "alias" else f"{kind}:{key}"
+        record_id = record_key(EVENTS_SOURCE, label)
         inputs.records[record_id] = {
             "source": EVENTS_SOURCE,
             "kind": "events",
@@ -146,7 +149,6 @@ def _read_event_identities(ws: Workspace, since: datetime | None, inputs: Identi
         if kind == "anonymous_id":
             inputs.raw_identifiers.append((record_id, "anonymous_id", key))
         elif kind == "alias":
-            previous = key.rsplit("|", 1)[0]
             inputs.raw_identifiers.append((record_id, "anonymous_id", previous))
             inputs.raw_identifiers.append((record_id, "user_id", previous))
         inputs.raw_identifiers.extend((record_id, "user_id", u) for u in user_ids)

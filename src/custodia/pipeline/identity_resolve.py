@@ -113,7 +113,7 @@ def _resolve(ws: Workspace, run_id: str, full: bool, progress: Progress) -> Reso
     prob = probabilistic_edges(ws, spec, inputs, full=full, run_id=run_id, now=now)
     added = Counter(e["rule"] for e in graph.add_edges(edges + prob.edges))
     progress("match", 2, 2)
-    outcome = recluster(ws, graph, spec, None if full else scope, by=run_id, progress=progress)
+    outcome = recluster(ws, graph, spec, None if full else scope, progress=progress)
     if inputs.max_loaded_at is not None:
         Watermarks(ws.store, ws.clock).set(*WATERMARK, inputs.max_loaded_at.isoformat())
     flagged = Counter(f["reason"] for fl in flags.values() for f in fl)
@@ -185,7 +185,6 @@ def recluster(
     spec: IdentitySpec,
     scope: Sequence[str] | None,
     *,
-    by: str,
     progress: Progress,
 ) -> ReclusterOutcome:
     """Re-cluster ``scope`` (all records when ``None``) with everything connected to it."""

@@ -161,7 +161,7 @@ def unmerge_record(
     ]
     undone = graph.undo_edges(incident, by=actor, at=now)
     spec = load_workspace_spec(ws)
-    recluster(ws, graph, spec, members, by=actor, progress=lambda *_: None)
+    recluster(ws, graph, spec, members, progress=lambda *_: None)
     new_profile = graph.profiles_of([record_id]).get(record_id) or ""
     AuditLog(ws.store, ws.clock).append(
         actor,

@@ -20,6 +20,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
@@ -261,7 +262,7 @@ def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
             out[key] = value.isoformat()
         elif isinstance(value, bytes):
             out[key] = value.decode("utf-8", "replace")
-        elif value is not None and type(value).__name__ == "Decimal":
+        elif isinstance(value, Decimal):
             out[key] = str(value)
         else:
             out[key] = value
