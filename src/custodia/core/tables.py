@@ -61,6 +61,9 @@ class TableSpec:
     home: Home = Home.LAKE
     owner: str = "data-platform"
     lineage: tuple[str, ...] = field(default=())
+    time_column: str | None = None
+    """The column saying when the row's fact happened: quality scores group by its day and
+    freshness and volume checks read it."""
 
     def arrow_schema(self) -> pa.Schema:
         return pa.schema(
@@ -123,6 +126,7 @@ SOURCE_RECORDS_RAW = TableSpec(
     ),
     key=("raw_id",),
     partition_by=("source",),
+    time_column="loaded_at",
 )
 
 QUARANTINE = TableSpec(
@@ -152,6 +156,7 @@ QUARANTINE = TableSpec(
     ),
     key=("quarantine_id",),
     partition_by=("source",),
+    time_column="received_at",
 )
 
 EVENTS = TableSpec(
@@ -197,6 +202,7 @@ EVENTS = TableSpec(
     ),
     key=("message_id",),
     partition_by=("event_date", "source"),
+    time_column="timestamp",
 )
 
 CUSTOMER_RECORDS = TableSpec(
@@ -232,6 +238,7 @@ CUSTOMER_RECORDS = TableSpec(
     ),
     key=("record_id",),
     partition_by=("source",),
+    time_column="updated_at",
 )
 
 PROFILES = TableSpec(
@@ -259,6 +266,7 @@ PROFILES = TableSpec(
         _c("updated_at", TS, L1, "When the profile was last rebuilt"),
     ),
     key=("profile_id",),
+    time_column="updated_at",
 )
 
 PROFILE_IDENTIFIERS = TableSpec(
@@ -282,6 +290,7 @@ PROFILE_IDENTIFIERS = TableSpec(
         _c("last_seen", TS, L1, "Last time the identifier was seen"),
     ),
     key=("profile_id", "id_type", "id_value_normalized", "record_id"),
+    time_column="last_seen",
 )
 
 IDENTITY_EDGES = TableSpec(
@@ -307,6 +316,7 @@ IDENTITY_EDGES = TableSpec(
         _c("undone_by", S, L1, "Who undid the edge"),
     ),
     key=("edge_id",),
+    time_column="created_at",
 )
 
 ORDERS = TableSpec(
@@ -342,6 +352,7 @@ ORDERS = TableSpec(
     ),
     key=("order_id",),
     partition_by=("channel",),
+    time_column="ordered_at",
 )
 
 ORDER_LINES = TableSpec(
@@ -362,6 +373,7 @@ ORDER_LINES = TableSpec(
         *_LINEAGE,
     ),
     key=("line_id",),
+    time_column="loaded_at",
 )
 
 INTERACTIONS = TableSpec(
@@ -394,6 +406,7 @@ INTERACTIONS = TableSpec(
     ),
     key=("interaction_id",),
     partition_by=("kind",),
+    time_column="created_at",
 )
 
 TOUCHPOINTS = TableSpec(
@@ -414,6 +427,7 @@ TOUCHPOINTS = TableSpec(
     ),
     key=("touchpoint_id",),
     partition_by=("channel",),
+    time_column="occurred_at",
 )
 
 DELIVERIES = TableSpec(
@@ -435,6 +449,7 @@ DELIVERIES = TableSpec(
         *_LINEAGE,
     ),
     key=("delivery_id",),
+    time_column="shipped_at",
 )
 
 CONSENTS = TableSpec(
@@ -455,6 +470,7 @@ CONSENTS = TableSpec(
         _c("expires_at", TS, L1, "When the consent lapses, if ever"),
     ),
     key=("consent_id",),
+    time_column="recorded_at",
 )
 
 AUDIT_LOG = TableSpec(
@@ -478,6 +494,7 @@ AUDIT_LOG = TableSpec(
         _c("hash", S, L1, "SHA-256 of this entry and prev_hash"),
     ),
     key=("seq",),
+    time_column="at",
 )
 
 TABLES: tuple[TableSpec, ...] = (

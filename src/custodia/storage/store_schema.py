@@ -28,7 +28,9 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
+    Boolean,
     Column,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -263,6 +265,114 @@ profile_registry = Table(
 )
 """Every profile id ever issued: live ones with their golden traits, merged ones as aliases."""
 
+quality_results = Table(
+    "quality_results",
+    METADATA,
+    Column("result_id", _auto_bigint(), primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False),
+    Column("measured_at", UTCDateTime, nullable=False),
+    Column("rule", String(80), nullable=False),
+    Column("table_name", String(64), nullable=False),
+    Column("column_name", String(64), nullable=False),
+    Column("dimension", String(16), nullable=False),
+    Column("source", String(128), nullable=False),
+    Column("day", Date, nullable=True),
+    Column("checked", BigInteger, nullable=False),
+    Column("failed", BigInteger, nullable=False),
+    Column("anomalies", JSON(none_as_null=True), nullable=True),
+    Index(None, "run_id"),
+    Index(None, "rule", "measured_at"),
+)
+"""What each quality rule checked and found failing, per run, source and day (a time series)."""
+
+quality_scores = Table(
+    "quality_scores",
+    METADATA,
+    Column("score_id", _auto_bigint(), primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False),
+    Column("measured_at", UTCDateTime, nullable=False),
+    Column("table_name", String(64), nullable=False),
+    Column("column_name", String(64), nullable=False),
+    Column("source", String(128), nullable=False),
+    Column("day", Date, nullable=True),
+    Column("dimension", String(16), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("rules", Integer, nullable=False),
+    Column("checked", BigInteger, nullable=False),
+    Column("failed", BigInteger, nullable=False),
+    Index(None, "run_id"),
+    Index(None, "table_name", "dimension", "measured_at"),
+)
+"""Quality scores (0..1) per table, column, source and day and dimension, one set per run."""
+
+quality_alerts = Table(
+    "quality_alerts",
+    METADATA,
+    Column("alert_id", String(40), primary_key=True),
+    Column("alert_key", String(220), nullable=False),
+    Column("rule", String(80), nullable=False),
+    Column("table_name", String(64), nullable=False),
+    Column("column_name", String(64), nullable=False),
+    Column("source", String(128), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("checked", BigInteger, nullable=False),
+    Column("failed", BigInteger, nullable=False),
+    Column("failure_rate", Float, nullable=False),
+    Column("threshold", String(200), nullable=False),
+    Column("occurrences", Integer, nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Column("opened_run_id", String(64), nullable=False),
+    Column("last_run_id", String(64), nullable=False),
+    Column("resolved_run_id", String(64), nullable=True),
+    Column("deliveries", JSON(none_as_null=True), nullable=True),
+    Index(None, "alert_key", "status"),
+    Index(None, "status", "opened_at"),
+)
+"""Threshold alerts: one open alert per rule (and source) until the metric recovers."""
+
+review_tasks = Table(
+    "review_tasks",
+    METADATA,
+    Column("task_id", String(40), primary_key=True),
+    Column("rule", String(80), nullable=False),
+    Column("table_name", String(64), nullable=False),
+    Column("record_key", String(200), nullable=False),
+    Column("column_name", String(64), nullable=False),
+    Column("profile_id", String(40), nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("alert_id", String(40), nullable=True),
+    Column("decided_at", UTCDateTime, nullable=True),
+    Column("decided_by", String(200), nullable=True),
+    Column("note", Text, nullable=True),
+    Index(None, "status", "created_at"),
+    Index(None, "rule", "table_name", "record_key"),
+)
+"""Anomalies on high-value customers waiting for a data steward (pending, then a decision)."""
+
+quality_corrections = Table(
+    "quality_corrections",
+    METADATA,
+    Column("correction_id", String(40), primary_key=True),
+    Column("table_name", String(64), nullable=False),
+    Column("record_key", String(200), nullable=False),
+    Column("column_name", String(64), nullable=False),
+    Column("value", JSON(none_as_null=True), nullable=True),
+    Column("task_id", String(40), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Index(None, "table_name", "active"),
+    Index(None, "table_name", "record_key", "column_name"),
+)
+"""Values a data steward set by hand; the pipeline re-applies active ones after every load."""
+
 STORE_TABLES = (
     workspace_info,
     api_tokens,
@@ -276,6 +386,11 @@ STORE_TABLES = (
     identity_identifiers,
     identity_edges,
     profile_registry,
+    quality_results,
+    quality_scores,
+    quality_alerts,
+    review_tasks,
+    quality_corrections,
 )
 """Every table of the operational store, in creation order."""
 

@@ -1,0 +1,80 @@
+"""Where the quality rules of a workspace live, and which rule set is in force.
+
+``<home>/quality/rules.yaml`` is the file a team edits. When a run reads it and it is valid, a
+copy is kept as ``<home>/quality/rules.active.yaml``; when an edit breaks it (a YAML syntax error,
+an unknown column, a threshold of the wrong type), the error is reported with the file, line and
+rule, and the last valid copy stays in force, so a typo never switches quality checks off. With
+no file at all, the shipped rules for the canonical model (``quality_rules.yaml`` in this package)
+are in force and written to ``rules.yaml`` for the team to edit.
+
+Example::
+
+    in_force = rules_in_force(ws)
+    in_force.ruleset.rules, in_force.origin, in_force.error
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from custodia.core.errors import ValidationError
+from custodia.quality.models import RuleSet
+from custodia.quality.rule_file import load_rule_file, parse_rules
+from custodia.workspace import Workspace
+
+__all__ = ["RulesInForce", "install_rules", "rules_in_force", "rules_path", "shipped_rules_text"]
+
+
+@dataclass(frozen=True)
+class RulesInForce:
+    ruleset: RuleSet
+    origin: str
+    """``rules.yaml``, ``rules.active.yaml`` (the last valid copy) or ``shipped``."""
+    error: str | None = None
+    """Why ``rules.yaml`` is not in force, when it is not."""
+
+
+def rules_path(ws: Workspace) -> Path:
+    return ws.home / "quality" / "rules.yaml"
+
+
+def _active_path(ws: Workspace) -> Path:
+    return ws.home / "quality" / "rules.active.yaml"
+
+
+def shipped_rules_text() -> str:
+    return resources.files("custodia.pipeline").joinpath("quality_rules.yaml").read_text("utf-8")
+
+
+def rules_in_force(ws: Workspace) -> RulesInForce:
+    """The rule set a run uses now (see the module docstring for the order)."""
+    path = rules_path(ws)
+    if not path.exists():
+        install_rules(ws, shipped_rules_text())
+    try:
+        ruleset = load_rule_file(path)
+    except ValidationError as exc:
+        active = _active_path(ws)
+        if active.exists():
+            return RulesInForce(load_rule_file(active), active.name, error=str(exc))
+        return RulesInForce(
+            parse_rules(shipped_rules_text(), origin="shipped"), "shipped", str(exc)
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, _active_path(ws))
+    return RulesInForce(ruleset, path.name)
+
+
+def install_rules(ws: Workspace, text: str, *, origin: str = "rules") -> RuleSet:
+    """Check rule text and, only if it is valid, make it the workspace's rule file."""
+    ruleset = parse_rules(text, origin=origin)
+    path = rules_path(ws)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    shutil.copyfile(path, _active_path(ws))
+    return ruleset

@@ -1,0 +1,170 @@
+"""Reading a quality rule file: YAML in, a checked :class:`RuleSet` out, or an error naming the
+file, the line and the rule.
+
+Beyond the shape (pydantic), every rule is checked against the canonical model in
+:mod:`custodia.core.tables`: the table must exist, every column it names must be one of the
+table's columns, ``references``/``other`` must name a table and column, and the ``where``
+condition must parse as SQL and name only the table's columns. So a typo fails when the file
+is read, not in the middle of a run.
+
+Example::
+
+    rules = load_rule_file(Path("quality/rules.yaml"))
+    # ValidationError: rules.yaml line 14, rule phone_format: column 'phnoe' is not a column of
+    # customer_records
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import sqlglot
+import yaml
+from sqlglot import exp
+
+from custodia.core.errors import TableNotFoundError, ValidationError
+from custodia.core.tables import TableSpec, table_spec
+from custodia.quality.models import RuleSet
+
+__all__ = ["load_rule_file", "parse_rules"]
+
+
+def parse_rules(text: str, *, origin: str = "rules") -> RuleSet:
+    """Validate rule-file text; the first problem raises a ValidationError naming line and rule."""
+    document, lines = _load_yaml(text, origin)
+    try:
+        ruleset = RuleSet.model_validate(document)
+    except pydantic.ValidationError as exc:
+        raise _shape_error(exc, document, lines, origin) from None
+    located = tuple(
+        rule.model_copy(update={"line": line})
+        for rule, line in zip(ruleset.rules, lines, strict=False)
+    )
+    ruleset = ruleset.model_copy(update={"rules": located})
+    for rule in ruleset.rules:
+        _check_against_model(rule, origin)
+    return ruleset
+
+
+def load_rule_file(path: Path) -> RuleSet:
+    """Read and check a rule file (UTF-8)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ValidationError("rules", "exists", f"rule file {path.name} not found") from None
+    except UnicodeDecodeError:
+        raise ValidationError("rules", "utf8", f"{path.name}: not UTF-8 text") from None
+    return parse_rules(text, origin=path.name)
+
+
+def _load_yaml(text: str, origin: str) -> tuple[dict[str, Any], list[int]]:
+    """The document and, for each item of ``rules``, the line it starts on (1-based)."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        document = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise ValidationError("rules", "yaml", f"{origin}{where}: {problem}") from None
+    if not isinstance(document, dict):
+        raise ValidationError("rules", "mapping", f"{origin}: must be a mapping with 'rules'")
+    return document, _rule_lines(node)
+
+
+def _rule_lines(node: yaml.Node | None) -> list[int]:
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    for key, value in node.value:
+        if getattr(key, "value", None) == "rules" and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
+
+
+def _shape_error(
+    exc: pydantic.ValidationError, document: dict[str, Any], lines: list[int], origin: str
+) -> ValidationError:
+    first = exc.errors()[0]
+    loc = [str(p) for p in first["loc"]]
+    message = first["msg"].removeprefix("Value error, ")
+    if len(loc) >= 2 and loc[0] == "rules" and loc[1].isdigit():
+        index = int(loc[1])
+        # drop the discriminator tag pydantic puts in the path ("rules.3.regex.pattern")
+        rest = [p for p in loc[2:] if p != _check_of(document, index)]
+        field = ".".join(rest) or "rule"
+        where = _where(origin, lines, index, _name_of(document, index))
+        return ValidationError(field, first["type"], f"{where}: {field}: {message}")
+    field = ".".join(loc) or "rules"
+    return ValidationError(field, first["type"], f"{origin}: {field}: {message}")
+
+
+def _where(origin: str, lines: list[int], index: int, name: str | None) -> str:
+    line = f" line {lines[index]}" if index < len(lines) else ""
+    rule = f", rule {name}" if name else f", rule #{index + 1}"
+    return f"{origin}{line}{rule}"
+
+
+def _rule_item(document: dict[str, Any], index: int) -> dict[str, Any]:
+    rules = document.get("rules")
+    item = rules[index] if isinstance(rules, list) and index < len(rules) else None
+    return dict(item) if isinstance(item, dict) else {}
+
+
+def _name_of(document: dict[str, Any], index: int) -> str | None:
+    name = _rule_item(document, index).get("name")
+    return name if isinstance(name, str) else None
+
+
+def _check_of(document: dict[str, Any], index: int) -> str | None:
+    check = _rule_item(document, index).get("check")
+    return check if isinstance(check, str) else None
+
+
+def _check_against_model(rule: Any, origin: str) -> None:
+    where = f"{origin}{f' line {rule.line}' if rule.line else ''}, rule {rule.name}"
+    spec = _table(rule.table, "table", where)
+    _known_columns(spec, rule.columns, where)
+    for attr in ("references", "other"):
+        target = getattr(rule, attr, None)
+        if target:
+            table, column = target.split(".", 1)
+            _known_columns(_table(table, attr, where), [column], where, field=attr)
+    join = getattr(rule, "join", None)
+    if join:
+        other = _table(rule.other.split(".", 1)[0], "other", where)
+        _known_columns(spec, join.keys(), where, field="join")
+        _known_columns(other, join.values(), where, field="join")
+    if rule.where:
+        _known_columns(spec, _condition_columns(rule.where, where), where, field="where")
+
+
+def _table(name: str, field: str, where: str) -> TableSpec:
+    try:
+        return table_spec(name)
+    except TableNotFoundError as exc:
+        raise ValidationError(field, "known_table", f"{where}: {exc}") from None
+
+
+def _known_columns(
+    spec: TableSpec, columns: Iterable[str], where: str, *, field: str = "column"
+) -> None:
+    for column in columns:
+        if column not in spec.column_names:
+            raise ValidationError(
+                field,
+                "known_column",
+                f"{where}: '{column}' is not a column of {spec.name}",
+            )
+
+
+def _condition_columns(condition: str, where: str) -> list[str]:
+    try:
+        tree = sqlglot.parse_one(condition, read="duckdb")
+    except sqlglot.errors.ParseError:
+        raise ValidationError("where", "sql", f"{where}: where is not a SQL condition") from None
+    if isinstance(tree, exp.Query) or tree.find(exp.Select):
+        raise ValidationError("where", "sql", f"{where}: where must be a condition, not a query")
+    return [col.name for col in tree.find_all(exp.Column)]
