@@ -20,6 +20,7 @@ from custodia.cli import (
     lineage_cmd,
     load_cmd,
     plan_cmd,
+    quality_cmd,
     quarantine_cmd,
     runs_cmd,
     serve_cmd,
@@ -70,6 +71,7 @@ quarantine_cmd.register(app)
 lineage_cmd.register(app)
 text_cmd.register(app)
 identity_cmd.register(app)
+quality_cmd.register(app)
 
 
 def main() -> None:
