@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from custodia import __version__
 from custodia.api.routes import collector, health, profiles, runs, sources, tables
 from custodia.api.routes import lineage as lineage_routes
+from custodia.api.routes import quality as quality_routes
 from custodia.api.routes import quarantine as quarantine_routes
 from custodia.core.errors import (
     AuthenticationError,
@@ -71,6 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(quarantine_routes.router, prefix="/v1")
     app.include_router(lineage_routes.router, prefix="/v1")
     app.include_router(profiles.router, prefix="/v1")
+    app.include_router(quality_routes.router, prefix="/v1")
     return app
 
 

@@ -81,11 +81,32 @@ def print_scorecard(report: QualityReport) -> None:
         for x in report.scores
     ]  # fmt: skip
     console.print(_score_table(rows, "Scorecard (0-100)"))
+    if report.customer_completeness is not None:
+        console.print(_completeness_table(report))
     changes = (("opened", report.alerts_opened), ("still open", report.alerts_continued),
                ("resolved", report.alerts_resolved))  # fmt: skip
     for label, listed in changes:
         for change in listed:
             console.print(f"alert {label}: {change.alert_id} {change.summary}")
+
+
+def _completeness_table(report: QualityReport) -> Table:
+    view = report.customer_completeness
+    assert view is not None
+    table = Table(
+        title="Customer attributes filled: source records as delivered -> golden profiles"
+    )
+    for col in (
+        "attribute",
+        f"records ({view.record_count:,})",
+        f"profiles ({view.profile_count:,})",
+    ):
+        table.add_column(col)
+    for name in view.attributes:
+        table.add_row(name, f"{view.records[name]:.1%}", f"{view.profiles[name]:.1%}")
+    table.add_row("[bold]all[/]", f"[bold]{view.records_overall:.1%}[/]",
+                  f"[bold]{view.profiles_overall:.1%}[/]")  # fmt: skip
+    return table
 
 
 def _score_table(rows: list[dict[str, Any]], title: str) -> Table:
@@ -114,6 +135,7 @@ def scores(
     json_out: JsonFlag = False,
 ) -> None:
     """The latest run's scores (table level, or broken down by column, source or day)."""
+    from custodia.quality.scores import breakdown_of
     from custodia.storage.store_quality import QualityLedger
 
     if by not in (None, "column", "source", "day"):
@@ -122,7 +144,8 @@ def scores(
         ledger = QualityLedger(ws.store)
         run_id = ledger.latest_run_id()
         rows = [] if run_id is None else ledger.scores(run_id, table=table, per_day=by == "day")
-    rows = [r for r in rows if _in_breakdown(r, by)]
+    wanted = by or "table"
+    rows = [r for r in rows if breakdown_of(r["column_name"], r["source"], r["day"]) == wanted]
     if json_out:
         print_json({"run_id": run_id, "scores": rows})
         return
@@ -130,14 +153,6 @@ def scores(
         stdout_console().print("No quality run yet: run `custodia quality run`.")
         return
     stdout_console().print(_score_table(rows, f"Quality scores, run {run_id} (0-100)"))
-
-
-def _in_breakdown(row: dict[str, Any], by: str | None) -> bool:
-    split = {"column": bool(row["column_name"]), "source": bool(row["source"]),
-             "day": row["day"] is not None}  # fmt: skip
-    if by is None:
-        return not any(split.values())
-    return split[by] and not any(v for k, v in split.items() if k != by)
 
 
 @quality_app.command("alerts")

@@ -27,6 +27,7 @@ from custodia.core.errors import CustodiaError
 from custodia.core.ids import new_id
 from custodia.core.tables import table_spec
 from custodia.pipeline.quality_actions import deliver_alert_event, run_actions
+from custodia.pipeline.quality_completeness import CustomerCompleteness, customer_completeness
 from custodia.pipeline.quality_rules_file import rules_in_force
 from custodia.quality.alerts import Breach, judge_thresholds, plan_alerts
 from custodia.quality.evaluate import RuleResult, evaluate
@@ -80,6 +81,8 @@ class QualityReport(BaseModel):
     alerts_continued: list[AlertChange]
     alerts_resolved: list[AlertChange]
     queries: int
+    customer_completeness: CustomerCompleteness | None = None
+    """Customer attributes filled: source records as delivered against golden profiles."""
 
 
 def run_quality(ws: Workspace, *, progress: Progress | None = None) -> QualityReport:
@@ -132,7 +135,7 @@ def _run(
         rules=_summaries(ruleset, results, errors, {b.rule for b in breaches}, present),
         scores=[s for s in scores if not s.column and not s.source and s.day is None],
         alerts_opened=changes[0], alerts_continued=changes[1], alerts_resolved=changes[2],
-        queries=len(queries),
+        queries=len(queries), customer_completeness=customer_completeness(ws),
     )  # fmt: skip
 
 

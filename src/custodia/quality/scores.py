@@ -99,3 +99,12 @@ def _scope_scores(
                   failed=sum(s.failed for s in out))
         )  # fmt: skip
     return out
+
+
+def breakdown_of(column: str, source: str, day: date | None) -> str:
+    """Which scope a score row belongs to: ``table``, ``column``, ``source`` or ``day``."""
+    if day is not None:
+        return "day"
+    if column:
+        return "column"
+    return "source" if source else "table"
