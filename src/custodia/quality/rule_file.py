@@ -28,6 +28,7 @@ from sqlglot import exp
 from custodia.core.errors import TableNotFoundError, ValidationError
 from custodia.core.tables import TableSpec, table_spec
 from custodia.quality.models import RuleSet
+from custodia.quality.rule_sql import compile_rules
 
 __all__ = ["load_rule_file", "parse_rules"]
 
@@ -93,7 +94,9 @@ def _shape_error(
     if len(loc) >= 2 and loc[0] == "rules" and loc[1].isdigit():
         index = int(loc[1])
         # drop the discriminator tag pydantic puts in the path ("rules.3.regex.pattern")
-        rest = [p for p in loc[2:] if p != _check_of(document, index)]
+        rest = loc[2:]
+        if rest and rest[0] == _check_of(document, index):
+            rest = rest[1:]
         field = ".".join(rest) or "rule"
         where = _where(origin, lines, index, _name_of(document, index))
         return ValidationError(field, first["type"], f"{where}: {field}: {message}")
@@ -139,6 +142,21 @@ def _check_against_model(rule: Any, origin: str) -> None:
         _known_columns(other, join.values(), where, field="join")
     if rule.where:
         _known_columns(spec, _condition_columns(rule.where, where), where, field="where")
+    if rule.check == "custom_sql":
+        _check_query(rule.sql, where)
+    try:
+        compile_rules([rule])
+    except ValueError as exc:
+        raise ValidationError("rule", "compiles", f"{where}: {exc}") from None
+
+
+def _check_query(sql: str, where: str) -> None:
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.ParseError:
+        raise ValidationError("sql", "sql", f"{where}: sql is not a valid query") from None
+    if not isinstance(tree, exp.Query):
+        raise ValidationError("sql", "query", f"{where}: sql must be a SELECT query")
 
 
 def _table(name: str, field: str, where: str) -> TableSpec:

@@ -303,13 +303,18 @@ def _anchored(pattern: str) -> str:
 
 
 def _literal(spec: TableSpec, column: str, value: object) -> str:
+    """A constant of the column's type; a constant of another kind is a ValueError."""
     kind = spec.column(column).type
-    if pa.types.is_timestamp(kind):
-        return f"TIMESTAMPTZ {quote_literal(str(value))}"
-    if pa.types.is_date(kind):
-        return f"DATE {quote_literal(str(value))}"
+    text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+    if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+        if not isinstance(value, str):
+            raise ValueError(f"column {column} needs a date or time, not a number")
+        prefix = "TIMESTAMPTZ" if pa.types.is_timestamp(kind) else "DATE"
+        return f"{prefix} {quote_literal(value)}"
+    if text:
+        if not isinstance(value, str):
+            raise ValueError(f"column {column} holds text: give text, not a number")
+        return quote_literal(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-            return quote_literal(str(value))
         raise ValueError(f"column {column} needs a number, not text")
     return repr(value)
