@@ -45,7 +45,8 @@ def test_lines_point_at_each_rule() -> None:
          "rules line 3, rule phone_format: unknown table 'customers'"),
         (("format: cn_mobile", "format: cn_phone"), "rules line 3, rule phone_format: format:"),
         (("check: format", "check: looks_ok"), "rules line 3, rule phone_format: "),
-        (("    format: cn_mobile", "    format: cn_mobile\n    threshold: {max_failure_rate: high}"),
+        (("    format: cn_mobile",
+          "    format: cn_mobile\n    threshold: {max_failure_rate: high}"),
          "rules line 3, rule phone_format: threshold.max_failure_rate"),
         (("    format: cn_mobile", "    format: cn_mobile\n    threshold: {max_failure_rate: 5}"),
          "threshold.max_failure_rate: Input should be less than or equal to 1"),
@@ -96,11 +97,11 @@ def test_duplicate_names_and_bad_durations() -> None:
 
 
 def test_a_missing_or_non_utf8_file(tmp_path: Path) -> None:
-    with pytest.raises(ValidationError, match="rule file nope.yaml not found"):
+    with pytest.raises(ValidationError, match=r"rule file nope\.yaml not found"):
         load_rule_file(tmp_path / "nope.yaml")
     gbk = tmp_path / "gbk.yaml"
     gbk.write_bytes(
         GOOD_RULE.replace("phone_format", "phone_format\n    description: 手机").encode("gbk")
     )
-    with pytest.raises(ValidationError, match="gbk.yaml: not UTF-8"):
+    with pytest.raises(ValidationError, match=r"gbk\.yaml: not UTF-8"):
         load_rule_file(gbk)
