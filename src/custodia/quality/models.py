@@ -255,7 +255,7 @@ class MatchRule(_RuleBase):
     """``table.column`` holding the value that must agree."""
     join: dict[str, str] = Field(min_length=1)
     """Join keys: this table's column -> the other table's column."""
-    normalize: tuple[Literal["trim", "lower", "nfkc", "no_spaces", "digits"], ...] = ("trim",)
+    normalize: tuple[Literal["trim", "lower", "nfc", "no_spaces", "digits"], ...] = ("trim",)
 
 
 class MaxPerKeyRule(_RuleBase):

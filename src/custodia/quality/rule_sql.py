@@ -176,7 +176,7 @@ def _normalized(expr: str, steps: Sequence[str]) -> str:
             out = f"trim({out})"
         elif step == "lower":
             out = f"lower({out})"
-        elif step == "nfkc":
+        elif step == "nfc":
             out = f"nfc_normalize({out})"
         elif step == "no_spaces":
             out = f"regexp_replace({out}, '\\s+', '', 'g')"
