@@ -32,7 +32,8 @@ def _compiled(dialect: str) -> str:
     ruleset = parse_rules(shipped_rules_text())
     queries = compile_rules(ruleset.rules, latest_days={"orders": date(2026, 10, 31)})
     parts = [
-        f"-- {q.table} [{q.kind}]: {', '.join(r.name for r in q.rules)}\n{in_dialect(q.sql, dialect)};"
+        f"-- {q.table} [{q.kind}]: {', '.join(r.name for r in q.rules)}\n"
+        f"{in_dialect(q.sql, dialect)};"
         for q in queries
     ]
     return "\n\n".join(parts) + "\n"
