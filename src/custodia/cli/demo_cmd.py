@@ -17,6 +17,7 @@ from custodia.workspace import MARKER, Workspace
 
 if TYPE_CHECKING:
     from custodia.pipeline.demo_run import DemoReport
+    from custodia.pipeline.quality_run import QualityReport
 
 DEMO_FOLDER = "demo"  # the folder under HOME/sources; the same name as custodia.pipeline.demo_run
 
@@ -147,8 +148,30 @@ def _print_summary(report: DemoReport) -> None:
             f"browser id that never logs in: precision {acc.observable_precision:.4f}, "
             f"recall {acc.observable_recall:.4f}, F1 {acc.observable_f1:.4f}"
         )
+    if report.quality is not None:
+        _print_quality(report.quality)
     console.print(
         f"Sources and their mapping file: {report.sources_dir}\n"
         'Next: custodia tables | custodia sql "select channel, count(*) from orders group by 1"'
         " | custodia profile show member_id:M0000001 | custodia serve"
     )
+
+
+def _print_quality(quality: QualityReport) -> None:
+    console = stdout_console()
+    overall = {s.table: s.score for s in quality.scores if s.dimension == "overall"}
+    statuses = [r.status for r in quality.rules]
+    console.print(
+        f"Quality: {len(statuses)} rules, {statuses.count('breach')} over their threshold, "
+        f"{statuses.count('fail')} with some failures; overall score "
+        f"{overall.get('*', 0) * 100:.1f}/100; alerts opened: "
+        + (", ".join(a.rule for a in quality.alerts_opened) or "none")
+        + " (custodia quality run | quality alerts)"
+    )
+    view = quality.customer_completeness
+    if view is not None:
+        console.print(
+            f"  customer attributes filled: {view.records_overall:.1%} over "
+            f"{view.record_count:,} source records as delivered -> {view.profiles_overall:.1%} "
+            f"over {view.profile_count:,} golden profiles"
+        )

@@ -3,8 +3,9 @@
 ``custodia demo`` calls :func:`run_demo`: it writes the multi-source demo data into the workspace's
 ``sources/demo`` folder, places the demo mapping file beside it (a normal mapping file a user can
 read and edit), loads everything in one recorded run, tags the service texts (complaint
-type, sentiment, products) in a second one, resolves identities into profiles in a third, and
-scores the profiles against the generator's ground truth (pairwise precision and recall).
+type, sentiment, products) in a second one, resolves identities into profiles in a third,
+scores the profiles against the generator's ground truth (pairwise precision and recall), and
+runs the quality rules (scorecard, alerts, customer completeness before and after unification).
 
 Example::
 
@@ -29,6 +30,7 @@ from custodia.pipeline.identity_evaluation import ResolutionScores, evaluate_res
 from custodia.pipeline.identity_resolve import ResolveReport, resolve_identities
 from custodia.pipeline.identity_workspace import spec_path
 from custodia.pipeline.interaction_tags import TagReport, tag_interactions
+from custodia.pipeline.quality_run import QualityReport, run_quality
 from custodia.pipeline.source_load import LoadReport, load_sources
 from custodia.storage.store import WorkspaceInfo
 from custodia.workspace import Workspace
@@ -48,6 +50,7 @@ class DemoReport(BaseModel):
     text_tags: TagReport | None = None
     identity: ResolveReport | None = None
     identity_accuracy: ResolutionScores | None = None
+    quality: QualityReport | None = None
 
 
 def _packaged(name: str) -> str:
@@ -97,13 +100,16 @@ def run_demo(
         spec_path(ws).write_text(_packaged("demo_identity_spec.yaml"), encoding="utf-8")
     identity = resolve_identities(ws, actor="demo", progress=load_progress)
     truth = pq.read_table(out_dir / "ground_truth" / "persons.parquet")
+    accuracy = evaluate_resolution(ws, truth)
+    quality = run_quality(ws, progress=load_progress)
     return DemoReport(
         sources_dir=str(out_dir),
         manifest=manifest,
         load=load,
         text_tags=text_tags,
         identity=identity,
-        identity_accuracy=evaluate_resolution(ws, truth),
+        identity_accuracy=accuracy,
+        quality=quality,
     )
 
 
