@@ -46,11 +46,11 @@ def run_server(settings: Settings, host: str, port: int) -> None:
     """
     import uvicorn
 
-    from custodia.api.app import create_app
+    from custodia.api.app import create_server_app
 
     access_log = settings.access_log
     if settings.workers == 1:
-        app = create_app(settings)
+        app = create_server_app(settings)
         uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
         return
     from custodia.pipeline.loader_process import LoaderProcess

@@ -25,6 +25,7 @@ from datetime import timedelta
 from multiprocessing.process import BaseProcess
 from types import FrameType
 
+from custodia.core.process_heap import freeze_startup_heap
 from custodia.pipeline.event_loader import ContinuousLoader, EventLoader
 from custodia.settings import load_settings
 from custodia.storage.event_log import SqliteEventLog
@@ -71,6 +72,7 @@ def run_loader(interval: float, parent: int) -> None:
     retention = timedelta(hours=settings.event_log_retention_hours)
     with Workspace.open(settings) as ws, SqliteEventLog(settings.event_log_path) as event_log:
         continuous = ContinuousLoader(EventLoader(ws, event_log, retention=retention), interval)
+        freeze_startup_heap()  # full collections would otherwise walk pyarrow's and Delta's objects
         continuous.start()
         while not stop.wait(_PARENT_CHECK_SECONDS) and os.getppid() == parent:
             pass
