@@ -22,6 +22,7 @@ from custodia.cli import (
     plan_cmd,
     quality_cmd,
     quarantine_cmd,
+    review_cmd,
     runs_cmd,
     serve_cmd,
     source_cmd,
@@ -72,6 +73,7 @@ lineage_cmd.register(app)
 text_cmd.register(app)
 identity_cmd.register(app)
 quality_cmd.register(app)
+review_cmd.register(app)
 
 
 def main() -> None:

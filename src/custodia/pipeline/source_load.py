@@ -9,6 +9,8 @@ Stages:
    Segment batch files, to ``events`` after validation against the tracking spec.
 2. **stage**: each mapping target compiles to SQL over the landed records and is merged into its
    canonical table.
+3. **corrections**: data stewards' active corrections of the loaded tables are merged back
+   (:mod:`custodia.pipeline.review_corrections`), so a re-load does not undo them.
 
 Example::
 
@@ -39,6 +41,7 @@ from custodia.core.errors import ValidationError
 from custodia.core.tables import EVENTS
 from custodia.pipeline.load_lineage import LoadLineage
 from custodia.pipeline.load_report import LoadReport, SourceResult, TargetResult
+from custodia.pipeline.review_corrections import apply_corrections
 from custodia.pipeline.source_batch import load_batch_source
 from custodia.pipeline.source_context import mapping_plan
 from custodia.pipeline.source_landing import problem_entry as _problem_entry
@@ -83,6 +86,8 @@ def load_sources(
             results.append(_load_one(ws, runs, run_id, source, root, mappings.lookups, url, rows))
         if progress:
             progress("loaded", len(selected), len(selected))
+        # a steward's corrections outlive the source's values the load just merged back
+        apply_corrections(ws, {t.table for r in results for t in r.targets}, run_id=run_id)
     except Exception as exc:
         lineage.fail(results, runs.fail_run(run_id, exc))
         raise
