@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from custodia import __version__
+from custodia.api.routes import catalog as catalog_routes
 from custodia.api.routes import collector, health, profiles, runs, sources, tables
 from custodia.api.routes import lineage as lineage_routes
 from custodia.api.routes import quality as quality_routes
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(lineage_routes.router, prefix="/v1")
     app.include_router(profiles.router, prefix="/v1")
     app.include_router(quality_routes.router, prefix="/v1")
+    app.include_router(catalog_routes.router, prefix="/v1")
     app.include_router(review_routes.router, prefix="/v1")
     return app
 

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from custodia.cli import (
+    catalog_cmd,
     demo_cmd,
     identity_cmd,
     ingest_cmd,
@@ -73,6 +74,7 @@ lineage_cmd.register(app)
 text_cmd.register(app)
 identity_cmd.register(app)
 quality_cmd.register(app)
+catalog_cmd.register(app)
 review_cmd.register(app)
 
 
