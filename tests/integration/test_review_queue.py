@@ -113,7 +113,7 @@ def test_alert_opens_tasks_for_high_value_customers_and_a_correction_survives_re
         "--note", "confirmed by phone", "--actor", "amy",
     )  # fmt: skip
     assert done["task"]["status"] == "corrected" and done["task"]["decided_by"] == "amy"
-    assert done["applied"]["rows_changed"] == 1
+    assert done["applied"]["rows_changed"] == 1 and done["rule_passes"] is True
     assert phone_of(cli, home, "C04") == "13812340044"
 
     # the source delivers its old value again, then a new one: the steward's value stays

@@ -153,6 +153,8 @@ def _decide(
     if result.applied is not None:
         applied = result.applied
         line += f" Correction applied to {applied.rows_changed} row(s) of {applied.table}."
+    if result.rule_passes is False:
+        line += f" Note: the record still fails rule {result.task['rule']}."
     stdout_console().print(line)
 
 

@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field
 from custodia.collect.text_mining import ModelMetadata, TextInput, TextTagger, TextTags
 from custodia.core.errors import TableNotFoundError
 from custodia.core.tables import INTERACTIONS
+from custodia.pipeline.review_corrections import apply_corrections
 from custodia.pipeline.text_model import ensure_text_model, workspace_text_config
 from custodia.storage.store_runs import RunLog, RunStatus
 from custodia.workspace import Workspace
@@ -63,6 +64,7 @@ def tag_interactions(
     run_id = runs.start_run(RUN_KIND, {"full": full})
     try:
         report = _tag(ws, runs, run_id, full, progress)
+        apply_corrections(ws, [INTERACTIONS.name], run_id=run_id)  # stewards' values win
     except Exception as exc:
         runs.fail_run(run_id, exc)
         raise

@@ -27,15 +27,19 @@ from typing import Any
 from pydantic import BaseModel
 
 from custodia.core.errors import NotFoundError, ValidationError
+from custodia.core.sql_text import quote_ident, quote_literal
+from custodia.pipeline.quality_rules_file import rules_in_force
 from custodia.pipeline.review_corrections import TableCorrections, apply_corrections
 from custodia.pipeline.review_records import (
     cell_value,
     correctable_column,
     jsonable,
+    key_column,
     reviewable_table,
     rows_by_key,
     shown_value,
 )
+from custodia.pipeline.review_tasks import failing_keys
 from custodia.storage.store import AuditLog
 from custodia.storage.store_review import Decision, ReviewQueue
 from custodia.workspace import Workspace
@@ -53,6 +57,9 @@ class DecisionResult(BaseModel):
     correction_id: str | None = None
     corrections_replaced: int = 0
     applied: TableCorrections | None = None
+    rule_passes: bool | None = None
+    """After a correction: whether the record now passes the task's rule (None: the rule is no
+    longer in force). A correction that still fails is kept; a new task may follow."""
 
 
 def task_view(ws: Workspace, task_id: str, *, reveal: bool) -> dict[str, Any]:
@@ -97,14 +104,26 @@ def decide_task(
     record = queue.decide(task_id, decision, actor=actor, at=ws.clock.now(), note=note,
                           value=stored)  # fmt: skip
     _audit(ws, actor, decision, task, record.correction_id)
-    applied = None
-    if record.correction_id is not None:
-        report = apply_corrections(ws, [task["table_name"]])
-        applied = report.tables[0] if report.tables else None
-    return DecisionResult(
+    result = DecisionResult(
         task={k: jsonable(v) for k, v in record.task.items()},
-        correction_id=record.correction_id, corrections_replaced=record.retired, applied=applied,
+        correction_id=record.correction_id, corrections_replaced=record.retired,
     )  # fmt: skip
+    if record.correction_id is None:
+        return result
+    report = apply_corrections(ws, [task["table_name"]])
+    return result.model_copy(update={"applied": report.tables[0] if report.tables else None,
+                                     "rule_passes": _passes(ws, task)})  # fmt: skip
+
+
+def _passes(ws: Workspace, task: dict[str, Any]) -> bool | None:
+    """Whether the task's record passes its rule now (None when the rule is gone)."""
+    try:
+        rule = rules_in_force(ws).ruleset.rule(task["rule"])
+    except KeyError:
+        return None
+    key = key_column(reviewable_table(task["table_name"]))
+    scope = f"{quote_ident(key)} = {quote_literal(task['record_key'])}"
+    return not failing_keys(ws, rule, scope=scope, limit=1)
 
 
 def _task(queue: ReviewQueue, task_id: str) -> dict[str, Any]:

@@ -80,7 +80,14 @@ def rows_by_key(
 
 
 def correctable_column(spec: TableSpec, column: str) -> str:
-    """``column`` if a steward may set its value; keys, partitions and lineage columns are not."""
+    """``column`` if a steward may set its value; keys, partitions and lineage columns are not,
+    nor any column of a curated table (identity resolution rebuilds ``profiles`` from the
+    records: correct the customer record instead)."""
+    if spec.zone.value == "curated":
+        raise ValidationError(
+            "table", "correctable", f"table: {spec.name} is rebuilt from the source records; "
+            "correct the record there (customer_records) instead",
+        )  # fmt: skip
     if column not in spec.column_names:
         raise ValidationError("column", "known", f"column: {spec.name} has no column {column}")
     if column in (*spec.key, *spec.partition_by) or column in _LINEAGE_COLUMNS:

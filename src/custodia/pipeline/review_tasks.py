@@ -44,8 +44,8 @@ from custodia.storage.store_review import ReviewQueue
 from custodia.storage.store_runs import RunLog, RunStatus
 from custodia.workspace import Workspace
 
-__all__ = ["MAX_TASKS", "SCAN_LIMIT", "ReviewScan", "open_review_tasks", "review_action",
-           "scan_rule"]  # fmt: skip
+__all__ = ["MAX_TASKS", "SCAN_LIMIT", "ReviewScan", "failing_keys", "open_review_tasks",
+           "review_action", "scan_rule"]  # fmt: skip
 
 SCAN_LIMIT: Final = 10_000
 """Failing rows read per rule and scan (keys only: cheap)."""
@@ -86,7 +86,9 @@ def open_review_tasks(
     """Open tasks for the rows ``rule`` fails on that belong to high-value customers."""
     spec = reviewable_table(rule.table)
     started = ws.clock.now()
-    keys = _failing_keys(ws, spec, rule, source, scan_limit)
+    in_source = source is not None and "source" in spec.column_names
+    scope = f"source = {quote_literal(source)}" if in_source and source else None
+    keys = failing_keys(ws, rule, scope=scope, limit=scan_limit)
     profiles = profiles_of_rows(ws, spec, keys)
     valuable = high_value_profiles(ws, high_value, profiles.values())
     chosen = [k for k in keys if profiles.get(k) in valuable]
@@ -160,13 +162,12 @@ def high_value_profiles(
     return out
 
 
-def _failing_keys(
-    ws: Workspace, spec: TableSpec, rule: Any, source: str | None, limit: int
-) -> list[str]:
-    if source is not None and "source" in spec.column_names:
-        scope = f"source = {quote_literal(source)}"
-        rule = rule.model_copy(update={"where": f"({rule.where}) AND {scope}" if rule.where
-                                       else scope})  # fmt: skip
+def failing_keys(ws: Workspace, rule: Any, *, scope: str | None = None, limit: int) -> list[str]:
+    """Keys of the rows ``rule`` fails on, optionally only where the SQL ``scope`` holds."""
+    spec = reviewable_table(rule.table)
+    if scope is not None:
+        where = f"({rule.where}) AND ({scope})" if rule.where else scope
+        rule = rule.model_copy(update={"where": where})
     sql = failing_rows_sql(rule, limit=limit)
     if sql is None:
         raise ValidationError(
