@@ -105,6 +105,7 @@ def test_alert_opens_tasks_for_high_value_customers_and_a_correction_survives_re
     assert "phone" in task["reason"] and "1381234000" not in json.dumps(task, ensure_ascii=False)
     shown = run_json(cli, "--home", home, "review", "show", task["task_id"])
     assert shown["current_value"] == "138*****00" and shown["masked"] is True
+    assert shown["rule_passes"] is False
     revealed = run_json(cli, "--home", home, "review", "show", task["task_id"], "--reveal")
     assert revealed["current_value"] == "1381234000"
 

@@ -28,7 +28,7 @@ from pydantic import BaseModel
 
 from custodia.core.errors import NotFoundError, ValidationError
 from custodia.core.sql_text import quote_ident, quote_literal
-from custodia.pipeline.quality_rules_file import rules_in_force
+from custodia.pipeline.quality_rules_file import rules_in_force, rules_path
 from custodia.pipeline.review_corrections import TableCorrections, apply_corrections
 from custodia.pipeline.review_records import (
     cell_value,
@@ -63,7 +63,8 @@ class DecisionResult(BaseModel):
 
 
 def task_view(ws: Workspace, task_id: str, *, reveal: bool) -> dict[str, Any]:
-    """The task with the record's current value and active correction (masked unless reveal)."""
+    """The task with the record's current value and active correction (masked unless reveal),
+    and whether the record passes the task's rule now (a fix at the source makes a task moot)."""
     queue = ReviewQueue(ws.store)
     task = _task(queue, task_id)
     spec = reviewable_table(task["table_name"])
@@ -81,6 +82,7 @@ def task_view(ws: Workspace, task_id: str, *, reveal: bool) -> dict[str, Any]:
         "correction": None if not active else shown_value(spec, column, active[-1]["value"],
                                                            reveal=reveal),
         "masked": not reveal and spec.column(column).personal,
+        "rule_passes": None if row is None else _passes(ws, task),
     }  # fmt: skip
 
 
@@ -117,6 +119,8 @@ def decide_task(
 
 def _passes(ws: Workspace, task: dict[str, Any]) -> bool | None:
     """Whether the task's record passes its rule now (None when the rule is gone)."""
+    if not rules_path(ws).exists():  # no rule file yet: do not install one from a read
+        return None
     try:
         rule = rules_in_force(ws).ruleset.rule(task["rule"])
     except KeyError:
