@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from custodia.catalog.freshness import measure_freshness
+from custodia.catalog.freshness import TableMeasures, measure_tables
 from custodia.catalog.lineage_links import (
     column_origins,
     lineage_links,
@@ -31,17 +31,16 @@ from custodia.catalog.lineage_links import (
     recent_lineage,
     table_view,
 )
-from custodia.catalog.models import Catalog, CatalogColumn, CatalogTable, Classification, Freshness
+from custodia.catalog.models import Catalog, CatalogColumn, CatalogTable, Classification
 from custodia.catalog.overrides import CATALOG_FILE, CatalogOverrides, TableOverride, load_overrides
 from custodia.catalog.quality_view import QualitySnapshot, latest_quality
-from custodia.catalog.tables import column_info, lake_size, pick_specs, table_facts
+from custodia.catalog.tables import column_info, pick_specs, table_facts
 from custodia.core.errors import ValidationError
 from custodia.core.tables import ColumnSpec, TableSpec, table_spec
-from custodia.core.types import Home, Tier
+from custodia.core.types import Tier
 from custodia.lineage.lineage_view import TableLineage
 from custodia.quality.scores import ALL_TABLES
 from custodia.storage.store_lineage import LineageRecord
-from custodia.storage.store_table_stats import StoreTableStats, store_table_stats
 from custodia.workspace import Workspace
 
 __all__ = ["catalog_overview", "catalog_table", "classify", "read_overrides"]
@@ -52,8 +51,7 @@ class _Facts:
     """What the workspace knows about the tables of one view, each read once."""
 
     overrides: CatalogOverrides
-    sizes: dict[str, tuple[int | None, int | None]]
-    freshness: dict[str, Freshness]
+    measures: TableMeasures
     quality: QualitySnapshot
     lineage: list[LineageRecord]
 
@@ -103,28 +101,17 @@ def classify(spec: TableSpec) -> Classification:
 
 
 def _gather(ws: Workspace, specs: list[TableSpec], overrides: CatalogOverrides) -> _Facts:
-    stats = _store_stats(ws, [s for s in specs if s.home is Home.STORE])
-    sizes = {spec.name: lake_size(ws, spec) for spec in specs if spec.home is Home.LAKE}
-    sizes.update({name: (found.rows if found else None, None) for name, found in stats.items()})
     return _Facts(
         overrides=overrides,
-        sizes=sizes,
-        freshness=measure_freshness(ws, specs, stats),
+        measures=measure_tables(ws, specs),
         quality=latest_quality(ws),
         lineage=recent_lineage(ws),
     )
 
 
-def _store_stats(ws: Workspace, specs: list[TableSpec]) -> dict[str, StoreTableStats | None]:
-    return {
-        spec.name: store_table_stats(ws.store, spec.name, time_column=spec.time_column)
-        for spec in specs
-    }
-
-
 def _entry(spec: TableSpec, facts: _Facts, *, detail: bool) -> CatalogTable:
     override = facts.overrides.tables.get(spec.name) or TableOverride()
-    table = table_facts(spec, *facts.sizes.get(spec.name, (None, None)))
+    table = table_facts(spec, *facts.measures.sizes[spec.name])
     table.description = override.description or spec.description
     view = table_view(spec.name, facts.lineage, detail=detail)
     return CatalogTable(
@@ -133,7 +120,7 @@ def _entry(spec: TableSpec, facts: _Facts, *, detail: bool) -> CatalogTable:
         tags=override.tags,
         described_by=CATALOG_FILE if override.description else "model",
         classification=classify(spec),
-        freshness=facts.freshness[spec.name],
+        freshness=facts.measures.freshness[spec.name],
         quality=facts.quality.table(spec.name),
         lineage=lineage_links(view, detail=detail),
         column_count=len(spec.columns),

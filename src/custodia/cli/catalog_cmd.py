@@ -71,7 +71,7 @@ def print_overview(catalog: Catalog) -> None:
     if catalog.quality is not None:
         console.print(
             f"Workspace quality {_score(catalog.quality.overall)} "
-            f"(run {catalog.quality.run_id}, {catalog.quality.open_alerts} open alerts)"
+            f"(run {catalog.quality.run_id}, {_alerts(catalog.quality.open_alerts)})"
         )
 
 
@@ -121,8 +121,7 @@ def _quality_line(quality: TableQuality | None) -> str:
     if quality is None:
         return "quality: - (no rule measures this table; see custodia quality rules)"
     return (
-        f"quality: {_column_score(quality)}; run {quality.run_id}, "
-        f"{quality.open_alerts} open alerts"
+        f"quality: {_column_score(quality)}; run {quality.run_id}, {_alerts(quality.open_alerts)}"
     )
 
 
@@ -165,7 +164,8 @@ def _print_runs(console: Console, entry: CatalogTable) -> None:
 
 def _set_by(column: CatalogColumn) -> str:
     """Each source's mapping expression; columns every load fills say so once."""
-    mapped = [f"{o.source}: {o.expression}" for o in column.origins if o.kind != "run"]
+    mapped = [f"{o.source}: {' '.join(o.expression.split())}" for o in column.origins
+              if o.kind != "run"]  # fmt: skip
     if not mapped and column.origins:
         return "(run metadata)"
     return "; ".join(mapped)
@@ -181,6 +181,10 @@ def _column_score(quality: QualitySummary | None) -> str:
         return ""
     dims = ", ".join(f"{d} {_score(s)}" for d, s in quality.dimensions.items())
     return f"{_score(quality.overall)} ({dims})"
+
+
+def _alerts(count: int) -> str:
+    return f"{count} open alert{'' if count == 1 else 's'}"
 
 
 def _score(value: float | None) -> str:

@@ -79,7 +79,7 @@ def compile_rules(
         if rule.check in ROW_CHECKS:
             by_table[rule.table].append(rule)
         else:
-            latest = (latest_days or {}).get(rule.table)
+            latest = (latest_days or {}).get(rule.table) if rule.check == "volume" else None
             queries.append(_set_query(rule, volume_since(latest, rule) if latest else None))
     fused = [_rows_query(table, group) for table, group in by_table.items()]
     return fused + queries
