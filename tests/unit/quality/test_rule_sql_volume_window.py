@@ -21,9 +21,7 @@ rules:
 
 
 def test_set_rules_beside_a_volume_rule_compile_without_a_window() -> None:
-    queries = compile_rules(
-        parse_rules(RULES).rules, latest_days={"events": date(2026, 1, 30)}
-    )
+    queries = compile_rules(parse_rules(RULES).rules, latest_days={"events": date(2026, 1, 30)})
     sql = {q.rules[0].name: q.sql for q in queries}
     assert "2026-01-26" in sql["ev_volume"]  # lookback 3 + window 2 - 1 = 4 days before
     assert "2026-01" not in sql["ev_fresh"]
