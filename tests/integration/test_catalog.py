@@ -208,3 +208,13 @@ def test_the_delta_log_and_a_scan_of_the_data_agree(scored: Path) -> None:
         assert fresh.newest_loaded_at is not None and loaded is not None
         assert timedelta(0) <= loaded - fresh.newest_loaded_at < timedelta(milliseconds=1)
     assert measured.sizes["orders"][0] == 6
+
+
+def test_a_narrow_terminal_leaves_out_domain_owner_and_sources(
+    cli: Any, scored: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    narrow = cli("--home", scored, "catalog")
+    assert narrow.code == 0, narrow
+    assert "customer_records" in narrow.stdout and "会员运营组" not in narrow.stdout
+    assert all(len(line) <= 80 for line in narrow.stdout.splitlines())
