@@ -22,7 +22,9 @@ from custodia.core.errors import ValidationError
 __all__ = ["entry_lines", "load_yaml_mapping"]
 
 
-def load_yaml_mapping(text: str, *, origin: str, field: str) -> tuple[dict[str, Any], yaml.Node | None]:
+def load_yaml_mapping(
+    text: str, *, origin: str, field: str
+) -> tuple[dict[str, Any], yaml.Node | None]:
     """The document (a mapping; empty text is ``{}``) and its node tree.
 
     Bad YAML raises a ValidationError on ``field`` naming ``origin`` and the line; the message
