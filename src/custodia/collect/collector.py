@@ -9,6 +9,9 @@ Order of work for one request (cheapest refusals first):
    ``writeKey`` or a Bearer token -> 401;
 4. validate every message -> 400 on single-message routes; in a batch the invalid messages are
    counted and stored with the rest, and the loader puts them in the quarantine with the reason;
+   then the quality rules marked ``at_entry`` (:mod:`custodia.collect.entry_screen`) -> 400
+   ``rule_violation`` when a single message breaks a ``reject`` rule; in a batch the messages
+   the loader will keep out or flag are counted in the reply;
 5. the source's rate limit -> 429 with ``Retry-After``;
 6. append to the event log and wait until it is durable -> 200 ``{"success": true, ...}``.
 
@@ -34,6 +37,7 @@ from typing import Final
 import msgspec
 
 from custodia.collect.durable_append import LoopAppender
+from custodia.collect.entry_screen import EntryRules, EntryScreen, screen_messages
 from custodia.collect.http_body import CollectRequestError, decode_body
 from custodia.collect.rate_limit import RateLimiter
 from custodia.collect.segment_wire import (
@@ -116,8 +120,10 @@ class Collector:
         clock: Clock | None = None,
         limiter: RateLimiter | None = None,
         max_request_bytes: int = MAX_REQUEST_BYTES,
+        entry_rules: EntryRules | None = None,
     ) -> None:
         self._sources = sources
+        self._entry_rules = entry_rules
         self._appender = LoopAppender(log)
         self._clock = clock or SystemClock()
         self._limiter = limiter or RateLimiter()
@@ -160,6 +166,11 @@ class Collector:
         problems = find_problems(kind, wire, received_at=received_at)
         if kind in SINGLE_KINDS and problems:
             raise problems[0].error
+        screen = EntryScreen()
+        if self._entry_rules is not None:
+            screen = screen_messages(self._entry_rules, kind, wire, problems)
+            if kind in SINGLE_KINDS and screen.rejection is not None:
+                return CollectorReply.error(400, "rule_violation", screen.rejection)
         wait = self._limiter.admit(
             source.name, events=len(wire.items), rate=source.rate_limit_per_second
         )
@@ -172,22 +183,25 @@ class Collector:
             source.name, kind, body, received_at=received_at,
             events=len(wire.items), invalid=len(problems),
         )  # fmt: skip
-        return await self._append(entry, len(wire.items), len(problems))
+        return await self._append(entry, len(wire.items), len(problems), screen)
 
     def _authenticate(self, authorization: str | None, wire: WireItems) -> CollectorSource | None:
         key = write_key_from(authorization, wire.write_key)
         return None if key is None else self._sources.resolve(key)
 
-    async def _append(self, entry: LogEntry, events: int, invalid: int) -> CollectorReply:
+    async def _append(
+        self, entry: LogEntry, events: int, invalid: int, screen: EntryScreen
+    ) -> CollectorReply:
         try:
             await self._appender.append(entry)
         except StorageError:
             return CollectorReply.error(
                 503, "unavailable", "event log: not writable now; retry later", retry_after=1
             )
+        held = invalid + screen.held
         body = _ENCODER.encode(
-            {"success": True, "received": events, "accepted": events - invalid,
-             "quarantined": invalid}
+            {"success": True, "received": events, "accepted": events - held,
+             "quarantined": held, "rejected": screen.rejected, "flagged": screen.flagged}
         )  # fmt: skip
         return CollectorReply(200, body)
 

@@ -73,10 +73,12 @@ class MappingFailure:
 
 @dataclass(frozen=True)
 class MappedRows:
-    """Rows that passed (only the table's columns) and the failures."""
+    """Rows that passed (only the table's columns) and the failures; ``flagged``: rows stored
+    that break a quality rule marked ``at_entry`` with action ``flag``."""
 
     passed: pa.Table
     failures: list[MappingFailure]
+    flagged: list[MappingFailure] = dataclasses.field(default_factory=list)
 
 
 def split_failures(rows: pa.Table, compiled: CompiledTarget) -> MappedRows:

@@ -17,7 +17,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from custodia.collect.quarantine import QuarantineEntry
 from custodia.collect.tracking_plan import (
@@ -33,9 +33,24 @@ __all__ = ["Screened", "replay_message", "screen_events", "violation_entries"]
 _MAX_REASONS = 5
 
 
+class Breach(Protocol):
+    """A broken rule, from a tracking plan (:class:`Violation`) or a quality rule checked at
+    entry (``custodia.quality.entry.EntryViolation``)."""
+
+    @property
+    def rule(self) -> str: ...
+
+    @property
+    def field(self) -> str: ...
+
+    @property
+    def reason(self) -> str: ...
+
+
 def violation_entries(
-    violations: Sequence[Violation],
+    violations: Sequence[Breach],
     *,
+    blocked: bool | None = None,
     payload: str,
     source: str,
     entity: str,
@@ -47,10 +62,13 @@ def violation_entries(
     """Quarantine entries for one event's violations: one per rule.
 
     A blocked event's entries are ``open`` (replay loads it once the plan or the data is fixed);
-    a stored event's entries are ``flagged`` (kept for review; nothing to replay).
+    a stored event's entries are ``flagged`` (kept for review; nothing to replay). ``blocked``
+    says which it is; by default, whether a plan violation blocks the event.
     """
-    status = "open" if is_blocked(violations) else "flagged"
-    by_rule: dict[str, list[Violation]] = {}
+    if blocked is None:
+        blocked = is_blocked(v for v in violations if isinstance(v, Violation))
+    status = "open" if blocked else "flagged"
+    by_rule: dict[str, list[Breach]] = {}
     for violation in violations:
         by_rule.setdefault(violation.rule, []).append(violation)
     return [
@@ -72,7 +90,7 @@ def violation_entries(
     ]
 
 
-def _joined_reasons(found: Sequence[Violation]) -> str:
+def _joined_reasons(found: Sequence[Breach]) -> str:
     reasons = [v.reason for v in found[:_MAX_REASONS]]
     more = len(found) - _MAX_REASONS
     return "; ".join(reasons) + (f"; and {more} more" if more > 0 else "")

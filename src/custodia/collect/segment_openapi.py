@@ -175,7 +175,18 @@ def _schemas() -> Json:
             "success": {"type": "boolean", "const": True},
             "received": {"type": "integer", "description": "Messages in the request."},
             "accepted": {"type": "integer", "description": "Valid messages, durable in the log."},
-            "quarantined": {"type": "integer", "description": "Kept in the quarantine."},
+            "quarantined": {
+                "type": "integer",
+                "description": "Kept in the quarantine (spec or at_entry rule violations).",
+            },
+            "rejected": {
+                "type": "integer",
+                "description": "Of the quarantined: messages that broke an at_entry reject rule.",
+            },
+            "flagged": {
+                "type": "integer",
+                "description": "Stored, with a flagged quarantine entry (at_entry flag rules).",
+            },
         },
     }
     schemas["CollectorError"] = {

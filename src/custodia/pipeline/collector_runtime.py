@@ -1,7 +1,8 @@
 """Everything the HTTP collector needs while a server runs, built from one workspace.
 
-The event log, the source registry (write-key cache), the rate limiter, the collector itself and,
-unless turned off, the continuous event loader. ``custodia serve`` starts one runtime per server
+The event log, the source registry (write-key cache), the rate limiter, the collector itself (with
+the ``events`` quality rules marked ``at_entry`` that are in force when it starts) and, unless
+turned off, the continuous event loader. ``custodia serve`` starts one runtime per server
 process in the app's lifespan and closes it on shutdown: the loader finishes its chunk, then the
 log commits whatever is queued.
 
@@ -20,6 +21,7 @@ from datetime import timedelta
 from custodia.collect.collector import Collector
 from custodia.collect.rate_limit import RateLimiter
 from custodia.collect.sources import SourceRegistry
+from custodia.pipeline.entry_validation import collector_entry_rules
 from custodia.pipeline.event_loader import ContinuousLoader, EventLoader
 from custodia.storage.event_log import SqliteEventLog
 from custodia.workspace import Workspace
@@ -42,7 +44,10 @@ class CollectorRuntime:
         event_log = SqliteEventLog(settings.event_log_path)
         sources = SourceRegistry(ws.store, ws.clock)
         limiter = RateLimiter(workers=settings.workers)
-        collector = Collector(sources, event_log, clock=ws.clock, limiter=limiter)
+        collector = Collector(
+            sources, event_log, clock=ws.clock, limiter=limiter,
+            entry_rules=collector_entry_rules(ws),
+        )  # fmt: skip
         retention = timedelta(hours=settings.event_log_retention_hours)
         loader = EventLoader(ws, event_log, retention=retention)
         continuous = None

@@ -10,7 +10,9 @@ One chunk at a time, from the loader's committed offset in the event log:
    from :class:`~custodia.storage.event_log_ids.MessageIdIndex` (``HOME/eventlog.ids.db``),
    caught up with every commit of the table before the chunk, so the check costs what the chunk
    costs, not what the table holds;
-4. put invalid messages in the quarantine with their reason;
+4. put invalid messages in the quarantine with their reason, and those a tracking plan or a
+   quality rule marked ``at_entry`` keeps out (:mod:`custodia.pipeline.entry_validation`; flagged
+   ones are stored and get a ``flagged`` entry);
 5. only then commit the offset.
 
 A crash between 3 and 5 re-reads the chunk; steps 3 and 4 store nothing twice, so the retry is
@@ -61,9 +63,11 @@ from custodia.collect.segment_rows import (
 from custodia.collect.tracking_plan import TrackingPlan
 from custodia.core.errors import CustodiaError
 from custodia.core.tables import EVENTS
+from custodia.pipeline.entry_validation import entry_validators_in_force, screen_event_rows
 from custodia.pipeline.load_lineage import COLLECTOR_FORMAT, LoadLineage, collector_input
 from custodia.pipeline.load_report import SourceResult, TargetResult
 from custodia.pipeline.source_context import collector_plans
+from custodia.quality.entry import EntryValidator
 from custodia.storage.event_log import LoggedEntry, SqliteEventLog
 from custodia.storage.event_log_ids import MessageIdIndex
 from custodia.storage.store_runs import RunLog, RunStatus
@@ -184,6 +188,7 @@ class EventLoader:
         self._max_bytes = max_bytes
         self._retention = retention
         self._plans: dict[str, TrackingPlan] = {}
+        self._entry_rules: EntryValidator | None = None
         self._ids: MessageIdIndex | None = None
 
     def pending(self) -> int:
@@ -216,6 +221,7 @@ class EventLoader:
         runs = RunLog(self._ws.store, self._ws.clock)
         report.run_id = runs.start_run(RUN_KIND, {"consumer": self._consumer, "pending": total})
         self._plans = collector_plans(self._ws)  # tracking plans as they are when the run starts
+        self._entry_rules = entry_validators_in_force(self._ws).get(EVENTS.name)
         try:
             while not stop.is_set() and (
                 logged := self._log.read(
@@ -284,6 +290,13 @@ class EventLoader:
                 # blocked events wait in the quarantine
                 result.rows = [as_event_tuple(row) for row in screened.kept]
                 chunk.rejected.extend(screened.entries)
+            if self._entry_rules is not None and result.rows:
+                judged = screen_event_rows(
+                    result.rows, self._entry_rules, run_id=run_id,
+                    source_file=f"eventlog:{entry.entry_id}",
+                )  # fmt: skip
+                result.rows = judged.kept  # kept out: waits in the quarantine
+                chunk.rejected.extend(judged.entries)
             self._keep_first(chunk, result, seen)
             chunk.rejected.extend(_quarantined(item, r, run_id) for r in result.rejected)
         return chunk

@@ -4,9 +4,10 @@
 fixed. It takes the *open* entries (optionally of one source and one rule) and, in one recorded
 run (kind ``replay``, with its lineage):
 
-- events are validated again against the Segment spec and the source's current tracking plan;
-  the ones that pass are stored in ``events`` (once per ``messageId``, as always), with their
-  flag-mode violations kept as ``flagged`` entries;
+- events are validated again against the Segment spec, the source's current tracking plan and
+  the ``events`` quality rules marked ``at_entry`` in force; the ones that pass are stored in
+  ``events`` (once per ``messageId``, as always), with their flag-mode violations kept as
+  ``flagged`` entries;
 - lines and records of batch sources are read again and mapped again through the source's
   mapping (:mod:`custodia.pipeline.replay_records`).
 
@@ -40,10 +41,12 @@ from custodia.collect.segment import normalize_message
 from custodia.collect.tracking_plan import check_event, is_blocked
 from custodia.core.errors import CustodiaError, ValidationError
 from custodia.core.tables import EVENTS
+from custodia.pipeline.entry_validation import entry_validators_in_force, event_entries
 from custodia.pipeline.load_lineage import COLLECTOR_FORMAT, LoadLineage, collector_input
 from custodia.pipeline.load_report import SourceResult, TargetResult
 from custodia.pipeline.replay_records import replay_records
 from custodia.pipeline.source_context import SourceContext, replay_context
+from custodia.quality.entry import EntryValidator
 from custodia.storage.store_runs import RunLog, RunStatus
 from custodia.workspace import Workspace
 
@@ -108,11 +111,13 @@ class _Replay:
     results: list[SourceResult] = field(default_factory=list)
     run_id: str = ""
     source_of: dict[str, str] = field(default_factory=dict)
+    entry_rules: EntryValidator | None = None
 
     def run(self, by_source: Mapping[str, Sequence[dict[str, Any]]]) -> None:
         self.source_of = {str(e["quarantine_id"]): name for name, g in by_source.items() for e in g}
         runs = RunLog(self.ws.store, self.ws.clock)
         self.run_id = runs.start_run("replay", self.params)
+        self.entry_rules = entry_validators_in_force(self.ws).get(EVENTS.name)
         lineage = self._lineage()
         lineage.start()
         at = self.ws.clock.now()
@@ -166,7 +171,7 @@ class _Replay:
     def _replay_events(
         self, runs: RunLog, ctx: SourceContext, entries: Sequence[dict[str, Any]], at: datetime
     ) -> SourceResult:
-        passed = _EventReplay(ctx, self.run_id, at)
+        passed = _EventReplay(ctx, self.run_id, at, self.entry_rules)
         for (_source, _payload), group in _by_payload(entries).items():
             passed.add(group)
         inserted = 0
@@ -239,6 +244,7 @@ class _EventReplay:
     ctx: SourceContext
     run_id: str
     at: datetime
+    entry_rules: EntryValidator | None = None
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     resolved: list[str] = field(default_factory=list)
     flagged: list[QuarantineEntry] = field(default_factory=list)
@@ -251,7 +257,7 @@ class _EventReplay:
         except (ValueError, RecursionError, ValidationError):
             return  # still not a valid Segment message: stays open
         violations = check_event(row, self.ctx.plan) if self.ctx.plan is not None else []
-        if is_blocked(violations):
+        if is_blocked(violations) or not self._passes_entry_rules(row, first):
             return
         self.flagged += violation_entries(
             violations,
@@ -266,6 +272,18 @@ class _EventReplay:
         row.update(run_id=self.run_id, loaded_at=self.at)
         self.rows.setdefault(row["message_id"], row)
         self.resolved += [str(e["quarantine_id"]) for e in group]
+
+    def _passes_entry_rules(self, row: Mapping[str, Any], first: Mapping[str, Any]) -> bool:
+        """Whether no ``at_entry`` rule keeps the event out; flag violations are kept."""
+        violations = self.entry_rules.check(row) if self.entry_rules is not None else []
+        if any(v.blocks for v in violations):
+            return False
+        self.flagged += event_entries(
+            violations, payload=str(first["payload"]), source=self.ctx.name,
+            entity=str(first["entity"]), received_at=first["received_at"], run_id=self.run_id,
+            source_file=first["source_file"], position=first["position"],
+        )  # fmt: skip
+        return True
 
 
 def _by_payload(

@@ -7,8 +7,9 @@
   delimiter and must have as many fields as its file's header. A line that now reads lands raw
   and is mapped into every target of the source.
 
-An entry is replayed when its record passes the checks of the targets it goes to; failures are
-quarantined again (an unchanged failure is not stored twice) and their entries stay open.
+An entry is replayed when its record passes the checks of the targets it goes to (required
+columns and the quality rules marked ``at_entry`` in force); failures are quarantined again (an
+unchanged failure is not stored twice) and their entries stay open.
 
 Example::
 
@@ -34,6 +35,7 @@ from custodia.collect.mapping_spec import SourceFormat, SourceMapping, TargetMap
 from custodia.collect.quarantine import Quarantine
 from custodia.collect.records import RecordChunk
 from custodia.core.arrow_values import table_from_columns
+from custodia.pipeline.entry_validation import entry_validators_in_force
 from custodia.pipeline.load_report import TargetResult
 from custodia.pipeline.source_context import SourceContext
 from custodia.pipeline.source_landing import land_records
@@ -44,6 +46,7 @@ from custodia.pipeline.source_staging import (
     record_json,
     store_target,
 )
+from custodia.quality.entry import EntryValidator
 from custodia.storage.store_runs import RunLog
 from custodia.workspace import Workspace
 
@@ -91,12 +94,14 @@ def replay_records(
     outcome.landed = _land_lines(ws, run_id, ctx.mapping, pending, at)
     records = mapping_records(ws, ctx.mapping, ctx.lookups, _relation(pending))
     failed: dict[str, set[Location]] = {}
+    entry_rules = entry_validators_in_force(ws)
     for target in ctx.mapping.targets:
         wanted = {loc for loc, tables in pending.needs.items() if target.table in tables}
         if wanted:
             result, failed[target.table] = _replay_target(
-                ws, runs, run_id, ctx, target, records, wanted, pending, at
-            )
+                ws, runs, run_id, ctx, target, records, wanted, pending, at,
+                entry_rules.get(target.table),
+            )  # fmt: skip
             outcome.targets.append(result)
     for loc, tables in pending.needs.items():
         if not any(loc in failed.get(table, set()) for table in tables):
@@ -114,18 +119,25 @@ def _replay_target(
     wanted: set[Location],
     pending: _Pending,
     at: datetime,
+    entry_rules: EntryValidator | None,
 ) -> tuple[TargetResult, set[Location]]:
     """Map the ``wanted`` records into one target, store what passes, quarantine again what
-    fails; returns the target's result and the locations that failed."""
+    fails (and flag what a flag rule finds); returns the target's result and the locations that
+    failed."""
     assert ctx.mapping is not None
     subset = _only(records, wanted)
-    mapped = map_target(ws, ctx.mapping, target, ctx.lookups, subset, run_id=run_id, loaded_at=at)
+    mapped = map_target(
+        ws, ctx.mapping, target, ctx.lookups, subset, run_id=run_id, loaded_at=at,
+        entry_rules=entry_rules,
+    )  # fmt: skip
     result = store_target(
         ws, runs, run_id, ctx.mapping, target, mapped,
         step="replay", rows_in=subset.num_rows, started_at=at,
     )  # fmt: skip
     payloads = _read_payloads(mapped.failures, pending)
     again = failure_entries(ctx.mapping, mapped.failures, payloads, run_id, at)
+    flagged = _read_payloads(mapped.flagged, pending)
+    again += failure_entries(ctx.mapping, mapped.flagged, flagged, run_id, at, status="flagged")
     Quarantine(ws.lake).add(again, loaded_at=at)
     return result, _failed_locations(mapped.failures, wanted)
 

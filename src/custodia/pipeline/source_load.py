@@ -6,9 +6,11 @@ loading the same files again stores nothing twice (a re-uploaded POS file adds n
 
 Stages:
 1. **land**: every record goes to ``source_records_raw`` as it arrived (JSON payload), or, for
-   Segment batch files, to ``events`` after validation against the tracking spec.
-2. **stage**: each mapping target compiles to SQL over the landed records and is merged into its
-   canonical table.
+   Segment batch files, to ``events`` after validation against the tracking spec, the source's
+   tracking plan and the ``events`` quality rules marked ``at_entry``.
+2. **stage**: each mapping target compiles to SQL over the landed records, its rows are judged
+   by the target table's ``at_entry`` rules (:mod:`custodia.pipeline.entry_validation`), and
+   the rows kept in are merged into its canonical table.
 3. **corrections**: data stewards' active corrections of the loaded tables are merged back
    (:mod:`custodia.pipeline.review_corrections`), so a re-load does not undo them.
 
@@ -39,12 +41,14 @@ from custodia.collect.segment import normalize_message
 from custodia.collect.tracking_plan import TrackingPlan, check_event, is_blocked
 from custodia.core.errors import ValidationError
 from custodia.core.tables import EVENTS
+from custodia.pipeline.entry_validation import entry_validators_in_force, event_entries
 from custodia.pipeline.load_lineage import LoadLineage
 from custodia.pipeline.load_report import LoadReport, SourceResult, TargetResult
 from custodia.pipeline.review_corrections import apply_corrections
 from custodia.pipeline.source_batch import load_batch_source
 from custodia.pipeline.source_context import mapping_plan
 from custodia.pipeline.source_landing import problem_entry as _problem_entry
+from custodia.quality.entry import EntryValidator
 from custodia.storage.store_runs import RunLog, RunStatus
 from custodia.workspace import Workspace
 
@@ -162,6 +166,7 @@ class _EventLoad:
     seen: set[str] = field(default_factory=set)
     plan: TrackingPlan | None = None
     flagged: Counter[str] = field(default_factory=Counter)
+    entry_rules: EntryValidator | None = None
 
     def problem(self, problem: ReadProblem) -> None:
         self.total += 1
@@ -206,6 +211,8 @@ class _EventLoad:
             return
         if self.plan is not None and self._blocked_by_plan(row, message, batch, position):
             return
+        if self.entry_rules is not None and self._held_by_rules(row, message, batch, position):
+            return
         if row["message_id"] in self.seen:
             self.duplicates += 1  # a retry of a message already in this load: stored once
             return
@@ -238,6 +245,24 @@ class _EventLoad:
         counts[f"{entries[0].field}:{entries[0].rule}"] += 1  # one per event
         return blocked
 
+    def _held_by_rules(
+        self, row: dict[str, Any], message: Any, batch: SegmentBatch, position: int
+    ) -> bool:
+        """Check the ``at_entry`` quality rules, like :meth:`_blocked_by_plan` does the plan."""
+        assert self.entry_rules is not None
+        violations = self.entry_rules.check(row)
+        if not violations:
+            return False
+        self.quarantined += event_entries(
+            violations, payload=_json(_with_batch_fields(message, batch)),
+            source=self.source.name, entity=self.source.entity, received_at=row["received_at"],
+            run_id=self.run_id, source_file=batch.source_file, position=position,
+        )  # fmt: skip
+        held = any(v.blocks for v in violations)
+        counts = self.rejected if held else self.flagged
+        counts[f"{violations[0].field}:{violations[0].rule}"] += 1  # one per event
+        return held
+
 
 def _load_segment_batches(
     ws: Workspace,
@@ -250,6 +275,7 @@ def _load_segment_batches(
     """Validate every message, store the new ones in ``events`` in bounded chunks, and
     quarantine the invalid ones with their reason."""
     load = _EventLoad(source, run_id, started, plan=mapping_plan(ws, source, root))
+    load.entry_rules = entry_validators_in_force(ws).get(EVENTS.name)
     if not source.path:
         raise ValidationError("path", "required", f"source {source.name}: no file path given")
     for item in read_segment_batches(root, source.path):

@@ -2,11 +2,13 @@
 
 Per source: rename fields and run the Arrow steps (:mod:`custodia.collect.mapping_arrow`), add
 the derived fields (one SQL statement), then per target run its compiled SQL, quarantine the rows
-that break a required check (``kind = "record"``, with the record's original payload, the rule
-and a one-line reason), and merge the rest by key. Each target is one Delta commit and one step
-in the run log. Quarantine replay (:mod:`custodia.pipeline.replay_records`) maps and stores
-through the same :func:`map_target` and :func:`store_target`; the store keeps the text tags of
-re-staged interactions (:mod:`custodia.pipeline.restaged_tags`).
+that break a required check or a quality rule marked ``at_entry`` (``kind = "record"``, with the
+record's original payload, the rule and a one-line reason; ``flag`` rules store the row and add a
+``flagged`` entry: :mod:`custodia.pipeline.entry_validation`), and merge the rest by key. Each
+target is one Delta commit and one step in the run log. Quarantine replay
+(:mod:`custodia.pipeline.replay_records`) maps and stores through the same :func:`map_target` and
+:func:`store_target`; the store keeps the text tags of re-staged interactions
+(:mod:`custodia.pipeline.restaged_tags`).
 
 Example::
 
@@ -41,8 +43,10 @@ from custodia.collect.quarantine import Quarantine, QuarantineEntry
 from custodia.core.arrow_values import value_as_text
 from custodia.core.errors import QueryError
 from custodia.core.tables import table_spec
+from custodia.pipeline.entry_validation import entry_validators_in_force, screen_mapped_rows
 from custodia.pipeline.load_report import TargetResult
 from custodia.pipeline.restaged_tags import carry_interaction_tags
+from custodia.quality.entry import EntryValidator
 from custodia.storage.store_runs import RunLog
 from custodia.workspace import Workspace
 
@@ -69,8 +73,20 @@ def stage_targets(
 ) -> list[TargetResult]:
     """Map ``relation`` (the landed records) into every target of ``source``."""
     records = mapping_records(ws, source, lookups, relation)
+    entry_rules = entry_validators_in_force(ws)
     return [
-        _stage_one(ws, runs, run_id, source, target, lookups, relation, records, loaded_at)
+        _stage_one(
+            ws,
+            runs,
+            run_id,
+            source,
+            target,
+            lookups,
+            relation,
+            records,
+            loaded_at,
+            entry_rules.get(target.table),
+        )
         for target in source.targets
     ]
 
@@ -100,8 +116,10 @@ def map_target(
     *,
     run_id: str,
     loaded_at: datetime,
+    entry_rules: EntryValidator | None = None,
 ) -> MappedRows:
-    """Run the target's compiled SQL over ``records``: the rows that pass and the failures."""
+    """Run the target's compiled SQL over ``records``: the rows that pass and the failures
+    (required checks, and the table's ``at_entry`` rules when ``entry_rules`` are given)."""
     compiled = compile_target(source, target, lookups=lookups, run_id=run_id, loaded_at=loaded_at)
     try:
         rows = ws.transform(
@@ -109,7 +127,11 @@ def map_target(
         )
     except QueryError as exc:
         raise QueryError(f"mapping {source.name} -> {target.table}: {exc}") from None
-    return split_failures(rows, compiled)
+    if entry_rules is None:
+        return split_failures(rows, compiled)
+    screened = screen_mapped_rows(rows, entry_rules, compiled)
+    mapped = split_failures(screened.rows, compiled)
+    return MappedRows(mapped.passed, screened.held + mapped.failures, screened.flagged)
 
 
 def store_target(
@@ -144,6 +166,7 @@ def store_target(
             "updated": commit.updated,
             "table_version": version,
             "unmapped_by_rule": by_rule,
+            "flagged_by_rule": dict(Counter(f"{f.field}:{f.rule}" for f in mapped.flagged)),
         }
         | (carried.counts() if carried.rows is not mapped.passed else {}),
     )
@@ -168,10 +191,17 @@ def _stage_one(
     relation: pa.Table,
     records: pa.Table,
     loaded_at: datetime,
+    entry_rules: EntryValidator | None,
 ) -> TargetResult:
     started = ws.clock.now()
-    mapped = map_target(ws, source, target, lookups, records, run_id=run_id, loaded_at=loaded_at)
+    mapped = map_target(
+        ws, source, target, lookups, records, run_id=run_id, loaded_at=loaded_at,
+        entry_rules=entry_rules,
+    )  # fmt: skip
     entries = _quarantine_entries(ws, source, relation, mapped.failures, run_id, loaded_at)
+    entries += _quarantine_entries(
+        ws, source, relation, mapped.flagged, run_id, loaded_at, status="flagged"
+    )
     Quarantine(ws.lake).add(entries, loaded_at=loaded_at)
     return store_target(
         ws, runs, run_id, source, target, mapped,
@@ -186,10 +216,13 @@ def _quarantine_entries(
     failures: list[MappingFailure],
     run_id: str,
     at: datetime,
+    *,
+    status: str = "open",
 ) -> list[QuarantineEntry]:
     if not failures:
         return []
-    return failure_entries(source, failures, _original_payloads(ws, relation, failures), run_id, at)
+    payloads = _original_payloads(ws, relation, failures)
+    return failure_entries(source, failures, payloads, run_id, at, status=status)
 
 
 def failure_entries(
@@ -198,8 +231,11 @@ def failure_entries(
     payloads: Mapping[tuple[str | None, int | None], str],
     run_id: str,
     at: datetime,
+    *,
+    status: str = "open",
 ) -> list[QuarantineEntry]:
-    """Quarantine entries (``kind = "record"``) for rows a target could not map.
+    """Quarantine entries (``kind = "record"``) for rows a target could not map (``open``), or
+    stored with a flag (``flagged``).
 
     ``payloads`` holds each record as it was read, by ``(source_file, position)``; a failure
     without one keeps the mapped row instead.
@@ -217,6 +253,7 @@ def failure_entries(
             run_id=run_id,
             source_file=f.source_file,
             position=f.position,
+            status=status,
         )
         for f in failures
     ]

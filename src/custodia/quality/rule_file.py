@@ -27,7 +27,9 @@ from sqlglot import exp
 
 from custodia.core.errors import TableNotFoundError, ValidationError
 from custodia.core.tables import TableSpec, table_spec
-from custodia.quality.models import RuleSet
+from custodia.quality.entry import entry_problem
+from custodia.quality.models import ENTRY_CHECKS, RuleSet
+from custodia.quality.rule_columns import is_json_column, split_column
 from custodia.quality.rule_sql import compile_rules
 
 __all__ = ["load_rule_file", "parse_rules"]
@@ -129,7 +131,7 @@ def _check_of(document: dict[str, Any], index: int) -> str | None:
 def _check_against_model(rule: Any, origin: str) -> None:
     where = f"{origin}{f' line {rule.line}' if rule.line else ''}, rule {rule.name}"
     spec = _table(rule.table, "table", where)
-    _known_columns(spec, rule.columns, where)
+    _known_columns(spec, rule.columns, where, json_paths=rule.check in ENTRY_CHECKS)
     for attr in ("references", "other"):
         target = getattr(rule, attr, None)
         if target:
@@ -148,6 +150,9 @@ def _check_against_model(rule: Any, origin: str) -> None:
         compile_rules([rule])
     except ValueError as exc:
         raise ValidationError("rule", "compiles", f"{where}: {exc}") from None
+    problem = entry_problem(rule)
+    if problem is not None:
+        raise ValidationError("at_entry", "entry_check", f"{where}: {problem}")
 
 
 def _check_query(sql: str, where: str) -> None:
@@ -167,15 +172,39 @@ def _table(name: str, field: str, where: str) -> TableSpec:
 
 
 def _known_columns(
-    spec: TableSpec, columns: Iterable[str], where: str, *, field: str = "column"
+    spec: TableSpec,
+    columns: Iterable[str],
+    where: str,
+    *,
+    field: str = "column",
+    json_paths: bool = False,
 ) -> None:
+    """Every column must be the table's; with ``json_paths``, ``column.key`` inside a JSON
+    column is fine too (rules that judge one value: see :mod:`custodia.quality.rule_columns`)."""
     for column in columns:
-        if column not in spec.column_names:
-            raise ValidationError(
-                field,
-                "known_column",
-                f"{where}: '{column}' is not a column of {spec.name}",
-            )
+        if column in spec.column_names:
+            continue
+        if json_paths and "." in column:
+            _known_json_path(spec, column, where, field)
+            continue
+        raise ValidationError(
+            field,
+            "known_column",
+            f"{where}: '{column}' is not a column of {spec.name}",
+        )
+
+
+def _known_json_path(spec: TableSpec, column: str, where: str, field: str) -> None:
+    try:
+        head, _ = split_column(column)
+    except ValueError as exc:
+        raise ValidationError(field, "json_path", f"{where}: {exc}") from None
+    if not is_json_column(spec, head):
+        raise ValidationError(
+            field,
+            "known_column",
+            f"{where}: '{column}': {head} is not a JSON column of {spec.name}",
+        )
 
 
 def _condition_columns(condition: str, where: str) -> list[str]:

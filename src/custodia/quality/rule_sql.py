@@ -22,6 +22,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from custodia.core.sql_text import quote_ident, quote_literal
 from custodia.core.tables import TableSpec, table_spec
 from custodia.quality.formats import FORMATS
 from custodia.quality.periods import period_start, shift
+from custodia.quality.rule_columns import column_sql, split_column
 
 __all__ = [
     "ROW_CHECKS",
@@ -123,7 +125,7 @@ def _rows_query(table: str, rules: Sequence[Any]) -> CompiledQuery:
 
 def _row_predicates(spec: TableSpec, rule: Any, i: int) -> tuple[str, str, str | None]:
     """(applies, fails, join) for one row rule; ``applies`` limits which rows are counted."""
-    col = f"t.{quote_ident(rule.column)}"
+    col = column_sql(rule.column, spec, "t")
     if rule.check == "not_null":
         blank = _is_text(spec, rule.column) and rule.blank_is_null
         return "TRUE", (f"({col} IS NULL OR trim({col}) = '')" if blank else f"{col} IS NULL"), None
@@ -186,11 +188,17 @@ def _normalized(expr: str, steps: Sequence[str]) -> str:
 
 
 def _out_of_range(spec: TableSpec, rule: Any, col: str) -> str:
+    def bound(value: object) -> str:
+        return repr(value) if numeric else _literal(spec, rule.column, value)
+
+    numeric = bool(split_column(rule.column)[1]) and not isinstance(rule.min or rule.max, str)
+    if numeric:  # a number inside JSON is compared as a number (text that is not one: unchecked)
+        col = f"TRY_CAST({col} AS DOUBLE)"
     parts = []
     if rule.min is not None:
-        parts.append(f"{col} < {_literal(spec, rule.column, rule.min)}")
+        parts.append(f"{col} < {bound(rule.min)}")
     if rule.max is not None:
-        parts.append(f"{col} > {_literal(spec, rule.column, rule.max)}")
+        parts.append(f"{col} > {bound(rule.max)}")
     return "(" + " OR ".join(parts) + ")"
 
 
@@ -294,6 +302,8 @@ def _time_column(spec: TableSpec) -> str:
 
 
 def _is_text(spec: TableSpec, column: str) -> bool:
+    if split_column(column)[1]:
+        return True  # a value inside a JSON column is read as text
     kind = spec.column(column).type
     return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
 
@@ -304,6 +314,8 @@ def _anchored(pattern: str) -> str:
 
 def _literal(spec: TableSpec, column: str, value: object) -> str:
     """A constant of the column's type; a constant of another kind is a ValueError."""
+    if split_column(column)[1]:  # inside JSON: compared as the text the engine extracts
+        return quote_literal(value if isinstance(value, str) else json.dumps(value))
     kind = spec.column(column).type
     text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
     if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
