@@ -23,6 +23,7 @@ from custodia.api.routes import catalog as catalog_routes
 from custodia.api.routes import collector, health, profiles, runs, sources, tables
 from custodia.api.routes import lineage as lineage_routes
 from custodia.api.routes import quality as quality_routes
+from custodia.api.routes import quality_explain as quality_explain_routes
 from custodia.api.routes import quarantine as quarantine_routes
 from custodia.api.routes import review as review_routes
 from custodia.core.errors import (
@@ -76,6 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(lineage_routes.router, prefix="/v1")
     app.include_router(profiles.router, prefix="/v1")
     app.include_router(quality_routes.router, prefix="/v1")
+    app.include_router(quality_explain_routes.router, prefix="/v1")
     app.include_router(catalog_routes.router, prefix="/v1")
     app.include_router(review_routes.router, prefix="/v1")
     return app

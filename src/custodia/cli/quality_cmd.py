@@ -6,6 +6,7 @@ Commands::
     custodia --home H quality rules [--check FILE | --set FILE]
     custodia --home H quality scores [--table T] [--by column|source|day] [--json]
     custodia --home H quality alerts [--status open|resolved|all] [--json]
+    custodia --home H quality explain METRIC [--json]    (quality_explain_cmd)
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from rich.table import Table
 from custodia.cli.context import state
 from custodia.cli.output import print_json, stderr_console, stdout_console
 from custodia.cli.progress import progress_bar
+from custodia.cli.quality_explain_cmd import explain
 
 if TYPE_CHECKING:
     from custodia.pipeline.quality_run import QualityReport
 
 quality_app = typer.Typer(help="Data quality: rules, scorecards, thresholds and alerts.")
+quality_app.command("explain")(explain)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 _STATUS_STYLE = {"pass": "green", "fail": "yellow", "breach": "bold red", "error": "red",

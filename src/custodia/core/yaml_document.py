@@ -9,6 +9,7 @@ Example::
 
     document, node = load_yaml_mapping(text, origin="catalog.yaml", field="catalog")
     entry_lines(node, "tables")        # {'orders': 3, 'profiles': 9}
+    item_lines(node, "metrics")        # [4, 12]: where each item of a list starts
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import yaml
 
 from custodia.core.errors import ValidationError
 
-__all__ = ["entry_lines", "load_yaml_mapping"]
+__all__ = ["entry_lines", "item_lines", "load_yaml_mapping"]
 
 
 def load_yaml_mapping(
@@ -51,3 +52,13 @@ def entry_lines(node: yaml.Node | None, key: str) -> dict[str, int]:
         if key_node.value == key and isinstance(value, yaml.MappingNode):
             return {str(k.value): k.start_mark.line + 1 for k, _ in value.value}
     return {}
+
+
+def item_lines(node: yaml.Node | None, key: str) -> list[int]:
+    """For the list under top-level ``key``: the line each item starts on, in order."""
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    for key_node, value in node.value:
+        if key_node.value == key and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []

@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from custodia.core.errors import CustodiaError
+from custodia.pipeline.load_rerun import rerun_load_action
 from custodia.pipeline.review_tasks import review_action
 from custodia.quality.models import ActionSpec, AlertSettings, RuleSet
 from custodia.storage.store_quality import QualityLedger
@@ -108,7 +109,11 @@ def _webhook_action(
     return post_json(action.url or "", alert_body("alert.opened", alert), timeout=5.0)
 
 
-ACTIONS: dict[str, AlertAction] = {"webhook": _webhook_action, "review": review_action}
+ACTIONS: dict[str, AlertAction] = {
+    "webhook": _webhook_action,
+    "review": review_action,
+    "rerun_load": rerun_load_action,
+}
 """Action handlers by type."""
 
 
