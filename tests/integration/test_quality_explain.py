@@ -2,9 +2,9 @@
 stopped, its last file and the load run, checked against the demo generator's ground truth; the
 same over HTTP; and the ``rerun_load`` alert action.
 
-The workspace holds the demo brand's POS receipts only (2,000 customers, seed 7: the generator
-stops one store's uploads on a day and records which in ``ground_truth.json``), loaded with
-``custodia ingest file`` (about 4 s to build, once per module).
+The workspace holds the demo brand's CRM members, shop orders and POS receipts (2,000 customers,
+seed 7: the generator stops one store's uploads on a day and records which in
+``ground_truth.json``), loaded in one run (a few seconds to build, once per module).
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ from fastapi.testclient import TestClient
 from custodia.api.app import create_app
 from custodia.collect.mapping_spec import load_mapping_file
 from custodia.core.errors import NotFoundError
+from custodia.demo.population import STORES
 from custodia.pipeline.demo_run import MAPPING_FILE, generate_demo_sources
-from custodia.pipeline.ingest import ingest_file
 from custodia.pipeline.load_rerun import RERUN_KIND, rerun_last_load
 from custodia.pipeline.quality_rules_file import install_rules
 from custodia.pipeline.quality_run import run_quality
+from custodia.pipeline.source_load import load_sources
 from custodia.privacy.roles import Role
 from custodia.privacy.tokens import issue_token
 from custodia.quality.periods import period_start, shift
@@ -43,7 +44,8 @@ def pos_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ws, _token = Workspace.create(load_settings(home=root / "ws"))
     with ws:
         mappings = load_mapping_file(sources / MAPPING_FILE)
-        ingest_file(ws, mappings, "pos_receipts", sources / "pos" / "*.csv")
+        only = ["crm_members", "ecommerce_orders", "pos_receipts"]
+        load_sources(ws, mappings, root=sources, only=only)
     return root
 
 
@@ -79,15 +81,30 @@ def test_explain_names_the_store_the_day_and_the_missing_files(
     last_row = date.fromisoformat(trace["last_row_at"][:10])
     assert last_row <= stop and (stop - last_row).days <= 10  # the last receipt before the stop
     month = stop.strftime("%Y-%m")
-    # ingested as pos/*.csv: file names are relative to the pos folder
-    assert trace["files"][0]["file"] == f"store_{outage['store_id']}_{month}.csv"
-    assert trace["runs"][0]["kind"] == "ingest"
+    assert trace["files"][0]["file"] == f"pos/store_{outage['store_id']}_{month}.csv"
+    assert trace["runs"][0]["kind"] == "load"
     assert trace["last_load"]["run_id"] == trace["runs"][0]["run_id"]
     after = [shift(period_start(stop, "month"), "month", k).strftime("%Y-%m") for k in (1, 2)]
     for later in after:
-        assert f"store_{outage['store_id']}_{later}.csv" in trace["missing_files"]
+        assert f"pos/store_{outage['store_id']}_{later}.csv" in trace["missing_files"]
     assert [s["level"] for s in got["chain"]][:3] == ["metric", "segment", "table"]
     assert (home / "quality" / "metrics.yaml").is_file()  # the CLI installs the shipped metrics
+
+
+def test_a_regions_repurchase_rate_drops_because_a_store_stopped_uploading(
+    cli: Any, pos_home: Path, outage: dict[str, Any], tmp_path: Path
+) -> None:
+    home = _home_copy(pos_home, tmp_path)
+    result = cli("--home", home, "quality", "explain", "repurchase_rate_by_region", "--json")
+    assert result.code == 0, result
+    got = result.json()
+    city = next(s.city for s in STORES if s.store_id == outage["store_id"])
+    assert got["change"]["segment"] == {"region": city} and got["change"]["significant"]
+    assert got["change"]["observed"] < got["change"]["expected"]
+    top = got["contributions"][0]
+    assert top["group"] == {"source": "pos_receipts", "store_id": outage["store_id"]}
+    assert top["stopped"] and top["observed"] == 0
+    assert got["traces"][0]["filters"] == {"store_id": outage["store_id"]}
 
 
 def test_explain_a_volume_rule_in_words(
@@ -99,7 +116,7 @@ def test_explain_a_volume_rule_in_words(
     store = outage["store_id"]
     assert f"store_id={store}: a significant -100% change" in result.stdout
     assert f"store_id {store}'s last row in orders is" in result.stdout
-    assert f"no file store_{store}_" in result.stdout
+    assert f"no file pos/store_{store}_" in result.stdout
     listed = cli("--home", home, "quality", "explain", "--list", "--json").json()
     assert {"pos_orders_per_store", "repurchase_rate_by_region", "pos_store_monthly_volume"} <= set(
         listed
@@ -161,8 +178,8 @@ def test_an_alert_reruns_the_last_load_of_its_source(pos_home: Path, tmp_path: P
         assert rerun[0]["rows_in"] > 0 and rerun[0]["rows_stored"] == 0  # merged by key
         run = RunLog(ws.store).get_run(rerun[0]["load_run_id"])
         assert run is not None and run.kind == RERUN_KIND and run.status.value == "succeeded"
-        ingest_runs = RunLog(ws.store).list_runs(kind="ingest")
-        assert rerun[0]["rerun_of"] == ingest_runs[0].run_id
+        loads = RunLog(ws.store).list_runs(kind="load")
+        assert rerun[0]["rerun_of"] == loads[0].run_id
         assert ws.query("SELECT count(*) AS n FROM orders").to_pylist()[0]["n"] == orders
         with pytest.raises(NotFoundError):
             rerun_last_load(ws, "no_such_source")

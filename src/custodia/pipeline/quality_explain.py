@@ -88,7 +88,8 @@ def explain_metric(ws: Workspace, name: str) -> Explanation:
                        table=metric.table, grain=metric.grain, latest_day=latest,
                        change=None)  # fmt: skip
     if latest is None:
-        return base.model_copy(update={"chain": [_metric_step(metric, None)]})
+        step = _metric_step(metric, None, why="no rows to measure yet")
+        return base.model_copy(update={"chain": [step]})
     sql = metric_sql(metric, since=first_day_needed(metric, latest))
     cells = cells_from_rows(metric, engine.query(sql).to_pylist())
     changes = find_changes(metric, cells, latest_day=latest)
@@ -167,13 +168,18 @@ def _traced_groups(
 # -- the chain, in words ---------------------------------------------------------------------
 
 
-def _metric_step(metric: MetricSpec, change: SegmentChange | None) -> ChainStep:
+def _metric_step(
+    metric: MetricSpec,
+    change: SegmentChange | None,
+    *,
+    why: str = "no change against its history in the judged periods",
+) -> ChainStep:
     what = f"{metric.value} / {metric.denominator}" if metric.is_rate else metric.value
     text = f"{metric.description or metric.name}: {what} per {metric.grain}"
     if metric.dimensions:
         text += f" by {', '.join(metric.dimensions)}"
     if change is None:
-        text += "; no change against its history in the judged periods"
+        text += f"; {why}"
     return ChainStep(level="metric", name=metric.name, text=text)
 
 
