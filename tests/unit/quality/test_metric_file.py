@@ -1,5 +1,6 @@
 """Metric files: the shipped metrics read cleanly, every kind of mistake names the line and the
-metric, volume rules become metrics, and metrics compile to SQL that runs on DuckDB."""
+metric, volume rules become metrics, and metrics compile to SQL that runs on DuckDB (snapshots in
+DuckDB's and Spark's dialects; regenerate with ``CUSTODIA_UPDATE_SNAPSHOTS=1``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import date
 
 import duckdb
 import pytest
+import sqlglot
 
 from custodia.core.errors import ValidationError
 from custodia.pipeline.quality_metrics_file import shipped_metrics_text
@@ -14,6 +16,9 @@ from custodia.quality.metric_sql import first_day_needed, latest_day_sql, metric
 from custodia.quality.metrics import MetricSpec, metric_from_rule, parse_metrics
 from custodia.quality.models import RuleSet
 from custodia.quality.root_cause import cells_from_rows
+from custodia.quality.rule_sql import in_dialect
+
+from .test_rule_sql import _snapshot
 
 
 def test_shipped_metrics_read() -> None:
@@ -95,3 +100,23 @@ def test_metric_sql_runs_on_duckdb() -> None:
         (date(2026, 6, 1), ("S1",), ("pos",), 20.0, 1.0),
         (date(2026, 6, 1), ("S2",), ("pos",), 30.0, 1.0),
     ]
+
+
+def _metrics_sql(dialect: str) -> str:
+    metrics = parse_metrics(shipped_metrics_text())
+    since = date(2025, 10, 1)
+    return (
+        "\n\n".join(
+            f"-- {m.name}\n{in_dialect(metric_sql(m, since=since), dialect)};"
+            for m in metrics.metrics
+        )
+        + "\n"
+    )
+
+
+def test_shipped_metrics_sql_snapshots_in_duckdb_and_spark() -> None:
+    _snapshot("shipped_metrics.duckdb.sql", _metrics_sql("duckdb"))
+    spark = _metrics_sql("spark")
+    _snapshot("shipped_metrics.spark.sql", spark)
+    for statement in spark.split(";\n")[:-1]:
+        sqlglot.parse_one(statement, read="spark")  # valid Spark SQL as sqlglot reads it
