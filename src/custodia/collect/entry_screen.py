@@ -26,7 +26,8 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
@@ -51,11 +52,18 @@ _IDS: Final = {
     "group_id": "groupId",
     "message_id": "messageId",
 }
-COLLECTOR_COLUMNS: Final = frozenset(
-    {"type", "event", "name", "traits", "properties", "context", "integrations", *_IDS}
-)
+_WIRE_FIELDS: Final = {
+    "type": ("type",),
+    "event": ("event",),
+    "name": ("name",),
+    "traits": ("traits", "context", "type"),  # an identify call's context.traits are promoted
+    "properties": ("properties",),
+    "context": ("context",),
+    "integrations": ("integrations",),
+    **{column: (wire,) for column, wire in _IDS.items()},
+}
+COLLECTOR_COLUMNS: Final = frozenset(_WIRE_FIELDS)
 """The ``events`` columns the collector can show rules before the loader normalizes a message."""
-_DECODER: Final = msgspec.json.Decoder()
 
 
 class EntryFinding(Protocol):
@@ -97,12 +105,13 @@ def screen_messages(
     """Judge every message of ``wire`` that is valid Segment (``problems`` are skipped)."""
     single = kind if kind in SINGLE_KINDS else None
     invalid = {p.index for p in problems}
+    reader = _reader(tuple(rules.columns))
     rejection: str | None = None
     rejected = held = flagged = 0
-    for index, item in enumerate(wire.items):
-        if index in invalid:
+    for index, message in enumerate(reader.messages(wire)):
+        if index in invalid or message is None:
             continue
-        found = rules.check(message_columns(item, single, wire.shared, rules.columns))
+        found = rules.check(reader.columns(message, single, wire.shared))
         if not found:
             continue
         rejects = [f for f in found if f.action == "reject"]
@@ -116,37 +125,74 @@ def screen_messages(
 
 
 def message_columns(
-    item: bytes, kind: str | None, shared: BatchFields, columns: Collection[str]
+    item: bytes, kind: str | None, shared: BatchFields, columns: Sequence[str]
 ) -> dict[str, Any]:
-    """The ``columns`` of the ``events`` row the message becomes (as far as the collector can
-    tell before normalizing it); ``kind`` is the route's type, ``None`` for batch items."""
-    try:
-        message = _DECODER.decode(item)
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
-        return {}
-    if not isinstance(message, dict):
-        return {}
-    return {name: _column(message, name, kind, shared) for name in columns}
+    """The ``columns`` of the ``events`` row a message becomes (as far as the collector can
+    tell before normalizing it); ``kind`` is the route's type, ``None`` for batch items.
+
+    >>> message_columns(b'{"traits": {"phone": "1"}}', "identify", BatchFields(), ["traits"])
+    {'traits': {'phone': '1'}}
+    """
+    reader = _reader(tuple(columns))
+    message = reader.message(item)
+    return {} if message is None else reader.columns(message, kind, shared)
 
 
-def _column(message: dict[str, Any], name: str, kind: str | None, shared: BatchFields) -> Any:
+class _Reader:
+    """Decodes only the message fields the rules' columns need (msgspec skips the rest without
+    building them), a whole batch in one call."""
+
+    def __init__(self, columns: tuple[str, ...]) -> None:
+        self._columns = columns
+        fields = sorted({wire for column in columns for wire in _WIRE_FIELDS[column]})
+        message = msgspec.defstruct("EntryFields", [(f, Any, None) for f in fields])
+        batch = msgspec.defstruct("EntryBatch", [("batch", list[message])])  # type: ignore[valid-type]
+        self._message: msgspec.json.Decoder[Any] = msgspec.json.Decoder(message)
+        self._batch: msgspec.json.Decoder[Any] = msgspec.json.Decoder(batch)
+
+    def message(self, item: bytes) -> Any:
+        try:
+            return self._message.decode(item)
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+            return None  # not an object: the spec check already said so
+
+    def messages(self, wire: WireItems) -> Sequence[Any]:
+        if wire.batch is not None:
+            try:
+                return self._batch.decode(wire.batch).batch  # type: ignore[no-any-return]
+            except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+                pass  # some item is not an object: one by one
+        return [self.message(item) for item in wire.items]
+
+    def columns(self, message: Any, kind: str | None, shared: BatchFields) -> dict[str, Any]:
+        return {name: _column(message, name, kind, shared) for name in self._columns}
+
+
+@functools.lru_cache(maxsize=16)
+def _reader(columns: tuple[str, ...]) -> _Reader:
+    return _Reader(columns)
+
+
+def _column(message: Any, name: str, kind: str | None, shared: BatchFields) -> Any:
     if name == "type":
         return _type(message, kind)
     if name in _IDS:
-        value = message.get(_IDS[name])
+        value = getattr(message, _IDS[name])
         return None if value is None or value == "" else str(value)
     if name == "context":
-        return _merged(shared.context, message.get("context"))
+        return _merged(shared.context, message.context)
     if name == "integrations":
-        return _merged(shared.integrations, message.get("integrations"))
+        return _merged(shared.integrations, message.integrations)
     if name == "traits":
-        context = _merged(shared.context, message.get("context"))
-        return promoted_traits(_type(message, kind) or "", message.get("traits"), context)
-    return message.get(name)
+        context = _merged(shared.context, message.context)
+        traits = message.traits if isinstance(message.traits, dict) else None
+        context = context if isinstance(context, dict) else None
+        return promoted_traits(_type(message, kind) or "", traits, context)
+    return getattr(message, name)
 
 
-def _type(message: dict[str, Any], kind: str | None) -> str | None:
-    value = kind or message.get("type")
+def _type(message: Any, kind: str | None) -> str | None:
+    value = kind or message.type
     return value.lower() if isinstance(value, str) else None
 
 

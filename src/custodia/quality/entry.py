@@ -36,8 +36,9 @@ import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Final
 
+import msgspec
 import pyarrow as pa
 
 from custodia.core.tables import TableSpec, table_spec
@@ -53,6 +54,7 @@ __all__ = [
     "entry_validators",
 ]
 
+_JSON: Final = msgspec.json.Decoder()
 Test = Callable[[Any], bool]
 """True when a value passes the rule."""
 
@@ -256,8 +258,8 @@ def _document(value: Any) -> Any:
     if value is None or isinstance(value, dict):
         return value
     try:
-        return json.loads(value)
-    except (TypeError, ValueError, RecursionError):
+        return _JSON.decode(value)
+    except (TypeError, msgspec.DecodeError, RecursionError):
         return None
 
 
