@@ -313,6 +313,16 @@ class _Part:
     expected: float
     expected_den: float
     last_period: date | None
+    history: tuple[float, ...]
+    periods: int
+
+    def p_value(self, counts: bool) -> float:
+        """How unlikely the group's own change is: Poisson for counts, else robust."""
+        if counts:
+            return _count_tail(self.observed, self.expected)
+        if len(self.history) < _MIN_HISTORY or not self.expected:
+            return 1.0
+        return _robust_p(self.history, self.observed / self.periods, self.periods)
 
 
 def _group_part(metric: MetricSpec, series: Series, start: date, span: Sequence[date]) -> _Part:
@@ -325,6 +335,7 @@ def _group_part(metric: MetricSpec, series: Series, start: date, span: Sequence[
         expected_den=float(statistics.median(d for _, d in history)) * len(span)
         if history else 0.0,
         last_period=max(seen) if seen else None,
+        history=tuple(n for n, _ in history), periods=len(span),
     )  # fmt: skip
 
 
@@ -355,7 +366,7 @@ def _contribution(
     restored = _metric(metric, num - part.observed + part.expected,
                        den - part.observed_den + part.expected_den)  # fmt: skip
     effect = restored - _metric(metric, num, den)
-    p_value = _count_tail(part.observed, part.expected) if metric.counts_rows else 1.0
+    p_value = part.p_value(metric.counts_rows)
     return Contribution(
         group=dict(zip(metric.drill, (_label(v) for v in group), strict=True)),
         observed=part.observed, expected=part.expected,

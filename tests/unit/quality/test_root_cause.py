@@ -127,6 +127,13 @@ def test_amounts_are_judged_robustly() -> None:
     cells[-1] = Cell(MONTHS[-1], ("S1",), ("pos",), 4_000.0)
     top = find_changes(metric, cells, latest_day=END)[0]
     assert top.significant and top.since == MONTHS[-1]
+    # split by till: T2's takings collapsed, T1's wobbled as usual
+    tills = [Cell(c.period, c.segment, ("T1",), c.numerator / 2) for c in cells[:-1]]
+    tills += [Cell(c.period, c.segment, ("T2",), c.numerator / 2) for c in cells[:-1]]
+    tills += [Cell(MONTHS[-1], ("S1",), ("T1",), 4_900.0), Cell(MONTHS[-1], ("S1",), ("T2",), 10.0)]
+    metric = counts_metric(value="sum(total_amount)", drill=["till"])
+    parts = decompose(metric, tills, find_changes(metric, tills, latest_day=END)[0])
+    assert parts[0].group == {"till": "T2"} and parts[0].p_value < 1e-6
 
 
 def test_tails_match_known_values() -> None:
