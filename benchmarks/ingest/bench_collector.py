@@ -51,7 +51,8 @@ from http_load import free_port, run_wrk
 
 from custodia.pipeline.event_loader import EventLoader
 from custodia.settings import load_settings
-from custodia.storage.event_log import LogEntry, SqliteEventLog
+from custodia.storage.event_log import LogEntry
+from custodia.storage.event_log_shards import EventLogShards
 from custodia.storage.store_runs import RunLog
 from custodia.workspace import Workspace
 
@@ -269,8 +270,9 @@ def loader_capacity(work: Path, events: int) -> dict[str, Any]:
     template = (work / "batch.json").read_bytes()
     with (
         Workspace.open(load_settings(home=home)) as ws,
-        SqliteEventLog(ws.settings.event_log_path) as log,
+        EventLogShards(ws.settings.event_log_path) as shards,
     ):
+        log = shards.claim()
         now = datetime.now(UTC)
         for n in range(events // BATCH_EVENTS):
             body = template.replace(b"__REQ__", f"c{n}".encode())
@@ -280,7 +282,7 @@ def loader_capacity(work: Path, events: int) -> dict[str, Any]:
         while log.status("lake-loader").pending_entries < events // BATCH_EVENTS:
             time.sleep(0.1)
         started, cpu = time.perf_counter(), time.process_time()
-        report = EventLoader(ws, log).load()
+        report = EventLoader(ws, shards).load()
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     shutil.rmtree(home, ignore_errors=True)
     return {
@@ -309,8 +311,8 @@ def calibrate(url: str, body: Path, auth: str, connections: int, target: float) 
 
 def drain_seconds(home: Path) -> float:
     started = time.monotonic()
-    with SqliteEventLog(home / "eventlog.db") as log:
-        while log.status("lake-loader").pending_entries and time.monotonic() - started < 120:
+    with EventLogShards(home / "eventlog.db") as shards:
+        while shards.status("lake-loader").pending_entries and time.monotonic() - started < 120:
             time.sleep(0.1)
     return round(time.monotonic() - started, 2)
 

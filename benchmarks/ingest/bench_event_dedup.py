@@ -36,7 +36,8 @@ from bench_record import WORK, Stopwatch, save
 from custodia.core.tables import EVENTS
 from custodia.pipeline.event_loader import EventLoader
 from custodia.settings import load_settings
-from custodia.storage.event_log import LogEntry, SqliteEventLog
+from custodia.storage.event_log import LogEntry
+from custodia.storage.event_log_shards import EventLogShards
 from custodia.workspace import Workspace
 
 BATCH = 100
@@ -81,7 +82,7 @@ def batch_body(prefix: str, ids: list[str] | None = None) -> bytes:
 
 
 def one_chunk(
-    ws: Workspace, log: SqliteEventLog, tag: str, events: int, retries: list[str]
+    ws: Workspace, shards: EventLogShards, tag: str, events: int, retries: list[str]
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
     entries = [
@@ -91,8 +92,8 @@ def one_chunk(
     for n in range(0, len(retries), BATCH):
         body = batch_body("", retries[n : n + BATCH])
         entries.append(LogEntry.new("web", "batch", body, received_at=now, events=BATCH))
-    log.append(entries).result()
-    loader = EventLoader(ws, log, max_entries=len(entries))
+    shards.claim().append(entries).result()
+    loader = EventLoader(ws, shards, max_entries=len(entries))
     load_before = os.getloadavg()[0]
     with Stopwatch() as sw:
         report = loader.load()
@@ -118,7 +119,7 @@ def main() -> None:
     Workspace.create(settings)[0].close()
     figures: dict[str, Any] = {"chunk_events": args.chunk, "runs": []}
     stored, loaded_ids = 0, []
-    with Workspace.open(settings) as ws, SqliteEventLog(settings.event_log_path) as log:
+    with Workspace.open(settings) as ws, EventLogShards(settings.event_log_path) as shards:
         now = datetime.now(UTC)
         for size in (int(s) for s in args.sizes.split(",")):
             while stored < size:
@@ -128,7 +129,7 @@ def main() -> None:
             run: dict[str, Any] = {"stored_rows_before": size}
             for step in ("first", "next"):
                 retries = loaded_ids[: args.chunk // 10]
-                chunk = one_chunk(ws, log, f"s{size}{step}", args.chunk, retries)
+                chunk = one_chunk(ws, shards, f"s{size}{step}", args.chunk, retries)
                 assert chunk["inserted"] == args.chunk, chunk
                 assert chunk["retries_not_stored_again"] == len(retries), chunk
                 loaded_ids = [

@@ -89,6 +89,7 @@ def test_two_workers_and_a_loader_process(tmp_path: Path) -> None:
         else:
             pytest.fail(f"server did not start: {(tmp_path / 'serve.log').read_text()[-2000:]}")
         assert len(_children(server.pid)) >= 3, "two workers and the loader process"
+        assert (home / "eventlog.1.db").exists(), "each worker appends to a shard of its own"
         for n in range(20):
             batch = [{"type": "track", "userId": f"u{n}", "event": "浏览", "messageId": f"w{n}-{i}"}
                      for i in range(10)]  # fmt: skip

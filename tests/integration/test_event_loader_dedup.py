@@ -17,6 +17,7 @@ from custodia.pipeline.event_loader import ID_INDEX_NAME, EventLoader
 from custodia.settings import load_settings
 from custodia.storage.event_log import LogEntry, SqliteEventLog
 from custodia.storage.event_log_ids import MessageIdIndex
+from custodia.storage.event_log_shards import EventLogShards
 from custodia.storage.store_lineage import LineageLog
 from custodia.workspace import Workspace
 
@@ -42,8 +43,8 @@ def _log(ws: Workspace, ids: list[str], received_at: datetime) -> None:
 
 
 def _load(ws: Workspace) -> tuple[int, int]:
-    with SqliteEventLog(ws.settings.event_log_path) as log:
-        report = EventLoader(ws, log).load()
+    with EventLogShards(ws.settings.event_log_path) as shards:
+        report = EventLoader(ws, shards).load()
     return report.inserted, report.duplicates
 
 
@@ -114,3 +115,28 @@ def test_ids_stored_by_another_writer_are_not_stored_again(ws: Workspace) -> Non
 
 def _as_table(rows: list[dict[str, object]]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=EVENTS.arrow_schema())
+
+
+def test_every_shard_is_loaded_and_a_retry_in_another_shard_is_stored_once(
+    ws: Workspace,
+) -> None:
+    def entry(ids: list[str]) -> LogEntry:
+        body = {"batch": [{"type": "track", "event": "下单", "userId": "u1", "messageId": i}
+                          for i in ids]}  # fmt: skip
+        return LogEntry.new("web", "batch", json.dumps(body).encode(), received_at=NOW, events=2)
+
+    path = ws.settings.event_log_path
+    with EventLogShards(path) as worker_a, EventLogShards(path) as worker_b:  # two server workers
+        worker_a.claim().append([entry(["m1", "m2"])]).result(timeout=10)
+        worker_b.claim().append([entry(["m2", "m3"])]).result(timeout=10)  # m2 retried
+        assert worker_b.claim().path.name == "eventlog.1.db"
+    with EventLogShards(path) as shards:
+        report = EventLoader(ws, shards).load()
+        assert shards.status("lake-loader").pending_entries == 0
+        assert [log.committed("lake-loader") for log in shards.logs().values()] == [1, 1]
+    assert (report.inserted, report.duplicates) == (3, 1)
+    assert sorted(chunk.shard for chunk in report.chunks) == [0, 1]
+    assert [m for m, _ in _stored(ws)] == ["m1", "m2", "m3"]
+    done = [r for r in LineageLog(ws.store).recent(limit=10) if r.event_type == "COMPLETE"]
+    assert sorted(r.run_id for r in done) == [f"{report.run_id}.1", f"{report.run_id}.1.1"]
+    assert any("eventlog.1.db#1-1" in json.dumps(r.payload) for r in done)

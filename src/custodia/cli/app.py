@@ -15,6 +15,7 @@ import typer
 
 from custodia.cli import (
     catalog_cmd,
+    cleanse_cmd,
     demo_cmd,
     identity_cmd,
     ingest_cmd,
@@ -76,6 +77,7 @@ identity_cmd.register(app)
 quality_cmd.register(app)
 catalog_cmd.register(app)
 review_cmd.register(app)
+cleanse_cmd.register(app)
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from custodia.cli.context import state
 from custodia.cli.output import print_json, stdout_console
 from custodia.cli.progress import progress_bar
 from custodia.pipeline.event_loader import EventLoader
-from custodia.storage.event_log import SqliteEventLog
+from custodia.storage.event_log_shards import EventLogShards
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 
@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
 
 def load(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Load the event log into `events`; invalid messages go to the quarantine."""
-    with state(ctx).open_workspace() as ws, SqliteEventLog(ws.settings.event_log_path) as log:
+    with state(ctx).open_workspace() as ws, EventLogShards(ws.settings.event_log_path) as log:
         retention = timedelta(hours=ws.settings.event_log_retention_hours)
         loader = EventLoader(ws, log, retention=retention)
         with progress_bar("load", enabled=not json_out) as progress:

@@ -269,6 +269,31 @@ PROFILES = TableSpec(
     time_column="updated_at",
 )
 
+CUSTOMER_RECORDS_FILLED = TableSpec(
+    name="customer_records_filled",
+    zone=Zone.CURATED,
+    domain=Domain.CUSTOMER,
+    description=(
+        "Customer records after cleansing, with their gaps filled from the golden profile of "
+        "the same person (survivorship); `filled_columns` says which values came from where. "
+        "Rebuilt by `custodia cleanse`; identity resolution never reads it."
+    ),
+    columns=(
+        *CUSTOMER_RECORDS.columns,
+        _c("profile_id", S, L1, "Profile the record belongs to (none when it has no identifier)"),
+        _c(
+            "filled_columns",
+            JSON,
+            L1,
+            'Columns filled by cleansing and their origin (JSON, e.g. {"email": "profiles"})',
+        ),
+    ),
+    key=("record_id",),
+    partition_by=("source",),
+    lineage=("customer_records", "profiles", "profile_identifiers"),
+    time_column="updated_at",
+)
+
 PROFILE_IDENTIFIERS = TableSpec(
     name="profile_identifiers",
     zone=Zone.CURATED,
@@ -509,6 +534,7 @@ TABLES: tuple[TableSpec, ...] = (
     DELIVERIES,
     PROFILES,
     PROFILE_IDENTIFIERS,
+    CUSTOMER_RECORDS_FILLED,
     IDENTITY_EDGES,
     CONSENTS,
     AUDIT_LOG,

@@ -24,6 +24,7 @@ from custodia.collect.sources import SourceRegistry
 from custodia.pipeline.entry_validation import collector_entry_rules
 from custodia.pipeline.event_loader import ContinuousLoader, EventLoader
 from custodia.storage.event_log import SqliteEventLog
+from custodia.storage.event_log_shards import EventLogShards
 from custodia.workspace import Workspace
 
 
@@ -32,6 +33,8 @@ class CollectorRuntime:
     """The collector's live objects for one server process."""
 
     event_log: SqliteEventLog
+    """This process's shard of the log (the collector appends here)."""
+    shards: EventLogShards
     sources: SourceRegistry
     collector: Collector
     loader: EventLoader
@@ -41,7 +44,8 @@ class CollectorRuntime:
     def start(cls, ws: Workspace) -> CollectorRuntime:
         """Open the log and start the continuous loader (if its interval is not 0)."""
         settings = ws.settings
-        event_log = SqliteEventLog(settings.event_log_path)
+        shards = EventLogShards(settings.event_log_path)
+        event_log = shards.claim()
         sources = SourceRegistry(ws.store, ws.clock)
         limiter = RateLimiter(workers=settings.workers)
         collector = Collector(
@@ -49,15 +53,15 @@ class CollectorRuntime:
             entry_rules=collector_entry_rules(ws),
         )  # fmt: skip
         retention = timedelta(hours=settings.event_log_retention_hours)
-        loader = EventLoader(ws, event_log, retention=retention)
+        loader = EventLoader(ws, shards, retention=retention)
         continuous = None
         if settings.loader_interval_seconds > 0:
             continuous = ContinuousLoader(loader, settings.loader_interval_seconds)
             continuous.start()
-        return cls(event_log, sources, collector, loader, continuous)
+        return cls(event_log, shards, sources, collector, loader, continuous)
 
     def close(self) -> None:
         """Stop the loader after its current chunk, then flush and close the log."""
         if self.continuous is not None:
             self.continuous.stop()
-        self.event_log.close()
+        self.shards.close()

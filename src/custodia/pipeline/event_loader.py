@@ -1,6 +1,8 @@
 """The event loader: moves what the collector logged into the lakehouse ``events`` table.
 
-One chunk at a time, from the loader's committed offset in the event log:
+One chunk at a time, from the loader's committed offset in each shard of the event log
+(:class:`~custodia.storage.event_log_shards.EventLogShards`: one file per server worker; the
+loader takes a chunk from each shard in turn, so no worker's entries wait for another's):
 
 1. read up to ``max_entries`` logged requests (or ``max_bytes`` of bodies);
 2. turn every message into an ``events`` row (:func:`custodia.collect.segment_rows.entry_events`),
@@ -27,8 +29,8 @@ the quarantine with their row counts, and the status.
 
 Example::
 
-    with SqliteEventLog(ws.settings.event_log_path) as log:
-        report = EventLoader(ws, log).load()
+    with EventLogShards(ws.settings.event_log_path) as shards:
+        report = EventLoader(ws, shards).load()
     report.inserted, report.quarantined
 """
 
@@ -70,6 +72,7 @@ from custodia.pipeline.source_context import collector_plans
 from custodia.quality.entry import EntryValidator
 from custodia.storage.event_log import LoggedEntry, SqliteEventLog
 from custodia.storage.event_log_ids import MessageIdIndex
+from custodia.storage.event_log_shards import EventLogShards
 from custodia.storage.store_runs import RunLog, RunStatus
 from custodia.workspace import Workspace
 
@@ -87,6 +90,7 @@ log = logging.getLogger(__name__)
 class ChunkReport(BaseModel):
     """What one chunk of the log became."""
 
+    shard: int = Field(default=0, description="The event log shard read (0: eventlog.db).")
     first_offset: int
     last_offset: int
     entries: int
@@ -174,7 +178,7 @@ class EventLoader:
     def __init__(
         self,
         ws: Workspace,
-        event_log: SqliteEventLog,
+        shards: EventLogShards,
         *,
         consumer: str = LOADER_CONSUMER,
         max_entries: int = 5_000,
@@ -182,7 +186,7 @@ class EventLoader:
         retention: timedelta | None = None,
     ) -> None:
         self._ws = ws
-        self._log = event_log
+        self._shards = shards
         self._consumer = consumer
         self._max_entries = max_entries
         self._max_bytes = max_bytes
@@ -192,8 +196,8 @@ class EventLoader:
         self._ids: MessageIdIndex | None = None
 
     def pending(self) -> int:
-        """Entries not loaded yet."""
-        return self._log.status(self._consumer).pending_entries
+        """Entries not loaded yet (all shards)."""
+        return self._shards.status(self._consumer).pending_entries
 
     def load(
         self,
@@ -223,12 +227,8 @@ class EventLoader:
         self._plans = collector_plans(self._ws)  # tracking plans as they are when the run starts
         self._entry_rules = entry_validators_in_force(self._ws).get(EVENTS.name)
         try:
-            while not stop.is_set() and (
-                logged := self._log.read(
-                    self._consumer, limit=self._max_entries, max_bytes=self._max_bytes
-                )
-            ):
-                report.chunks.append(self._load_chunk(runs, report.run_id, logged))
+            for chunk in self._chunks(runs, report.run_id, stop):
+                report.chunks.append(chunk)
                 if progress:
                     progress("loading events", report.entries, max(total, report.entries))
         except Exception as exc:
@@ -238,20 +238,46 @@ class EventLoader:
         self._prune()
         return report
 
-    def _load_chunk(self, runs: RunLog, run_id: str, logged: list[LoggedEntry]) -> ChunkReport:
+    def _chunks(self, runs: RunLog, run_id: str, stop: threading.Event) -> Iterator[ChunkReport]:
+        """Load one chunk from each shard in turn until every shard is drained (or ``stop``)."""
+        drained: set[int] = set()
+        while not stop.is_set():
+            shards = {n: log for n, log in self._shards.logs().items() if n not in drained}
+            if not shards:
+                return
+            for number, log in shards.items():
+                logged = log.read(
+                    self._consumer, limit=self._max_entries, max_bytes=self._max_bytes
+                )
+                if not logged:
+                    drained.add(number)
+                    continue
+                yield self._load_chunk(runs, run_id, (number, log), logged)
+                if stop.is_set():
+                    return
+
+    def _load_chunk(
+        self,
+        runs: RunLog,
+        run_id: str,
+        shard: tuple[int, SqliteEventLog],
+        logged: list[LoggedEntry],
+    ) -> ChunkReport:
         started = self._ws.clock.now()
-        lineage = ChunkLineage(self._ws, run_id, logged)
+        number, log = shard
+        lineage = ChunkLineage(self._ws, run_id, logged, log.path.name, number)
         try:
             chunk = self._build(logged, run_id, started)
             fresh, version = self._append_events(chunk.rows, run_id, started)
             quarantined = Quarantine(self._ws.lake).add(chunk.rejected, loaded_at=started)
-            self._log.commit(self._consumer, logged[-1].offset)
+            log.commit(self._consumer, logged[-1].offset)
         except Exception as exc:
             lineage.fail(str(exc) if isinstance(exc, CustodiaError) else type(exc).__name__)
             raise
         done = self._ws.clock.now()
         oldest = min(item.entry.received_at for item in logged)
         report = ChunkReport(
+            shard=number,
             first_offset=logged[0].offset,
             last_offset=logged[-1].offset,
             entries=len(logged),
@@ -334,23 +360,34 @@ class EventLoader:
     def _prune(self) -> None:
         if self._retention is None:
             return
-        committed = self._log.committed(self._consumer)
-        self._log.prune(through=committed, received_before=self._ws.clock.now() - self._retention)
+        before = self._ws.clock.now() - self._retention
+        for log in self._shards.logs().values():
+            log.prune(through=log.committed(self._consumer), received_before=before)
 
 
 class ChunkLineage:
     """The lineage run event of one loader chunk (one per Delta commit, not per event).
 
-    Its run id is the loader run's id and the chunk's first log offset (``run_….<offset>``),
-    so each commit is a run of its own in ``lineage show`` and the rows' ``run_id`` still names
-    the loader run; inputs are the collector sources the chunk read, with the offsets.
+    Its run id is the loader run's id and the chunk's first log offset (``run_….<offset>``,
+    ``run_….<shard>.<offset>`` past shard 0), so each commit is a run of its own in ``lineage
+    show`` and the rows' ``run_id`` still names the loader run; inputs are the collector sources
+    the chunk read, with the log file and the offsets.
     """
 
-    def __init__(self, ws: Workspace, run_id: str, logged: Sequence[LoggedEntry]) -> None:
+    def __init__(
+        self,
+        ws: Workspace,
+        run_id: str,
+        logged: Sequence[LoggedEntry],
+        log_file: str = "eventlog.db",
+        shard: int = 0,
+    ) -> None:
         self._ws = ws
         self._run_id = run_id
         self._first, self._last = logged[0].offset, logged[-1].offset
         self._sources = sorted({item.entry.source for item in logged})
+        self._log_file = log_file
+        self._position = f"{self._first}" if shard == 0 else f"{shard}.{self._first}"
 
     def complete(
         self, chunk: _Chunk, fresh: Sequence[EventTuple], version: int | None, report: ChunkReport
@@ -372,18 +409,18 @@ class ChunkLineage:
         self._lineage(Counter()).fail([], error)
 
     def _lineage(self, read: Counter[str]) -> LoadLineage:
-        files = (f"eventlog.db#{self._first}-{self._last}",)
+        files = (f"{self._log_file}#{self._first}-{self._last}",)
         inputs = [
             dataclasses.replace(
                 collector_input(name),
-                path="eventlog.db",
+                path=self._log_file,
                 location=str(self._ws.home),
                 files=files,
                 rows_read=read.get(name),
             )
             for name in self._sources
         ]
-        chunk_run = f"{self._run_id}.{self._first}"
+        chunk_run = f"{self._run_id}.{self._position}"
         return LoadLineage(
             self._ws, chunk_run, kind=RUN_KIND, sources=(), root=self._ws.home,
             extra_inputs=inputs,

@@ -28,7 +28,7 @@ from types import FrameType
 from custodia.core.process_heap import freeze_startup_heap
 from custodia.pipeline.event_loader import ContinuousLoader, EventLoader
 from custodia.settings import load_settings
-from custodia.storage.event_log import SqliteEventLog
+from custodia.storage.event_log_shards import EventLogShards
 from custodia.workspace import Workspace
 
 _PARENT_CHECK_SECONDS = 1.0
@@ -70,8 +70,8 @@ def run_loader(interval: float, parent: int) -> None:
     signal.signal(signal.SIGINT, on_signal)
     settings = load_settings()
     retention = timedelta(hours=settings.event_log_retention_hours)
-    with Workspace.open(settings) as ws, SqliteEventLog(settings.event_log_path) as event_log:
-        continuous = ContinuousLoader(EventLoader(ws, event_log, retention=retention), interval)
+    with Workspace.open(settings) as ws, EventLogShards(settings.event_log_path) as shards:
+        continuous = ContinuousLoader(EventLoader(ws, shards, retention=retention), interval)
         freeze_startup_heap()  # full collections would otherwise walk pyarrow's and Delta's objects
         continuous.start()
         while not stop.wait(_PARENT_CHECK_SECONDS) and os.getppid() == parent:
