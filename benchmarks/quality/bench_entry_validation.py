@@ -146,16 +146,17 @@ def screening_seconds(bodies: list[bytes], kind: str, rules: EntryValidator, rep
 
 
 def collector_seconds(
-    ws: Workspace, bodies: list[bytes], kind: str, rules: EntryValidator | None, repeat: int
-) -> float:
-    """``Collector.collect`` end to end over every body, 8 requests in flight (real log)."""
+    ws: Workspace, bodies: list[bytes], kind: str, rules: EntryValidator, repeat: int
+) -> tuple[float, float]:
+    """``Collector.collect`` end to end over every body, 8 requests in flight, on the real event
+    log: (without rules, with ``rules``), the two runs alternating so both see the same load."""
     sources = SourceRegistry(ws.store, ws.clock)
     key = sources.create(f"bench{random.randrange(10**9)}", created_by="bench").write_key
     auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
-    log = SqliteEventLog(ws.home / f"bench-{random.randrange(10**9)}.db")
-    collector = Collector(sources, log, entry_rules=rules)
+    logs = [SqliteEventLog(ws.home / f"bench-{random.randrange(10**9)}.db") for _ in range(2)]
+    collectors = [Collector(sources, logs[0]), Collector(sources, logs[1], entry_rules=rules)]
 
-    async def send_all() -> None:
+    async def send_all(collector: Collector) -> None:
         queue = list(bodies)
 
         async def worker() -> None:
@@ -165,10 +166,15 @@ def collector_seconds(
 
         await asyncio.gather(*(worker() for _ in range(8)))
 
+    best = [float("inf"), float("inf")]
     try:
-        return best_of(repeat, lambda: asyncio.run(send_all()))
+        for _ in range(repeat):
+            for n, collector in enumerate(collectors):
+                best[n] = min(best[n], best_of(1, lambda c=collector: asyncio.run(send_all(c))))
     finally:
-        log.close()
+        for log in logs:
+            log.close()
+    return best[0], best[1]
 
 
 def loader_rows_seconds(bodies: list[bytes], rules: EntryValidator, repeat: int) -> float:
@@ -206,8 +212,13 @@ def per_event(seconds: float, events: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--singles", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--singles",
+        type=int,
+        default=10_000,
+        help="identify calls (of the first N events, every third)",
+    )
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     load_before = os.getloadavg()
     shipped = entry_validators(parse_rules(shipped_rules_text()))
@@ -222,10 +233,10 @@ def main() -> None:
     shutil.rmtree(home, ignore_errors=True)
     ws, _ = Workspace.create(load_settings(home=home))
     try:
-        bare = collector_seconds(ws, bodies, "batch", None, args.repeat)
-        with_rules = collector_seconds(ws, bodies, "batch", collector_rules, args.repeat)
-        single_bare = collector_seconds(ws, singles, "identify", None, args.repeat)
-        single_rules = collector_seconds(ws, singles, "identify", collector_rules, args.repeat)
+        bare, with_rules = collector_seconds(ws, bodies, "batch", collector_rules, args.repeat)
+        single_bare, single_rules = collector_seconds(
+            ws, singles, "identify", collector_rules, args.repeat
+        )
     finally:
         ws.close()
         shutil.rmtree(home, ignore_errors=True)

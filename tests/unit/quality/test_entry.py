@@ -13,7 +13,7 @@ from custodia.core.errors import ValidationError
 from custodia.quality.entry import EntryViolation, entry_validator, entry_validators
 from custodia.quality.models import EntryAction, RuleSet
 from custodia.quality.rule_file import parse_rules
-from custodia.quality.rule_sql import failing_rows_sql
+from custodia.quality.rule_sql import failing_rows_sql, in_dialect
 
 RULES = """
 rules:
@@ -186,3 +186,12 @@ def test_rule_file_refuses_entry_rules_that_cannot_run_at_entry() -> None:
     )
     with pytest.raises(ValidationError, match="JSON path keys are letters"):
         parse_rules(odd_key, origin="rules.yaml")
+
+
+def test_json_paths_compile_for_duckdb_and_spark(ruleset: RuleSet) -> None:
+    phone = failing_rows_sql(ruleset.rule("identify_phone"), limit=5)
+    total = failing_rows_sql(ruleset.rule("order_total_positive"), limit=5)
+    assert phone is not None and total is not None
+    assert "NOT regexp_matches(json_extract_string(t.\"traits\", '$.phone'), '^(?:" in phone
+    assert "TRY_CAST(json_extract_string(t.\"properties\", '$.order.total') AS DOUBLE) < 0" in total
+    assert "GET_JSON_OBJECT(t.`traits`, '$.phone') RLIKE" in in_dialect(phone, "spark")
