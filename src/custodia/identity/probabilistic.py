@@ -179,6 +179,16 @@ def _estimate_m(training: Any, spec: ProbabilisticSpec) -> None:
             raise ValidationError(
                 field, "finds_pairs", f"{field}: the rule blocks no pair of records"
             ) from None
+        except ValueError as err:
+            if "probability" not in str(err):
+                raise
+            # too few pairs: a comparison level was never observed, so EM drove its m or u
+            # probability to zero (Splink refuses values below 1e-300)
+            field = f"training_blocking_rules[{number}]"
+            raise ValidationError(
+                field, "enough_pairs",
+                f"{field}: too few pairs to estimate every comparison level",
+            ) from None  # fmt: skip
 
 
 def _level_labels(model: Mapping[str, Any]) -> list[tuple[str, dict[int, str]]]:
