@@ -18,7 +18,6 @@ Example::
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -30,6 +29,7 @@ from pydantic import BaseModel
 from custodia.quality.models import Dimension, parse_duration
 from custodia.quality.periods import shift
 from custodia.quality.rule_sql import CompiledQuery
+from custodia.quality.tails import poisson_tail
 
 __all__ = ["Anomaly", "RuleResult", "evaluate"]
 
@@ -168,10 +168,10 @@ def _judge_period(
     if expected == 0:
         return 0
     ratio = observed / expected
-    low = ratio < rule.min_ratio and poisson_cdf(observed, expected) < rule.max_p_value
+    low = ratio < rule.min_ratio and poisson_tail(observed, expected, lower=True) < rule.max_p_value
     high = (
         rule.max_ratio is not None and ratio > rule.max_ratio
-        and poisson_sf(observed, expected) < rule.max_p_value
+        and poisson_tail(observed, expected, lower=False) < rule.max_p_value
     )  # fmt: skip
     if not (low or high):
         return 0
@@ -180,20 +180,6 @@ def _judge_period(
         observed=observed, expected=expected,
         note=f"rows per {rule.period} {'above' if high else 'below'} the usual range",
     )  # fmt: skip
-
-
-def poisson_cdf(k: int, mean: float) -> float:
-    """P(X <= k) for X ~ Poisson(mean)."""
-    term = total = math.exp(-mean)
-    for i in range(1, k + 1):
-        term *= mean / i
-        total += term
-    return min(total, 1.0)
-
-
-def poisson_sf(k: int, mean: float) -> float:
-    """P(X >= k) for X ~ Poisson(mean)."""
-    return 1.0 - poisson_cdf(k - 1, mean) if k > 0 else 1.0
 
 
 def _aware(value: datetime) -> datetime:
