@@ -197,7 +197,12 @@ def rules(
     ] = None,
 ) -> None:
     """Print the workspace's rule file, or check / install a new one."""
-    from custodia.pipeline.quality_rules_file import install_rules, rules_in_force, rules_path
+    from custodia.pipeline.quality_rules_file import (
+        install_rules,
+        rules_in_force,
+        rules_path,
+        shipped_rules_text,
+    )
     from custodia.quality.rule_file import load_rule_file
 
     console = stdout_console()
@@ -214,7 +219,9 @@ def rules(
         in_force = rules_in_force(ws)
         if in_force.error:
             stderr_console().print(f"[bold red]not in force[/]: {in_force.error}")
-        typer.echo(rules_path(ws).read_text(encoding="utf-8"), nl=False)
+        path = rules_path(ws)
+        text = path.read_text(encoding="utf-8") if path.exists() else shipped_rules_text()
+        typer.echo(text, nl=False)
 
 
 def _pct(rate: float | None) -> str:

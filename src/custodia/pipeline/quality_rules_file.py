@@ -5,7 +5,9 @@ copy is kept as ``<home>/quality/rules.active.yaml``; when an edit breaks it (a 
 an unknown column, a threshold of the wrong type), the error is reported with the file, line and
 rule, and the last valid copy stays in force, so a typo never switches quality checks off. With
 no file at all, the shipped rules for the canonical model (``quality_rules.yaml`` in this package)
-are in force and written to ``rules.yaml`` for the team to edit.
+are in force; the first quality run writes them to ``rules.yaml`` for the team to edit
+(:func:`ensure_rules_file`). Reading the rules in force never creates the file, so read-only
+callers (GET routes) leave the workspace as it was.
 
 Example::
 
@@ -25,7 +27,14 @@ from custodia.quality.models import RuleSet
 from custodia.quality.rule_file import load_rule_file, parse_rules
 from custodia.workspace import Workspace
 
-__all__ = ["RulesInForce", "install_rules", "rules_in_force", "rules_path", "shipped_rules_text"]
+__all__ = [
+    "RulesInForce",
+    "ensure_rules_file",
+    "install_rules",
+    "rules_in_force",
+    "rules_path",
+    "shipped_rules_text",
+]
 
 
 @dataclass(frozen=True)
@@ -53,7 +62,7 @@ def rules_in_force(ws: Workspace) -> RulesInForce:
     """The rule set a run uses now (see the module docstring for the order)."""
     path = rules_path(ws)
     if not path.exists():
-        install_rules(ws, shipped_rules_text())
+        return RulesInForce(parse_rules(shipped_rules_text(), origin="shipped"), "shipped")
     try:
         ruleset = load_rule_file(path)
     except ValidationError as exc:
@@ -63,9 +72,20 @@ def rules_in_force(ws: Workspace) -> RulesInForce:
         return RulesInForce(
             parse_rules(shipped_rules_text(), origin="shipped"), "shipped", str(exc)
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, _active_path(ws))
+    _keep_active_copy(path, _active_path(ws))
     return RulesInForce(ruleset, path.name)
+
+
+def ensure_rules_file(ws: Workspace) -> None:
+    """Write the shipped rules to ``rules.yaml`` if the workspace has no rule file yet."""
+    if not rules_path(ws).exists():
+        install_rules(ws, shipped_rules_text(), origin="shipped")
+
+
+def _keep_active_copy(path: Path, active: Path) -> None:
+    """Copy a valid rule file to the active copy, only when it changed."""
+    if not active.exists() or active.read_bytes() != path.read_bytes():
+        shutil.copyfile(path, active)
 
 
 def install_rules(ws: Workspace, text: str, *, origin: str = "rules") -> RuleSet:

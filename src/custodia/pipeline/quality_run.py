@@ -28,7 +28,7 @@ from custodia.core.ids import new_id
 from custodia.core.tables import table_spec
 from custodia.pipeline.quality_actions import deliver_alert_event, run_actions
 from custodia.pipeline.quality_completeness import CustomerCompleteness, customer_completeness
-from custodia.pipeline.quality_rules_file import rules_in_force
+from custodia.pipeline.quality_rules_file import ensure_rules_file, rules_in_force
 from custodia.quality.alerts import Breach, judge_thresholds, plan_alerts
 from custodia.quality.evaluate import RuleResult, evaluate
 from custodia.quality.models import RuleSet
@@ -88,6 +88,7 @@ class QualityReport(BaseModel):
 def run_quality(ws: Workspace, *, progress: Progress | None = None) -> QualityReport:
     """Run every rule in force once, in one recorded run."""
     runs = RunLog(ws.store, ws.clock)
+    ensure_rules_file(ws)
     in_force = rules_in_force(ws)
     run_id = runs.start_run(RUN_KIND, {"rules": in_force.origin})
     try:
