@@ -90,7 +90,7 @@ def test_a_single_call_breaking_a_reject_rule_is_a_400_naming_field_and_rule(api
     assert reply.status_code == 400
     assert reply.json() == {
         "code": "rule_violation",
-        "message": "traits.phone: violates rule identify_phone_format (not a cn_mobile value)",
+        "message": "traits.phone: violates rule identify_phone_format (not in format cn_mobile)",
     }
     assert "1380013800" not in reply.text
     # RudderStack sends identify traits in context.traits: judged the same way

@@ -90,7 +90,7 @@ def test_shipped_flag_rules_store_bad_rows_and_list_them_by_rule(
     flagged = _json(cli, workspace_home, "quarantine", "list", "--rule", "customer_phone_format")
     assert flagged[0]["field"] == "customer_records.phone"
     assert flagged[0]["reason"] == (
-        "phone: violates rule customer_phone_format (not a cn_mobile value)"
+        "phone: violates rule customer_phone_format (not in format cn_mobile)"
     )
     assert (flagged[0]["kind"], flagged[0]["position"]) == ("record", 2)
     # loading the same file again flags nothing twice

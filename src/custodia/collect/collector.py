@@ -168,7 +168,7 @@ class Collector:
             raise problems[0].error
         screen = EntryScreen()
         if self._entry_rules is not None:
-            screen = screen_messages(self._entry_rules, kind, wire, problems)
+            screen = screen_messages(self._entry_rules, kind, wire, problems, source=source.name)
             if kind in SINGLE_KINDS and screen.rejection is not None:
                 return CollectorReply.error(400, "rule_violation", screen.rejection)
         wait = self._limiter.admit(

@@ -4,10 +4,10 @@ The collector does not know the quality rules (``collect`` and ``quality`` are s
 domains); it is handed an :class:`EntryRules` object (in practice
 :class:`custodia.quality.entry.EntryValidator` for the ``events`` table, built from the rules
 in force when the server starts) and shows it each message as the ``events`` columns the rules
-read: ``type``, ``event``, ``name``, the ids, and the JSON columns ``traits``, ``properties``,
-``context`` and ``integrations`` as the loader will store them (a batch's shared ``context``
-merged in, an identify call's ``context.traits`` promoted into ``traits``). Time columns are
-judged by the loader only, on the normalized row.
+read: ``source`` (the write key's), ``type``, ``event``, ``name``, the ids, and the JSON columns
+``traits``, ``properties``, ``context`` and ``integrations`` as the loader will store them (a
+batch's shared ``context`` merged in, an identify call's ``context.traits`` promoted into
+``traits``). Rules on time columns are judged by the loader only, on the normalized row.
 
 What the collector does with the verdicts (:func:`screen_messages`):
 
@@ -60,6 +60,7 @@ _WIRE_FIELDS: Final = {
     "properties": ("properties",),
     "context": ("context",),
     "integrations": ("integrations",),
+    "source": (),  # the authenticated source, not in the message
     **{column: (wire,) for column, wire in _IDS.items()},
 }
 COLLECTOR_COLUMNS: Final = frozenset(_WIRE_FIELDS)
@@ -100,9 +101,15 @@ class EntryScreen:
 
 
 def screen_messages(
-    rules: EntryRules, kind: str, wire: WireItems, problems: Sequence[MessageProblem]
+    rules: EntryRules,
+    kind: str,
+    wire: WireItems,
+    problems: Sequence[MessageProblem],
+    *,
+    source: str | None = None,
 ) -> EntryScreen:
-    """Judge every message of ``wire`` that is valid Segment (``problems`` are skipped)."""
+    """Judge every message of ``wire`` that is valid Segment (``problems`` are skipped);
+    ``source`` is the name of the source the write key belongs to."""
     single = kind if kind in SINGLE_KINDS else None
     invalid = {p.index for p in problems}
     reader = _reader(tuple(rules.columns))
@@ -111,7 +118,7 @@ def screen_messages(
     for index, message in enumerate(reader.messages(wire)):
         if index in invalid or message is None:
             continue
-        found = rules.check(reader.columns(message, single, wire.shared))
+        found = rules.check(reader.columns(message, single, wire.shared, source))
         if not found:
             continue
         rejects = [f for f in found if f.action == "reject"]
@@ -135,7 +142,7 @@ def message_columns(
     """
     reader = _reader(tuple(columns))
     message = reader.message(item)
-    return {} if message is None else reader.columns(message, kind, shared)
+    return {} if message is None else reader.columns(message, kind, shared, None)
 
 
 class _Reader:
@@ -164,8 +171,13 @@ class _Reader:
                 pass  # some item is not an object: one by one
         return [self.message(item) for item in wire.items]
 
-    def columns(self, message: Any, kind: str | None, shared: BatchFields) -> dict[str, Any]:
-        return {name: _column(message, name, kind, shared) for name in self._columns}
+    def columns(
+        self, message: Any, kind: str | None, shared: BatchFields, source: str | None
+    ) -> dict[str, Any]:
+        found = {name: _column(message, name, kind, shared) for name in self._columns}
+        if "source" in found:
+            found["source"] = source
+        return found
 
 
 @functools.lru_cache(maxsize=16)
@@ -174,6 +186,8 @@ def _reader(columns: tuple[str, ...]) -> _Reader:
 
 
 def _column(message: Any, name: str, kind: str | None, shared: BatchFields) -> Any:
+    if name == "source":
+        return None  # filled in by the caller
     if name == "type":
         return _type(message, kind)
     if name in _IDS:

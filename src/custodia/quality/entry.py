@@ -26,7 +26,7 @@ Example::
     validator = entry_validator(ruleset, "customer_records")
     validator.check({"phone": "1380013800", "email": "a@b.cn"})
     # [EntryViolation(rule='customer_phone_format', field='phone', action=<EntryAction.FLAG>,
-    #   reason='phone: violates rule customer_phone_format (not a cn_mobile value)')]
+    #   reason='phone: violates rule customer_phone_format (not in format cn_mobile)')]
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ import msgspec
 import pyarrow as pa
 
 from custodia.core.tables import TableSpec, table_spec
+from custodia.quality.entry_where import Condition, compile_where
 from custodia.quality.formats import FORMATS
 from custodia.quality.models import EntryAction, RuleSet
 from custodia.quality.rule_columns import split_column
@@ -79,6 +80,10 @@ class _Check:
     path: tuple[str, ...]
     passes: Test
     violation: EntryViolation
+    applies: Condition | None = None
+    """The rule's ``where`` condition: the record is judged only where it is true."""
+    scope: frozenset[str] = frozenset()
+    """Columns the condition reads."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +110,9 @@ class EntryValidator:
             _ColumnChecks(head, any(c.path for c in checks), tuple(checks))
             for head, checks in grouped.items()
         )
-        self.columns: tuple[str, ...] = tuple(grouped)
-        """The record's columns the rules read (JSON columns as a whole)."""
+        scopes = [c for checks in grouped.values() for check in checks for c in check.scope]
+        self.columns: tuple[str, ...] = tuple(dict.fromkeys([*grouped, *scopes]))
+        """The record's columns the rules read (JSON columns as a whole, ``where`` columns)."""
 
     def check(self, record: Mapping[str, Any]) -> list[EntryViolation]:
         """The rules ``record`` breaks (empty when it passes). ``record`` maps column names to
@@ -116,6 +122,8 @@ class EntryValidator:
             value = record.get(group.column)
             document = _document(value) if group.json else None
             for check in group.checks:
+                if check.applies is not None and check.applies(record) is not True:
+                    continue
                 seen = _at(document, check.path) if check.path else value
                 if not check.passes(seen):
                     found.append(check.violation)
@@ -124,7 +132,13 @@ class EntryValidator:
     def only(self, columns: Collection[str]) -> EntryValidator | None:
         """The rules that read only ``columns`` (None: none do), e.g. those the HTTP collector
         can judge before a message is normalized."""
-        kept = [r for r in self.rules if split_column(r.column)[0] in columns]
+        spec = table_spec(self.table)
+        kept = [
+            rule
+            for rule in self.rules
+            if split_column(rule.column)[0] in columns
+            and (not rule.where or compile_where(rule.where, spec)[1] <= set(columns))
+        ]
         return EntryValidator(self.table, kept) if kept else None
 
 
@@ -147,8 +161,6 @@ def entry_problem(rule: Any) -> str | None:
     read, so a rule that cannot run is refused with its file and line."""
     if rule.at_entry is None:
         return None
-    if rule.where:
-        return "at_entry rules judge one record alone: give no where condition"
     try:
         _compile(table_spec(rule.table), rule, split_column(rule.column)[1])
     except ValueError as exc:
@@ -172,7 +184,10 @@ def _compile(spec: TableSpec, rule: Any, path: tuple[str, ...]) -> _Check:
     assert rule.at_entry is not None
     reason = f"{rule.column}: violates rule {rule.name} ({what})"
     violation = EntryViolation(rule.name, rule.column, rule.at_entry.action, reason)
-    return _Check(path, passes, violation)
+    if not rule.where:
+        return _Check(path, passes, violation)
+    applies, scope = compile_where(rule.where, spec)
+    return _Check(path, passes, violation, applies, scope)
 
 
 def _not_null(rule: Any, kind: pa.DataType, in_json: bool) -> tuple[Test, str]:
@@ -187,7 +202,7 @@ def _not_null(rule: Any, kind: pa.DataType, in_json: bool) -> tuple[Test, str]:
 
 def _regex(rule: Any, kind: pa.DataType, in_json: bool) -> tuple[Test, str]:
     if rule.check == "format":
-        pattern, what = FORMATS[rule.format].pattern, f"not a {rule.format} value"
+        pattern, what = FORMATS[rule.format].pattern, f"not in format {rule.format}"
     else:
         pattern, what = rule.pattern, "does not match the pattern"
     fullmatch = re.compile(pattern, re.ASCII).fullmatch  # RE2: \d, \w, \s are ASCII

@@ -38,6 +38,13 @@ rules:
     column: timestamp
     check: not_null
     at_entry: {action: reject}
+  - name: web_email_format
+    table: events
+    column: traits.email
+    check: format
+    format: email
+    where: "source = 'web'"
+    at_entry: {action: reject}
 """
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
@@ -51,17 +58,19 @@ def rules() -> EntryValidator:
     return collector
 
 
-def _screen(rules: EntryValidator, kind: str, body: dict[str, Any]) -> Any:
+def _screen(rules: EntryValidator, kind: str, body: dict[str, Any], source: str = "app") -> Any:
     wire = split_request(kind, json.dumps(body).encode())
-    return screen_messages(rules, kind, wire, find_problems(kind, wire, received_at=NOW))
+    problems = find_problems(kind, wire, received_at=NOW)
+    return screen_messages(rules, kind, wire, problems, source=source)
 
 
 def test_the_collector_judges_only_rules_on_columns_it_sees_on_the_wire(
     rules: EntryValidator,
 ) -> None:
+    # timestamp is judged by the loader, on the normalized row
     assert [r.name for r in rules.rules] == [
-        "phone_format", "channel_values", "revenue_not_negative",
-    ]  # fmt: skip  (timestamp is judged by the loader, on the normalized row)
+        "phone_format", "channel_values", "revenue_not_negative", "web_email_format",
+    ]  # fmt: skip
 
 
 def test_columns_follow_what_the_loader_stores() -> None:
@@ -82,7 +91,7 @@ def test_columns_follow_what_the_loader_stores() -> None:
 
 def test_a_single_call_gets_the_first_reject_reason(rules: EntryValidator) -> None:
     screen = _screen(rules, "identify", {"userId": "u", "traits": {"phone": "12"}})
-    assert screen.rejection == "traits.phone: violates rule phone_format (not a cn_mobile value)"
+    assert screen.rejection == "traits.phone: violates rule phone_format (not in format cn_mobile)"
     assert (screen.rejected, screen.held, screen.flagged) == (1, 1, 0)
     assert _screen(rules, "identify", {"userId": "u", "traits": {"phone": "13800138000"}}) == (
         type(screen)()
@@ -105,3 +114,11 @@ def test_a_batch_counts_rejected_held_and_flagged_and_skips_invalid_messages(
     screen = _screen(rules, "batch", body)
     assert (screen.rejected, screen.held, screen.flagged) == (1, 2, 1)
     assert screen.rejection is not None
+
+
+def test_where_conditions_see_the_source_of_the_write_key(rules: EntryValidator) -> None:
+    body = {"userId": "u", "traits": {"email": "not-an-email"}}
+    assert _screen(rules, "identify", body, source="app").rejection is None
+    assert _screen(rules, "identify", body, source="web").rejection == (
+        "traits.email: violates rule web_email_format (not in format email)"
+    )

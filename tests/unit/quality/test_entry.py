@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
@@ -101,7 +101,7 @@ def test_a_good_record_passes_and_each_rule_says_what_is_wrong(ruleset: RuleSet)
     ]  # fmt: skip
     assert found[0] == EntryViolation(
         "phone_format", "phone", EntryAction.REJECT,
-        "phone: violates rule phone_format (not a cn_mobile value)",
+        "phone: violates rule phone_format (not in format cn_mobile)",
     )  # fmt: skip
     assert [v.blocks for v in found] == [True, False, True, True]
     for violation in found:  # reasons name the field and the rule, never the value
@@ -171,9 +171,10 @@ def test_entry_checks_agree_with_the_rule_sql(ruleset: RuleSet) -> None:
 def test_rule_file_refuses_entry_rules_that_cannot_run_at_entry() -> None:
     where = (
         "rules:\n  - name: p\n    table: customer_records\n    column: phone\n    check: not_null\n"
-        "    where: \"source = 'crm'\"\n    at_entry: {action: flag}\n"
+        "    where: \"lower(source) = 'crm'\"\n    at_entry: {action: flag}\n"
     )
-    with pytest.raises(ValidationError, match="line 2, rule p: at_entry rules judge one record"):
+    refused = r"line 2, rule p: where: .LOWER\(source\) = 'crm'. cannot run at entry"
+    with pytest.raises(ValidationError, match=refused):
         parse_rules(where, origin="rules.yaml")
     path_in_text = (
         "rules:\n  - name: p\n    table: customer_records\n    column: phone.area\n"
@@ -186,6 +187,50 @@ def test_rule_file_refuses_entry_rules_that_cannot_run_at_entry() -> None:
     )
     with pytest.raises(ValidationError, match="JSON path keys are letters"):
         parse_rules(odd_key, origin="rules.yaml")
+
+
+WHERE_RULES = """
+rules:
+  - name: crm_phone_present
+    table: customer_records
+    column: phone
+    check: not_null
+    where: "source <> 'enrichment' AND (member_level IN ('金卡会员', '钻石会员')
+      OR NOT birthday IS NULL)"
+    at_entry: {action: flag}
+  - name: recent_email_format
+    table: customer_records
+    column: email
+    check: format
+    format: email
+    where: "registered_at >= '2024-01-01' AND 'crm' = source"
+    at_entry: {action: reject}
+"""
+
+
+def test_where_conditions_scope_entry_checks_with_sql_null_logic() -> None:
+    ruleset = parse_rules(WHERE_RULES, origin="rules.yaml")
+    validator = entry_validator(ruleset, "customer_records")
+    assert validator is not None
+    assert set(validator.columns) == {
+        "phone", "email", "source", "member_level", "birthday", "registered_at",
+    }  # fmt: skip
+    gold = {"source": "crm", "member_level": "金卡会员", "phone": None}
+    assert _rules(gold, ruleset) == ["crm_phone_present"]
+    assert _rules({**gold, "source": "enrichment"}, ruleset) == []
+    assert _rules({**gold, "member_level": "普通会员"}, ruleset) == []  # birthday unknown
+    assert _rules({**gold, "member_level": None, "birthday": date(1990, 1, 1)}, ruleset) == [
+        "crm_phone_present"
+    ]
+    assert _rules({**gold, "source": None}, ruleset) == []  # unknown: the rule does not apply
+    recent = {"source": "crm", "phone": "13800138000", "email": "nope",
+              "registered_at": datetime(2025, 3, 1, tzinfo=UTC)}  # fmt: skip
+    assert _rules(recent, ruleset) == ["recent_email_format"]
+    old = {**recent, "registered_at": datetime(2023, 12, 31, 23, tzinfo=UTC)}
+    assert _rules(old, ruleset) == []
+    only_source = validator.only({"phone", "source", "member_level", "birthday"})
+    assert only_source is not None
+    assert [r.name for r in only_source.rules] == ["crm_phone_present"]
 
 
 def test_json_paths_compile_for_duckdb_and_spark(ruleset: RuleSet) -> None:
