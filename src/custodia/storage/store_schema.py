@@ -27,8 +27,8 @@ from typing import TypeAlias
 from sqlalchemy import (
     JSON,
     BigInteger,
-    CheckConstraint,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -373,6 +373,32 @@ quality_corrections = Table(
 )
 """Values a data steward set by hand; the pipeline re-applies active ones after every load."""
 
+data_keys = Table(
+    "data_keys",
+    METADATA,
+    Column("key_id", String(40), primary_key=True),
+    Column("customer_id", String(64), nullable=False, unique=True),
+    Column("kek_id", String(40), nullable=False),
+    Column("wrapped_key", String(200), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("rewrapped_at", UTCDateTime, nullable=True),
+    Column("shredded_at", UTCDateTime, nullable=True),
+    Column("shredded_by", String(200), nullable=True),
+    Index(None, "kek_id"),
+)
+"""One data key (DEK) per customer, wrapped by a master key version (``kek_id``) kept outside
+the store; ``wrapped_key`` is NULL once the key is shredded (crypto-shredding)."""
+
+blind_indexes = Table(
+    "blind_indexes",
+    METADATA,
+    Column("customer_id", String(64), primary_key=True),
+    Column("id_type", String(32), primary_key=True),
+    Column("digest", String(64), primary_key=True),
+    Index(None, "id_type", "digest"),
+)
+"""Keyed HMAC digests of a customer's normalized identifiers, for exact matching without values."""
+
 STORE_TABLES = (
     workspace_info,
     api_tokens,
@@ -391,6 +417,8 @@ STORE_TABLES = (
     quality_alerts,
     review_tasks,
     quality_corrections,
+    data_keys,
+    blind_indexes,
 )
 """Every table of the operational store, in creation order."""
 
