@@ -63,9 +63,8 @@ def test_cleansing_counts_before_and_after_and_improves_quality(
     tickets, signups = report["deduplicate"]
     assert (tickets["groups"], tickets["deleted"], tickets["rows_after"]) == (1, 1, 2)
     assert (signups["action"], signups["duplicates"], signups["deleted"]) == ("count", 1, 0)
-    assert [r["source_key"] for r in rows(ws, "select source_key from interactions")] == [
-        "T2", "T3"
-    ]  # fmt: skip  # keep: [source_key desc]
+    kept = rows(ws, "select source_key from interactions order by 1")
+    assert [r["source_key"] for r in kept] == ["T2", "T3"]  # keep: [source_key desc]
 
     counts = {c["column"]: c for c in report["standardize"][0]["columns"]}
     assert (counts["phone"]["nonstandard_before"], counts["phone"]["nonstandard_after"]) == (4, 1)
@@ -146,6 +145,9 @@ def test_a_broken_file_is_named_with_its_line_and_the_last_valid_stays(
     assert checked.code != 0
     assert "cleansing.yaml line 15, standardize #1" in checked.stderr
     assert "'phnoe' is not a column of customer_records" in checked.stderr
+
+    missing = cli("--home", home, "cleanse", "--check", tmp_path / "nope.yaml")
+    assert (missing.code, missing.stderr.strip()) == (1, "error: nope.yaml: no such file")
 
     (home / "quality" / "cleansing.yaml").write_text(broken.read_text(encoding="utf-8"))
     report = run_json(cli, home, "cleanse")

@@ -29,28 +29,24 @@ def register(app: typer.Typer) -> None:
 
 def cleanse(
     ctx: typer.Context,
-    check: Annotated[Path | None, typer.Option("--check", help="Only validate this file.")] = None,
+    check: Annotated[Path | None, typer.Option("--check", help="Only validate FILE.")] = None,
     set_file: Annotated[
-        Path | None, typer.Option("--set", help="Validate this file and install it.")
+        Path | None, typer.Option("--set", help="Validate FILE and install it.")
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
     """Run the cleansing steps of HOME/quality/cleansing.yaml (one recorded run, kind cleanse)."""
     from custodia.pipeline.cleanse_run import run_cleansing
-    from custodia.pipeline.cleansing_spec import install_cleansing, parse_cleansing
+    from custodia.pipeline.cleansing_spec import install_cleansing, load_cleansing_file
 
-    if check is not None or set_file is not None:
-        path = check or set_file
-        assert path is not None
-        text = path.read_text(encoding="utf-8")
-        if set_file is None:
-            spec = parse_cleansing(text, origin=path.name)
-        else:
+    path = check or set_file
+    if path is not None:
+        spec = load_cleansing_file(path)
+        if set_file is not None:
             with state(ctx).open_workspace() as ws:
-                spec = install_cleansing(ws, text, origin=path.name)
-        _print_valid(
-            path, spec.model_dump(mode="json"), installed=set_file is not None, json_out=json_out
-        )
+                install_cleansing(ws, path.read_text(encoding="utf-8"), origin=path.name)
+        dumped = spec.model_dump(mode="json")
+        _print_valid(path, dumped, installed=set_file is not None, json_out=json_out)
         return
     with state(ctx).open_workspace() as ws, progress_bar("cleanse", enabled=not json_out) as bar:
         report = run_cleansing(ws, progress=bar)

@@ -53,14 +53,12 @@ def duplicates_sql(rule: DedupeRule, spec: TableSpec) -> str:
     key = quote_ident(spec.key[0])
     cols = ", ".join(_ref(c) for c in rule.key)
     order = ", ".join([*(_order(k) for k in rule.keep), f"t.{key}"])
-    conditions = [f"{_ref(c)} IS NOT NULL" for c in rule.key]
-    if rule.where:
-        conditions.append(f"({rule.where})")
+    conditions = " AND ".join(f"{_ref(c)} IS NOT NULL" for c in rule.key)
+    scope = f"(SELECT * FROM {quote_ident(spec.name)} WHERE {rule.where or 'TRUE'})"
     return (
         f"SELECT t.{key} AS row_key, count(*) OVER (PARTITION BY {cols}) AS _size, "
         f"row_number() OVER (PARTITION BY {cols} ORDER BY {order}) AS _n "
-        f"FROM {quote_ident(spec.name)} AS t{_profile_join(rule)} "
-        f"WHERE {' AND '.join(conditions)}"
+        f"FROM {scope} AS t{_profile_join(rule)} WHERE {conditions}"
     )
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "cleansing_in_force",
     "cleansing_path",
     "install_cleansing",
+    "load_cleansing_file",
     "parse_cleansing",
 ]
 
@@ -251,6 +252,8 @@ def shipped_cleansing_text() -> str:
 def load_cleansing_file(path: Path) -> CleansingSpec:
     try:
         text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, IsADirectoryError):
+        raise ValidationError("cleansing", "exists", f"{path.name}: no such file") from None
     except UnicodeDecodeError:
         raise ValidationError("cleansing", "utf8", f"{path.name}: not UTF-8 text") from None
     return parse_cleansing(text, origin=path.name)
