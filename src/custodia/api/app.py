@@ -60,7 +60,7 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         workspace.close()
 
-    app = FastAPI(
+    app = collector.CollectorFirstAPI(
         title="Custodia",
         version=__version__,
         description="Open-source customer data platform API.",
