@@ -127,3 +127,16 @@ def test_a_reject_rule_keeps_the_row_out_without_sinking_the_file_and_replay_rev
         ("customer_phone_format", "replayed"): 1,
         ("customer_email_format", "flagged"): 1,
     }
+
+
+def test_unreadable_rule_files_do_not_stop_a_load(
+    cli: Any, workspace_home: Path, tmp_path: Path
+) -> None:
+    quality = workspace_home / "quality"
+    quality.mkdir(exist_ok=True)
+    for name in ("rules.yaml", "rules.active.yaml"):  # e.g. written for an older version
+        (quality / name).write_text("rules:\n  - name: x\n    check: nope\n", encoding="utf-8")
+    folder = _files(tmp_path)
+    assert _ingest(cli, workspace_home, folder, "members.csv")["rows_unmapped"] == 0
+    assert _members(cli, workspace_home) == ["M1", "M2", "M3", "M4"]
+    assert ("customer_phone_format", "flagged") in _counts(cli, workspace_home)  # shipped rules

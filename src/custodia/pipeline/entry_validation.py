@@ -23,6 +23,7 @@ Example::
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,9 +37,11 @@ from custodia.collect.mapping_sql import FILE_COLUMN, POSITION_COLUMN, CompiledT
 from custodia.collect.plan_quarantine import replay_message, violation_entries
 from custodia.collect.quarantine import QuarantineEntry
 from custodia.collect.segment_rows import EVENT_COLUMNS, EventTuple, as_row_dict
+from custodia.core.errors import ValidationError
 from custodia.core.tables import EVENTS
-from custodia.pipeline.quality_rules_file import rules_in_force
+from custodia.pipeline.quality_rules_file import rules_in_force, shipped_rules_text
 from custodia.quality.entry import EntryValidator, EntryViolation, entry_validators
+from custodia.quality.rule_file import parse_rules
 from custodia.workspace import Workspace
 
 __all__ = [
@@ -51,11 +54,21 @@ __all__ = [
 ]
 
 _EVENT_POSITIONS: Final = {name: i for i, name in enumerate(EVENT_COLUMNS)}
+log = logging.getLogger(__name__)
 
 
 def entry_validators_in_force(ws: Workspace) -> dict[str, EntryValidator]:
-    """The ``at_entry`` rules of the rule set in force, compiled per table."""
-    return entry_validators(rules_in_force(ws).ruleset)
+    """The ``at_entry`` rules of the rule set in force, compiled per table.
+
+    When neither the rule file nor its last valid copy can be read (e.g. written for an older
+    version), the shipped rules apply, so a broken rule file never stops data coming in.
+    """
+    try:
+        ruleset = rules_in_force(ws).ruleset
+    except ValidationError as exc:
+        log.warning("quality rules unreadable (%s); entry validation uses the shipped rules", exc)
+        ruleset = parse_rules(shipped_rules_text(), origin="shipped")
+    return entry_validators(ruleset)
 
 
 def collector_entry_rules(ws: Workspace) -> EntryValidator | None:
