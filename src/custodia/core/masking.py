@@ -2,7 +2,8 @@
 
 These are the formats the product shows wherever an identifier must be referred to without being
 disclosed (explanations, logs, review screens): phone ``138****5678``, resident ID
-``110105********002X``, email ``z***@example.com``, name ``*三`` / ``J*** Smith``. Role-based
+``110105********002X``, email ``z***@example.com``, bank card ``***************0128`` (the last
+four digits), name ``*三`` / ``J*** Smith``. Role-based
 masking policy (who sees what) builds on these formats.
 
 >>> mask_identifier("phone", "+8613812345678")
@@ -36,6 +37,8 @@ def mask_identifier(id_type: str, value: str) -> str:
         return f"{local[:1]}***{at}{domain}" if at else _keep(value, 1, 0)
     if id_type == "resident_id":
         return _keep(value, 6, 4)
+    if id_type == "bank_card":
+        return _keep(value, 0, 4)
     if id_type == "name":
         return mask_name(value)
     return _keep(value, 3, 2)

@@ -14,6 +14,7 @@ from custodia.core.masking import mask_identifier, mask_name
         ("phone", "+14155550123", "+14*******23"),
         ("email", "zhang.san@example.com", "z***@example.com"),
         ("resident_id", "11010519491231002X", "110105********002X"),
+        ("bank_card", "6222021234567890128", "***************0128"),
         ("member_id", "M0000001", "M00***01"),
         ("user_id", "ab", "**"),
     ],

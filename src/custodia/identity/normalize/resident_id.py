@@ -37,21 +37,14 @@ from __future__ import annotations
 
 from datetime import date
 
+from custodia.core.checksums import resident_id_check_character
 from custodia.identity.normalize._result import EMPTY, Normalized, clean_text, rejected
 
 __all__ = ["normalize_resident_id", "resident_id_birth_date", "resident_id_check_character"]
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK_CHARACTERS = "10X98765432"
 _ASCII_DIGITS = frozenset("0123456789")
 _REGION_FIRST_DIGITS = frozenset("12345678")
 _EARLIEST_YEAR = 1900
-
-
-def resident_id_check_character(first17: str) -> str:
-    """ISO 7064 MOD 11-2 check character of the first 17 digits."""
-    total = sum(int(ch) * w for ch, w in zip(first17, _WEIGHTS, strict=True))
-    return _CHECK_CHARACTERS[total % 11]
 
 
 def normalize_resident_id(raw: str | None, *, today: date | None = None) -> Normalized:
