@@ -237,7 +237,7 @@ class DataKeyRing:
         active = self._provider.active_kek()
         rewrapped, after = 0, ""
         while batch := self._table.wrapped_not_under(active, after=after, limit=_REWRAP_BATCH):
-            rewrapped += self._table.rewrap([self._rewrapped(row) for row in batch])
+            rewrapped += self._table.rewrap(active, [self._rewrapped(row, active) for row in batch])
             after = batch[-1].key_id
         retired = self._retire_unused(active) if retire else ()
         details = {"active_kek": active, "rewrapped": rewrapped, "retired": list(retired)}
@@ -283,11 +283,16 @@ class DataKeyRing:
         self._cache.put(key)
         return key
 
-    def _rewrapped(self, row: DataKeyRow) -> tuple[DataKeyRow, str, str]:
+    def _rewrapped(self, row: DataKeyRow, active: str) -> tuple[DataKeyRow, str]:
         aad = _wrap_aad(row.key_id, row.customer_id)
         secret = self._provider.unwrap(WrappedKey(row.kek_id, _blob(row)), aad)
         wrapped = self._provider.wrap(secret, aad)
-        return row, wrapped.kek_id, _text(wrapped.blob)
+        if wrapped.kek_id != active:
+            raise KeyManagementError(
+                f"the active master key changed during a rewrap ({active} -> {wrapped.kek_id}); "
+                "run the rewrap again"
+            )
+        return row, _text(wrapped.blob)
 
 
 def _wrap_aad(key_id: str, customer_id: str) -> bytes:

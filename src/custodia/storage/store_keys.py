@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy import Row, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -78,6 +78,17 @@ class ShredRecord:
     blind_indexes_deleted: int
     at: datetime
     actor: str
+
+
+_REWRAP: Final = (
+    update(data_keys)
+    .where(
+        data_keys.c.key_id == bindparam("k"),
+        data_keys.c.kek_id == bindparam("old_kek"),
+        data_keys.c.wrapped_key == bindparam("old"),
+    )
+    .values(wrapped_key=bindparam("new"))
+)
 
 
 class DataKeyTable:
@@ -140,27 +151,29 @@ class DataKeyTable:
         with self._store.read() as conn:
             return [_row(row) for row in conn.execute(query)]
 
-    def rewrap(self, rewrapped: Sequence[tuple[DataKeyRow, str, str]]) -> int:
-        """Replace wrapped keys: (row as read, new kek id, new wrapped key) each.
+    def rewrap(self, kek_id: str, rewrapped: Sequence[tuple[DataKeyRow, str]]) -> int:
+        """Put keys under the KEK version ``kek_id``: (row as read, new wrapped key) each.
 
         A row changed meanwhile (shredded, or re-wrapped by someone else) is left alone: the
-        update matches the KEK version and wrapped value that were read. Returns rows changed.
+        update matches the KEK version and wrapped value that were read. Returns how many of
+        the rows are under ``kek_id`` afterwards.
         """
         now = self._clock.now()
-        changed = 0
+        params = [
+            {"k": old.key_id, "old_kek": old.kek_id, "old": old.wrapped_key, "new": wrapped}
+            for old, wrapped in rewrapped
+        ]
+        key_ids = [old.key_id for old, _ in rewrapped]
+        under = 0
         with self._store.begin() as conn:
-            for old, kek_id, wrapped in rewrapped:
-                statement = (
-                    update(data_keys)
-                    .where(
-                        data_keys.c.key_id == old.key_id,
-                        data_keys.c.kek_id == old.kek_id,
-                        data_keys.c.wrapped_key == old.wrapped_key,
-                    )
-                    .values(kek_id=kek_id, wrapped_key=wrapped, rewrapped_at=now)
+            for part in _chunks(params, _CHUNK):
+                conn.execute(_REWRAP.values(kek_id=kek_id, rewrapped_at=now), list(part))
+            for ids in _chunks(key_ids, _CHUNK):
+                count = select(func.count()).where(
+                    data_keys.c.key_id.in_(ids), data_keys.c.kek_id == kek_id
                 )
-                changed += conn.execute(statement).rowcount
-        return changed
+                under += int(conn.execute(count).scalar_one())
+        return under
 
     def live_keys_per_kek(self) -> dict[str, int]:
         """How many unshredded data keys each KEK version wraps."""

@@ -51,7 +51,7 @@ def test_rewrap_pages_through_old_keys_and_skips_rows_changed_meanwhile(
     assert [row.customer_id for row in first] == ["prf_1", "prf_2", "prf_3"]
     table.shred("prf_2", actor="privacy-officer")
 
-    changed = table.rewrap([(row, "kek-2", f"new-{row.customer_id}") for row in first])
+    changed = table.rewrap("kek-2", [(row, f"new-{row.customer_id}") for row in first])
 
     assert changed == 2, "the shredded key is not brought back"
     rows = table.for_customers(["prf_1", "prf_2"])
