@@ -172,3 +172,12 @@ def test_scores_by_source_and_day_and_the_api(cli: Any, loaded: Path) -> None:
         assert api.get("/v1/quality/alerts/qa_nope", headers=auth).status_code == 404
         denied = api.get("/v1/quality/scores", headers={"Authorization": f"Bearer {agent}"})
         assert denied.status_code == 403
+
+
+def test_with_no_valid_copy_left_the_shipped_rules_are_in_force(cli: Any, loaded: Path) -> None:
+    for name in ("rules.yaml", "rules.active.yaml"):
+        (loaded / "quality" / name).write_text("rules: [oops", encoding="utf-8")
+    report = quality_run(cli, loaded)
+    assert report["rules_origin"] == "shipped"
+    assert "rules.yaml line 1" in report["rules_error"]
+    assert "customer_phone_format" in {r["rule"] for r in report["rules"]}

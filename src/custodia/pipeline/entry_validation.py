@@ -37,11 +37,9 @@ from custodia.collect.mapping_sql import FILE_COLUMN, POSITION_COLUMN, CompiledT
 from custodia.collect.plan_quarantine import replay_message, violation_entries
 from custodia.collect.quarantine import QuarantineEntry
 from custodia.collect.segment_rows import EVENT_COLUMNS, EventTuple, as_row_dict
-from custodia.core.errors import ValidationError
 from custodia.core.tables import EVENTS
-from custodia.pipeline.quality_rules_file import rules_in_force, shipped_rules_text
+from custodia.pipeline.quality_rules_file import rules_in_force
 from custodia.quality.entry import EntryValidator, EntryViolation, entry_validators
-from custodia.quality.rule_file import parse_rules
 from custodia.workspace import Workspace
 
 __all__ = [
@@ -60,15 +58,13 @@ log = logging.getLogger(__name__)
 def entry_validators_in_force(ws: Workspace) -> dict[str, EntryValidator]:
     """The ``at_entry`` rules of the rule set in force, compiled per table.
 
-    When neither the rule file nor its last valid copy can be read (e.g. written for an older
-    version), the shipped rules apply, so a broken rule file never stops data coming in.
+    A broken rule file never stops data coming in: the last valid copy or the shipped rules are
+    in force then (:func:`rules_in_force`), and the problem is logged.
     """
-    try:
-        ruleset = rules_in_force(ws).ruleset
-    except ValidationError as exc:
-        log.warning("quality rules unreadable (%s); entry validation uses the shipped rules", exc)
-        ruleset = parse_rules(shipped_rules_text(), origin="shipped")
-    return entry_validators(ruleset)
+    in_force = rules_in_force(ws)
+    if in_force.error:
+        log.warning("quality rules: %s; entry validation uses %s", in_force.error, in_force.origin)
+    return entry_validators(in_force.ruleset)
 
 
 def collector_entry_rules(ws: Workspace) -> EntryValidator | None:

@@ -66,14 +66,21 @@ def rules_in_force(ws: Workspace) -> RulesInForce:
     try:
         ruleset = load_rule_file(path)
     except ValidationError as exc:
-        active = _active_path(ws)
-        if active.exists():
-            return RulesInForce(load_rule_file(active), active.name, error=str(exc))
-        return RulesInForce(
-            parse_rules(shipped_rules_text(), origin="shipped"), "shipped", str(exc)
-        )
+        return _fallback(ws, str(exc))
     _keep_active_copy(path, _active_path(ws))
     return RulesInForce(ruleset, path.name)
+
+
+def _fallback(ws: Workspace, error: str) -> RulesInForce:
+    """The last valid copy, or the shipped rules when that copy is unreadable too (e.g. written
+    by an older version whose rule model accepted something this one refuses)."""
+    active = _active_path(ws)
+    if active.exists():
+        try:
+            return RulesInForce(load_rule_file(active), active.name, error=error)
+        except ValidationError:
+            pass
+    return RulesInForce(parse_rules(shipped_rules_text(), origin="shipped"), "shipped", error)
 
 
 def ensure_rules_file(ws: Workspace) -> None:
