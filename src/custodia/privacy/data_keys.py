@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -38,6 +39,7 @@ from typing import Final
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from custodia.core.clock import Clock
+from custodia.core.errors import ValidationError
 from custodia.core.ids import new_id
 from custodia.privacy.errors import (
     CryptoError,
@@ -95,49 +97,57 @@ def bound_parts(label: str, *parts: str) -> bytes:
 
 
 class _KeyCache:
-    """Least-recently-used unwrapped keys by key id, each forgotten after ``ttl`` seconds."""
+    """Least-recently-used unwrapped keys by key id, each forgotten after ``ttl`` seconds.
+
+    One lock guards it: server worker threads share a ring.
+    """
 
     def __init__(self, size: int, ttl: float) -> None:
         self._size = size
         self._ttl = ttl
         self._entries: OrderedDict[str, tuple[float, DataKey]] = OrderedDict()
         self._by_customer: dict[str, str] = {}
+        self._lock = threading.Lock()
 
     def get(self, key_id: str) -> DataKey | None:
+        with self._lock:
+            return self._get(key_id)
+
+    def for_customer(self, customer_id: str) -> DataKey | None:
+        with self._lock:
+            key_id = self._by_customer.get(customer_id)
+            return None if key_id is None else self._get(key_id)
+
+    def put(self, key: DataKey) -> None:
+        with self._lock:
+            self._entries[key.key_id] = (time.monotonic(), key)
+            self._entries.move_to_end(key.key_id)
+            self._by_customer[key.customer_id] = key.key_id
+            while len(self._entries) > self._size:
+                _, (_, oldest) = self._entries.popitem(last=False)
+                self._by_customer.pop(oldest.customer_id, None)
+
+    def evict_customer(self, customer_id: str) -> None:
+        with self._lock:
+            key_id = self._by_customer.pop(customer_id, None)
+            if key_id is not None:
+                self._entries.pop(key_id, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._by_customer.clear()
+
+    def _get(self, key_id: str) -> DataKey | None:
         entry = self._entries.get(key_id)
         if entry is None:
             return None
         if time.monotonic() - entry[0] > self._ttl:
-            self.evict(key_id)
+            del self._entries[key_id]
+            self._by_customer.pop(entry[1].customer_id, None)
             return None
         self._entries.move_to_end(key_id)
         return entry[1]
-
-    def for_customer(self, customer_id: str) -> DataKey | None:
-        key_id = self._by_customer.get(customer_id)
-        return None if key_id is None else self.get(key_id)
-
-    def put(self, key: DataKey) -> None:
-        self._entries[key.key_id] = (time.monotonic(), key)
-        self._entries.move_to_end(key.key_id)
-        self._by_customer[key.customer_id] = key.key_id
-        while len(self._entries) > self._size:
-            _, (_, oldest) = self._entries.popitem(last=False)
-            self._by_customer.pop(oldest.customer_id, None)
-
-    def evict(self, key_id: str) -> None:
-        entry = self._entries.pop(key_id, None)
-        if entry is not None:
-            self._by_customer.pop(entry[1].customer_id, None)
-
-    def evict_customer(self, customer_id: str) -> None:
-        key_id = self._by_customer.pop(customer_id, None)
-        if key_id is not None:
-            self._entries.pop(key_id, None)
-
-    def clear(self) -> None:
-        self._entries.clear()
-        self._by_customer.clear()
 
 
 class DataKeyRing:
@@ -175,7 +185,7 @@ class DataKeyRing:
         missing = [c for c in wanted if c not in found]
         if missing:
             for customer in missing:
-                DataKeyTable.check_customer_id(customer)
+                _check_customer_id(customer)
             rows = self._table.for_customers(missing)
             absent = [c for c in missing if c not in rows]
             if absent:
@@ -293,6 +303,12 @@ class DataKeyRing:
                 "run the rewrap again"
             )
         return row, _text(wrapped.blob)
+
+
+def _check_customer_id(customer_id: str) -> None:
+    if not customer_id or customer_id != customer_id.strip():
+        raise ValidationError("customer_id", "required", "customer_id: must be a non-empty key")
+    DataKeyTable.check_customer_id(customer_id)
 
 
 def _wrap_aad(key_id: str, customer_id: str) -> bytes:

@@ -242,3 +242,20 @@ def test_a_data_key_row_moved_to_another_customer_does_not_unwrap(
     fresh = DataKeyRing(operational_store, keys, clock=CLOCK)
     with pytest.raises(DecryptionError, match="failed authentication"):
         fresh.keys_for(["prf_2"], actor="loader")
+
+
+@pytest.mark.parametrize("customer", ["", " prf_1", "p" * 65])
+def test_a_missing_or_malformed_customer_id_gets_no_key(cipher: FieldCipher, customer: str) -> None:
+    with pytest.raises(ValidationError, match="customer_id"):
+        _encrypt(cipher, customer=customer)
+
+
+def test_a_small_cache_still_serves_every_customer(
+    operational_store: OperationalStore, keys: MasterKeys
+) -> None:
+    cipher = FieldCipher(DataKeyRing(operational_store, keys, clock=CLOCK, cache_size=2))
+    customers = [f"prf_{n}" for n in range(5)]
+    texts = cipher.encrypt_column(
+        "t", "c", customer_ids=customers, row_keys=customers, values=customers, actor="loader"
+    )
+    assert cipher.decrypt_column("t", "c", row_keys=customers, ciphertexts=texts) == customers

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -47,3 +48,23 @@ def test_any_changed_byte_is_refused_never_misread(
     changed = f"{head}:{base64.urlsafe_b64encode(bytes(body)).decode()}"
     with pytest.raises(CryptoError):
         cipher.decrypt(changed, table="t", row_key="r", column="c")
+
+
+def test_ciphertexts_survive_a_delta_string_column(cipher: FieldCipher, tmp_path: Path) -> None:
+    import pyarrow as pa
+    from deltalake import DeltaTable, write_deltalake
+
+    rows = ["r1", "r2", "r3"]
+    values: list[str | None] = ["+8613812345678", "张三", None]
+    texts = cipher.encrypt_column(
+        "profiles", "l3", customer_ids=rows, row_keys=rows, values=values, actor="test"
+    )
+    table = pa.table({"row_key": rows, "l3": pa.array(texts, pa.string())})
+    write_deltalake(str(tmp_path / "profiles"), table)
+
+    back = DeltaTable(str(tmp_path / "profiles")).to_pyarrow_table().sort_by("row_key")
+    assert back.column("l3").to_pylist() == texts
+    read = cipher.decrypt_column(
+        "profiles", "l3", row_keys=rows, ciphertexts=back.column("l3").to_pylist()
+    )
+    assert read == values
