@@ -64,7 +64,7 @@ PII_ENTITIES = (
 """Every entity type found, in the order overlapping findings of equal score are preferred."""
 
 OTHER_NUMBER_LABELS = (
-    "订单", "单号", "运单", "快递", "物流", "工单", "发票", "券码", "验证码", "金额",
+    "订单", "单号", "运单", "工单", "发票", "券码", "验证码", "金额",
     "order", "tracking", "invoice", "ticket", "sku", "ref", "case", "coupon", "code",
 )  # fmt: skip
 """Labels of numbers that are not personal data; the nearest label before a number decides."""
@@ -92,6 +92,11 @@ _CONTEXT = {
     PHONE_NUMBER: ["电话", "手机", "联系", "phone", "mobile", "call", "tel", "cell",
                    "contact", "whatsapp"],
 }  # fmt: skip
+_OTHER_LABELS = {
+    EMAIL_ADDRESS: (),
+    BANK_CARD: (*OTHER_NUMBER_LABELS, "身份证", "证件", "护照", "手机", "电话", "id card", "phone"),
+}
+"""A card has only a Luhn digit (1 number in 10 passes), so an ID or phone label vetoes it too."""
 _LABELS_GLUED_TO_NUMBERS = ("tel", "id", "no", "phone", "mobile", "card", "cell", "passport")
 
 
@@ -197,7 +202,9 @@ class InternationalPhoneRecognizer(PhoneRecognizer):
 
 def _mainland_number(number_text: str) -> bool:
     digits = _digits(number_text)
-    return digits.startswith(("86", "0086")) or bool(re.fullmatch(r"0?1[3-9][0-9]{9}", digits))
+    if number_text.startswith(("+", "00")):
+        return digits.startswith(("86", "0086"))
+    return bool(re.fullmatch(r"0?1[3-9][0-9]{9}", digits))
 
 
 def _resident_id_validator(today: date) -> Callable[[str], bool | None]:
@@ -217,6 +224,8 @@ def _mobile_validator(value: str) -> bool | None:
 
 
 def _bank_card_validator(value: str) -> bool | None:
+    if len(value) == 18 and _birth_date_ok(value[6:14], date.max):
+        return False  # resident-ID shaped: a mistyped ID, not a card (cards are 16 or 19 long)
     return None if luhn_valid(value) else False
 
 
@@ -240,8 +249,13 @@ _PATTERNS: dict[str, list[Pattern]] = {
     CN_RESIDENT_ID: [
         Pattern(
             "resident_id_18",
-            _NOT_DIGIT_BEFORE + r"[1-8][0-9]{5}" + _SEP + _ID_BIRTH + _SEP + r"[0-9]{3}[0-9Xx]"
-            r"(?![0-9A-Za-z])",
+            _NOT_DIGIT_BEFORE
+            + r"[1-8][0-9]{5}"
+            + _SEP
+            + _ID_BIRTH
+            + _SEP
+            + r"[0-9]{3}[0-9Xx]"
+            + _NOT_DIGIT_AFTER,
             0.5,
         ),
         Pattern(
@@ -343,7 +357,7 @@ def pii_recognizers(
             _PATTERNS[entity],
             language,
             check,
-            other_labels=() if entity == EMAIL_ADDRESS else OTHER_NUMBER_LABELS,
+            other_labels=_OTHER_LABELS.get(entity, OTHER_NUMBER_LABELS),
         )
         for entity, check in validators.items()
     ]
