@@ -170,4 +170,4 @@ def test_human_summary_lists_sources_and_quality(tmp_path: Path) -> None:
     for source in ("crm_members", "pos_receipts", "clickstream", "service_reviews"):
         assert source in done.stdout
     assert "Probabilistic matching skipped: cannot train on these records" in done.stdout
-    assert "Quality: 22 rules" in done.stdout and "customer attributes filled" in done.stdout
+    assert "Quality: 23 rules" in done.stdout and "customer attributes filled" in done.stdout

@@ -14,12 +14,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from custodia.api.app import create_app
-from custodia.pipeline.quality_rules_file import install_rules, shipped_rules_text
+from custodia.pipeline.quality_rules_file import install_rules
 from custodia.settings import load_settings
 from custodia.workspace import Workspace
 
 Cli = Callable[..., Any]
 
+BASE_RULES = "version: 1\nrules:\n"
+"""No other rules: the shipped ones check identify phones too, which would blur the counts."""
 EVENT_RULES = """
   - name: identify_phone_format
     table: events
@@ -77,7 +79,7 @@ class Api:
 def api(tmp_path: Path, cli: Cli) -> Iterator[Api]:
     settings = load_settings(home=tmp_path / "ws", loader_interval_seconds=0)
     ws, token = Workspace.create(settings)
-    install_rules(ws, shipped_rules_text() + EVENT_RULES)  # in force before the server starts
+    install_rules(ws, BASE_RULES + EVENT_RULES)  # in force before the server starts
     ws.close()
     with TestClient(create_app(settings)) as client:
         yield Api(client, settings.home, token.token, cli)
@@ -147,7 +149,7 @@ def test_bad_batch_items_do_not_sink_the_batch_and_replay_loads_them_once_rules_
     still = api.run("quarantine", "replay")  # the same rules: still kept out
     assert (still["replayed"], still["still_open"]) == (0, 3)
     ws = Workspace.open(load_settings(home=api.home))
-    install_rules(ws, shipped_rules_text())  # the team drops the event rules
+    install_rules(ws, "version: 1\nrules: []\n")  # the team drops the event rules
     ws.close()
     report = api.run("quarantine", "replay")
     assert (report["replayed"], report["still_open"], report["events_stored"]) == (2, 1, 2)

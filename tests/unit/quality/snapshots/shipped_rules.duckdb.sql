@@ -58,10 +58,12 @@ SELECT t.source AS source, CAST(t."created_at" AS DATE) AS day,
 FROM "interactions" AS t
 GROUP BY 1, 2;
 
--- events [rows]: event_type_values
+-- events [rows]: event_type_values, identify_traits_phone_format
 SELECT t.source AS source, CAST(t."timestamp" AS DATE) AS day,
   count(*) FILTER (WHERE t."type" IS NOT NULL) AS r0_checked,
-  count(*) FILTER (WHERE t."type" IS NOT NULL AND t."type" NOT IN ('track', 'identify', 'page', 'screen', 'group', 'alias')) AS r0_failed
+  count(*) FILTER (WHERE t."type" IS NOT NULL AND t."type" NOT IN ('track', 'identify', 'page', 'screen', 'group', 'alias')) AS r0_failed,
+  count(*) FILTER (WHERE (type = 'identify') AND json_extract_string(t."traits", '$.phone') IS NOT NULL) AS r1_checked,
+  count(*) FILTER (WHERE (type = 'identify') AND json_extract_string(t."traits", '$.phone') IS NOT NULL AND NOT regexp_matches(json_extract_string(t."traits", '$.phone'), '^(?:(\+86|0086)?[ -]?1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4})$')) AS r1_failed
 FROM "events" AS t
 GROUP BY 1, 2;
 

@@ -178,7 +178,7 @@ GROUP BY
   1,
   2;
 
--- events [rows]: event_type_values
+-- events [rows]: event_type_values, identify_traits_phone_format
 SELECT
   t.source AS source,
   CAST(t.`timestamp` AS DATE) AS day,
@@ -186,7 +186,17 @@ SELECT
     NOT t.`type` IS NULL) AS r0_checked,
   COUNT(*) FILTER(WHERE
     NOT t.`type` IS NULL
-    AND NOT t.`type` IN ('track', 'identify', 'page', 'screen', 'group', 'alias')) AS r0_failed
+    AND NOT t.`type` IN ('track', 'identify', 'page', 'screen', 'group', 'alias')) AS r0_failed,
+  COUNT(*) FILTER(WHERE
+    (
+      type = 'identify'
+    ) AND NOT GET_JSON_OBJECT(t.`traits`, '$.phone') IS NULL) AS r1_checked,
+  COUNT(*) FILTER(WHERE
+    (
+      type = 'identify'
+    )
+    AND NOT GET_JSON_OBJECT(t.`traits`, '$.phone') IS NULL
+    AND NOT GET_JSON_OBJECT(t.`traits`, '$.phone') RLIKE '^(?:(\\+86|0086)?[ -]?1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4})$') AS r1_failed
 FROM `events` AS t
 GROUP BY
   1,
