@@ -22,11 +22,11 @@ from typing import Any
 
 import pydantic
 import sqlglot
-import yaml
 from sqlglot import exp
 
 from custodia.core.errors import TableNotFoundError, ValidationError
 from custodia.core.tables import TableSpec, table_spec
+from custodia.core.yaml_document import item_lines, load_yaml_mapping
 from custodia.quality.entry import entry_problem
 from custodia.quality.models import ENTRY_CHECKS, RuleSet
 from custodia.quality.rule_columns import is_json_column, split_column
@@ -65,26 +65,8 @@ def load_rule_file(path: Path) -> RuleSet:
 
 def _load_yaml(text: str, origin: str) -> tuple[dict[str, Any], list[int]]:
     """The document and, for each item of ``rules``, the line it starts on (1-based)."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        document = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise ValidationError("rules", "yaml", f"{origin}{where}: {problem}") from None
-    if not isinstance(document, dict):
-        raise ValidationError("rules", "mapping", f"{origin}: must be a mapping with 'rules'")
-    return document, _rule_lines(node)
-
-
-def _rule_lines(node: yaml.Node | None) -> list[int]:
-    if not isinstance(node, yaml.MappingNode):
-        return []
-    for key, value in node.value:
-        if getattr(key, "value", None) == "rules" and isinstance(value, yaml.SequenceNode):
-            return [item.start_mark.line + 1 for item in value.value]
-    return []
+    document, node = load_yaml_mapping(text, origin=origin, field="rules")
+    return document, item_lines(node, "rules")
 
 
 def _shape_error(
