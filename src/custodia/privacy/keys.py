@@ -16,7 +16,7 @@ The index secret is separate from the KEKs, so rotating a KEK changes no digest 
 
 Example::
 
-    provider = FileKeyProvider.open_or_create(home / "keys" / "master-keys.json")
+    provider = FileKeyProvider.for_workspace(home)     # HOME/keys/master-keys.json, 0600
     wrapped = provider.wrap(os.urandom(32), b"bound-to-this-row")
     provider.unwrap(wrapped, b"bound-to-this-row")
     provider.add_kek()            # kek-2 becomes active; kek-1 still unwraps until retired
@@ -56,6 +56,8 @@ __all__ = [
 KEY_BYTES: Final = 32
 NONCE_BYTES: Final = 12
 FILE_FORMAT: Final = "custodia-master-keys/v1"
+WORKSPACE_KEY_FILE: Final = Path("keys") / "master-keys.json"
+"""Where a workspace keeps its master keys, relative to HOME (next to the lake, never inside)."""
 
 _KEK_ID = re.compile(r"kek-([1-9][0-9]{0,8})")
 _PURPOSE = re.compile(r"[a-z][a-z0-9_]{0,31}")
@@ -273,6 +275,15 @@ class FileKeyProvider:
             if not path.exists():
                 _write_private(path, MasterKeys.generate(clock).to_document())
         return cls(path, clock)
+
+    @classmethod
+    def for_workspace(cls, home: Path, clock: Clock | None = None) -> FileKeyProvider:
+        """The workspace's master keys, ``HOME/keys/master-keys.json``, created on first use.
+
+        >>> FileKeyProvider.for_workspace(tmp_path).path.name  # doctest: +SKIP
+        'master-keys.json'
+        """
+        return cls.open_or_create(home / WORKSPACE_KEY_FILE, clock)
 
     @property
     def path(self) -> Path:

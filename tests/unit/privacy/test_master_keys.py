@@ -92,6 +92,14 @@ def test_key_file_is_created_private_and_survives_a_round_trip(tmp_path: Path) -
     assert again.index_key("email") == provider.index_key("email")
 
 
+def test_a_workspace_keeps_its_master_keys_under_home_keys(tmp_path: Path) -> None:
+    provider = FileKeyProvider.for_workspace(tmp_path, CLOCK)
+    assert provider.path == tmp_path / "keys" / "master-keys.json"
+    assert FileKeyProvider.for_workspace(tmp_path, CLOCK).index_key("phone") == (
+        provider.index_key("phone")
+    )
+
+
 def test_a_rotation_in_one_process_is_seen_by_another(tmp_path: Path) -> None:
     path = tmp_path / "master-keys.json"
     loader = FileKeyProvider.open_or_create(path, CLOCK)
