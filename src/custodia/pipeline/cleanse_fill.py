@@ -23,17 +23,18 @@ from collections.abc import Mapping
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel
 
-from custodia.core.sql_text import quote_ident
+from custodia.core.sql_text import quote_ident, quote_literal
 from custodia.core.tables import (
     CUSTOMER_RECORDS,
     CUSTOMER_RECORDS_FILLED,
     PROFILE_IDENTIFIERS,
     PROFILES,
 )
+from custodia.pipeline.cleanse_standardize import standardize_array
 from custodia.pipeline.cleansing_spec import FillRule
-from custodia.pipeline.cleansing_standardizers import standardizer
 from custodia.workspace import Workspace
 
 __all__ = ["ColumnFilled", "FillResult", "fill_gaps", "fill_sql"]
@@ -59,7 +60,8 @@ class FillResult(BaseModel):
 
 
 def fill_sql(rule: FillRule) -> str:
-    """Every customer record with its profile id, each fill column and whether it was filled."""
+    """Every customer record with its profile id, its fill columns filled, a ``_filled_<column>``
+    flag per fill column, and ``filled_columns`` (the JSON object of the filled ones)."""
     scope = f"({rule.where})" if rule.where else "TRUE"
     select = []
     for name in CUSTOMER_RECORDS.column_names:
@@ -67,10 +69,10 @@ def fill_sql(rule: FillRule) -> str:
         if name in rule.columns:
             gap = f"t.{col} IS NULL AND t._in_scope AND g.{col} IS NOT NULL"
             select += [f"CASE WHEN {gap} THEN g.{col} ELSE t.{col} END AS {col}",
-                       f"coalesce({gap}, FALSE) AS {quote_ident('_filled_' + name)}"]  # fmt: skip
+                       f"coalesce({gap}, FALSE) AS {_flag(name)}"]  # fmt: skip
         else:
             select.append(f"t.{col}")
-    return (
+    records = (
         f"SELECT {', '.join(select)}, m.profile_id AS profile_id "
         f"FROM (SELECT *, coalesce({scope}, FALSE) AS _in_scope "
         f"FROM {quote_ident(CUSTOMER_RECORDS.name)}) AS t "
@@ -79,6 +81,21 @@ def fill_sql(rule: FillRule) -> str:
         f"ON m.record_id = t.record_id "
         f"LEFT JOIN {quote_ident(PROFILES.name)} AS g ON g.profile_id = m.profile_id"
     )
+    return f"SELECT f.*, {_provenance_sql(rule)} AS filled_columns FROM ({records}) AS f"
+
+
+def _flag(column: str) -> str:
+    return quote_ident(f"_filled_{column}")
+
+
+def _provenance_sql(rule: FillRule) -> str:
+    """``{"city": "profiles", "email": "profiles"}`` (keys sorted, as json.dumps writes them),
+    NULL when nothing was filled; concat_ws skips the NULLs of the columns not filled."""
+    entries = ", ".join(
+        f"CASE WHEN f.{_flag(c)} THEN {quote_literal(json.dumps({c: ORIGIN})[1:-1])} END"
+        for c in sorted(rule.columns)
+    )
+    return f"nullif('{{' || concat_ws(', ', {entries}) || '}}', '{{}}')"
 
 
 def fill_gaps(
@@ -89,13 +106,11 @@ def fill_gaps(
     if not all(ws.lake.exists(s.zone.value, s.name) for s in needed):
         return None
     data = ws.query(fill_sql(rule))
-    flags = {c: data.column(f"_filled_{c}").to_pylist() for c in rule.columns}
     columns = {name: data.column(name) for name in CUSTOMER_RECORDS.column_names}
     for name, standard in standardize.items():
-        if name in flags:
-            columns[name] = _standardized(columns[name], flags[name], standard)
-    filled = _provenance(flags, data.num_rows)
-    out = _table(ws, columns, data.column("profile_id"), filled, run_id)
+        if name in rule.columns:
+            columns[name] = _standardized(columns[name], data.column(f"_filled_{name}"), standard)
+    out = _table(ws, columns, data, run_id)
     spec = CUSTOMER_RECORDS_FILLED
     ws.lake.ensure_table(
         spec.zone.value, spec.name, spec.arrow_schema(), partition_by=spec.partition_by,
@@ -107,49 +122,31 @@ def fill_gaps(
     return FillResult(
         table=spec.name, records=data.num_rows,
         records_with_profile=data.num_rows - data.column("profile_id").null_count,
-        records_filled=sum(1 for f in filled if f is not None),
-        columns=[_counts(c, data.column(c), flags[c]) for c in rule.columns],
-        table_version=commit.version,
+        records_filled=data.num_rows - data.column("filled_columns").null_count,
+        columns=[_counts(c, data) for c in rule.columns], table_version=commit.version,
     )  # fmt: skip
 
 
-def _standardized(values: pa.ChunkedArray, flags: list[bool], name: str) -> pa.Array:
-    fn = standardizer(name)
-    out = [
-        (fn(v) or v) if flag and v is not None else v
-        for v, flag in zip(values.to_pylist(), flags, strict=True)
-    ]
-    return pa.array(out, values.type)
+def _standardized(values: pa.ChunkedArray, flags: pa.ChunkedArray, name: str) -> pa.Array:
+    """Filled cells in the column's declared form; the others as they are."""
+    filled = pc.if_else(flags, values, pa.scalar(None, values.type))
+    return pc.if_else(flags, standardize_array(filled, name).values, values)
 
 
-def _provenance(flags: Mapping[str, list[bool]], rows: int) -> list[str | None]:
-    out: list[str | None] = []
-    for i in range(rows):
-        filled = {c: ORIGIN for c, column in flags.items() if column[i]}
-        out.append(json.dumps(filled, sort_keys=True) if filled else None)
-    return out
-
-
-def _counts(column: str, values: pa.ChunkedArray, flags: list[bool]) -> ColumnFilled:
-    after = values.null_count
-    filled = sum(flags)
+def _counts(column: str, data: pa.Table) -> ColumnFilled:
+    after = data.column(column).null_count
+    filled = pc.sum(data.column(f"_filled_{column}")).as_py() or 0
     return ColumnFilled(
         column=column, missing_before=after + filled, filled=filled, missing_after=after
     )
 
 
-def _table(
-    ws: Workspace,
-    columns: Mapping[str, Any],
-    profile_ids: pa.ChunkedArray,
-    filled: list[str | None],
-    run_id: str,
-) -> pa.Table:
+def _table(ws: Workspace, columns: Mapping[str, Any], data: pa.Table, run_id: str) -> pa.Table:
     schema = CUSTOMER_RECORDS_FILLED.arrow_schema()
-    rows = len(filled)
+    rows = data.num_rows
     arrays = dict(columns)
     arrays["run_id"] = pa.array([run_id] * rows, pa.string())
     arrays["loaded_at"] = pa.array([ws.clock.now()] * rows, schema.field("loaded_at").type)
-    arrays["profile_id"] = profile_ids
-    arrays["filled_columns"] = pa.array(filled, schema.field("filled_columns").type)
+    arrays["profile_id"] = data.column("profile_id")
+    arrays["filled_columns"] = data.column("filled_columns")
     return pa.table([arrays[f.name].cast(f.type) for f in schema], schema=schema)

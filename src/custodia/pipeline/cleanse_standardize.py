@@ -17,18 +17,28 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel
 
 from custodia.core.sql_text import quote_ident
 from custodia.core.tables import TableSpec, table_spec
 from custodia.pipeline.cleansing_spec import StandardizeRule
-from custodia.pipeline.cleansing_standardizers import Standardizer, standardizer
+from custodia.pipeline.cleansing_standardizers import standardizer
 from custodia.workspace import Workspace
 
-__all__ = ["ColumnStandardized", "StandardizeResult", "standardize_table"]
+__all__ = [
+    "ColumnStandardized",
+    "StandardizeResult",
+    "StandardizedArray",
+    "standardize_array",
+    "standardize_table",
+]
 
 JOB = "cleanse"
 
@@ -52,32 +62,77 @@ class StandardizeResult(BaseModel):
     table_version: int | None = None
 
 
+@dataclass(frozen=True)
+class StandardizedArray:
+    """One column standardized: the new values and, per row, whether the value changed."""
+
+    values: pa.Array
+    changed: npt.NDArray[np.bool_]
+    present: int
+    nonstandard_before: int
+    nonstandard_after: int
+
+
+def standardize_array(values: pa.Array | pa.ChunkedArray, name: str) -> StandardizedArray:
+    """Run standardizer ``name`` over a text column, once per distinct value.
+
+    A column repeats its values (cities, genders, names) and the standardizers are Python: the
+    column is dictionary-encoded, each distinct value standardized once, and the per-row answers
+    taken back by index, so the cost follows the distinct values, not the rows.
+    """
+    fn = standardizer(name)
+    encoded = pc.dictionary_encode(values).combine_chunks()
+    assert isinstance(encoded, pa.DictionaryArray)
+    uniques = encoded.dictionary.to_pylist()
+    canonical = [fn(v) for v in uniques]
+    fixed = [v if c is None else c for v, c in zip(uniques, canonical, strict=True)]
+    # one flag per distinct value, and a last one (False) for the rows holding NULL
+    not_canonical = _flags(c != v for v, c in zip(uniques, canonical, strict=True))
+    unreadable = _flags(
+        c is None or (c != v and fn(c) != c) for v, c in zip(uniques, canonical, strict=True)
+    )
+    rewritten = _flags(f != v for v, f in zip(uniques, fixed, strict=True))
+    index = encoded.indices.fill_null(len(uniques)).to_numpy(zero_copy_only=False)
+    new_values = pa.array([*fixed, None], encoded.dictionary.type).take(pa.array(index))
+    return StandardizedArray(
+        values=new_values, changed=rewritten[index], present=len(values) - values.null_count,
+        nonstandard_before=int(not_canonical[index].sum()),
+        nonstandard_after=int(unreadable[index].sum()),
+    )  # fmt: skip
+
+
+def _flags(values: Iterable[bool]) -> npt.NDArray[np.bool_]:
+    return np.fromiter([*values, False], dtype=bool)
+
+
 def standardize_table(ws: Workspace, rule: StandardizeRule, run_id: str) -> StandardizeResult:
     """Standardize the rule's columns of its table (nothing to do when the table is missing)."""
     spec = table_spec(rule.table)
     if not ws.lake.exists(spec.zone.value, spec.name):
         return StandardizeResult(table=spec.name, rows_read=0, rows_changed=0, columns=[])
     data = ws.query(_read_sql(spec, rule))
-    key = spec.key[0]
-    changed_rows: dict[int, None] = {}
-    new_columns: dict[str, list[Any]] = {}
+    changed = np.zeros(data.num_rows, dtype=bool)
+    new_columns: dict[str, pa.Array] = {}
     counts = []
     for column, name in rule.columns.items():
-        values = data.column(column).to_pylist()
-        fixed, count = _standardize(values, standardizer(name), column, name)
-        changed_rows.update(dict.fromkeys(_differing(values, fixed)))
-        new_columns[column] = fixed
-        counts.append(count)
-    rows = sorted(changed_rows)
-    version = _merge(ws, spec, data, key, new_columns, rows, run_id)
+        done = standardize_array(data.column(column), name)
+        changed |= done.changed
+        new_columns[column] = done.values
+        counts.append(_counts(column, name, done))
+    rows = pa.array(np.flatnonzero(changed))
+    version = _merge(ws, spec, data, new_columns, rows, run_id)
     return StandardizeResult(
         table=spec.name, rows_read=data.num_rows, rows_changed=len(rows), columns=counts,
         table_version=version,
     )  # fmt: skip
 
 
-def _differing(old: list[Any], new: list[Any]) -> list[int]:
-    return [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+def _counts(column: str, name: str, done: StandardizedArray) -> ColumnStandardized:
+    return ColumnStandardized(
+        column=column, standardizer=name, values=done.present,
+        nonstandard_before=done.nonstandard_before, changed=int(done.changed.sum()),
+        nonstandard_after=done.nonstandard_after,
+    )  # fmt: skip
 
 
 def _read_sql(spec: TableSpec, rule: StandardizeRule) -> str:
@@ -86,43 +141,21 @@ def _read_sql(spec: TableSpec, rule: StandardizeRule) -> str:
     return f"SELECT {', '.join(quote_ident(n) for n in names)} FROM {quote_ident(spec.name)}{where}"
 
 
-def _standardize(
-    values: list[str | None], fn: Standardizer, column: str, name: str
-) -> tuple[list[str | None], ColumnStandardized]:
-    out: list[str | None] = []
-    before = after = present = 0
-    for value in values:
-        if value is None:
-            out.append(None)
-            continue
-        present += 1
-        canonical = fn(value)
-        before += canonical != value
-        after += canonical is None or fn(canonical) != canonical
-        out.append(value if canonical is None else canonical)
-    changed = len(_differing(values, out))
-    return out, ColumnStandardized(
-        column=column, standardizer=name, values=present, nonstandard_before=before,
-        changed=changed, nonstandard_after=after,
-    )  # fmt: skip
-
-
 def _merge(
     ws: Workspace,
     spec: TableSpec,
     data: pa.Table,
-    key: str,
-    new_columns: dict[str, list[Any]],
-    rows: list[int],
+    new_columns: dict[str, pa.Array],
+    rows: pa.Array,
     run_id: str,
 ) -> int | None:
-    if not rows:
+    if not len(rows):
         return None
     schema = spec.arrow_schema()
-    kept = [key, *(p for p in spec.partition_by if p != key)]
+    kept = dict.fromkeys([spec.key[0], *spec.partition_by])
     arrays = {n: data.column(n).take(rows).cast(schema.field(n).type) for n in kept}
     for column, values in new_columns.items():
-        arrays[column] = pa.array([values[i] for i in rows], schema.field(column).type)
+        arrays[column] = values.take(rows).cast(schema.field(column).type)
     table = pa.Table.from_pydict(arrays, schema=pa.schema([schema.field(n) for n in arrays]))
     commit = ws.lake.merge(
         spec.zone.value, spec.name, table, spec.key, commit_info={"run_id": run_id, "job": JOB}
