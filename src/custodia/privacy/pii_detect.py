@@ -7,7 +7,8 @@ NLP engine needs a downloaded spaCy model. Here the analyzer gets
 a registry holding only our pattern recognizers (:mod:`custodia.privacy.pii_recognizers`), so it
 loads nothing and reaches no network.
 
-The text is width-folded before analysis (same length, so offsets hold for the original) and
+The text is width-folded (and numbers in Chinese numerals turned into digits) before analysis,
+keeping its length, so offsets hold for the original; and
 findings that overlap are settled once: the higher score wins, then the longer span, then the
 entity earlier in :data:`~custodia.privacy.pii_recognizers.PII_ENTITIES` (a valid resident ID
 beats a Luhn-valid 18-digit "card"). A :class:`PiiFinding` holds offsets, never the value, so
@@ -30,7 +31,11 @@ from datetime import date
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 
-from custodia.privacy.pii_nlp_engine import PII_LANGUAGE, MixedScriptNlpEngine, fold_width
+from custodia.privacy.pii_nlp_engine import (
+    PII_LANGUAGE,
+    MixedScriptNlpEngine,
+    fold_for_matching,
+)
 from custodia.privacy.pii_recognizers import PII_ENTITIES, pii_recognizers
 
 __all__ = ["DEFAULT_THRESHOLD", "PiiDetector", "PiiFinding"]
@@ -83,10 +88,10 @@ class PiiDetector:
 
     def find(self, text: str) -> list[PiiFinding]:
         """The personal data in ``text``, in text order, without overlaps."""
-        if not text or not any(ch.isdigit() or ch in "@＠" for ch in text):
+        if not text or not any(ch.isnumeric() or ch in "@＠" for ch in text):
             return []
         results = self._analyzer.analyze(
-            text=fold_width(text),
+            text=fold_for_matching(text),
             language=PII_LANGUAGE,
             entities=list(self.entities),
             score_threshold=self.threshold,

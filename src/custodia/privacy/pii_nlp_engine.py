@@ -12,6 +12,8 @@ lemma is the lower-cased token. Presidio matches context words as substrings of 
 :func:`fold_width` maps full-width forms (``１３８``, ``＠``, the ideographic space) to ASCII one
 character at a time, so every offset in the folded text is the same offset in the original:
 spans found in the folded text redact the original exactly, CJK and emoji included.
+:func:`fold_numerals` does the same for numbers spelled in Chinese numerals to get past filters
+(``一三八一二三四五六七八``, ``138一二三四5678``, ``幺`` for 1).
 
 Example::
 
@@ -34,7 +36,13 @@ from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-__all__ = ["PII_LANGUAGE", "MixedScriptNlpEngine", "fold_width"]
+__all__ = [
+    "PII_LANGUAGE",
+    "MixedScriptNlpEngine",
+    "fold_for_matching",
+    "fold_numerals",
+    "fold_width",
+]
 
 PII_LANGUAGE = "xx"
 """The Presidio language code of our recognizers: one set for Chinese, English and mixed text."""
@@ -63,6 +71,40 @@ def fold_width(text: str) -> str:
     if text.isascii():
         return text
     return "".join(_fold_char(ch) for ch in text)
+
+
+_NUMERAL_DIGITS = str.maketrans("〇零一二三四五六七八九幺", "001234567891")
+_NUMERAL_RUN = re.compile(r"[〇零一二三四五六七八九幺]+")
+_MIN_NUMERAL_RUN = 7
+_MIN_NUMERAL_RUN_BESIDE_DIGITS = 3
+
+
+def fold_numerals(text: str) -> str:
+    """``text`` with numbers written in Chinese numerals turned into ASCII digits, one for one.
+
+    Only runs that read as a number are turned: seven numerals or more, or three or more next to
+    an ASCII digit (``138一二三四5678``). Words such as 一直, 第一 or 二〇二四年 stay as they are.
+    """
+    return _NUMERAL_RUN.sub(_numeral_run_digits, text)
+
+
+def _numeral_run_digits(match: re.Match[str]) -> str:
+    run, text = match.group(), match.string
+    beside_digit = (match.start() > 0 and text[match.start() - 1] in _ASCII_DIGITS) or (
+        match.end() < len(text) and text[match.end()] in _ASCII_DIGITS
+    )
+    long_enough = len(run) >= _MIN_NUMERAL_RUN or (
+        beside_digit and len(run) >= _MIN_NUMERAL_RUN_BESIDE_DIGITS
+    )
+    return run.translate(_NUMERAL_DIGITS) if long_enough else run
+
+
+def fold_for_matching(text: str) -> str:
+    """:func:`fold_width` then :func:`fold_numerals`: the text recognizers match (same length)."""
+    return fold_numerals(fold_width(text))
+
+
+_ASCII_DIGITS = frozenset("0123456789")
 
 
 @lru_cache(maxsize=4096)

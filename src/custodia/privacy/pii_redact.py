@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from custodia.core.masking import mask_identifier
 from custodia.privacy.pii_detect import PiiFinding
-from custodia.privacy.pii_nlp_engine import fold_width
+from custodia.privacy.pii_nlp_engine import fold_for_matching
 from custodia.privacy.pii_recognizers import (
     BANK_CARD,
     CN_MOBILE,
@@ -92,7 +92,7 @@ class RedactedText:
 
 def mask_value(entity: str, value: str) -> str:
     """The display mask of one found value: width-folded, separators and ``+86`` dropped."""
-    compact = _NUMBER_NOISE.sub("", fold_width(value))
+    compact = _NUMBER_NOISE.sub("", fold_for_matching(value))
     if entity == CN_MOBILE:
         compact = compact.removeprefix("+").removeprefix("0086").removeprefix("86")
     return mask_identifier(_MASK_KIND.get(entity, entity.lower()), compact)

@@ -4,10 +4,10 @@ Run: ``.venv/bin/python tests/data/pii/make_generated.py`` (same output every ti
 
 Values come from the demo generator (valid resident IDs, issued mobile prefixes, names and the
 e-mail addresses people derive from them); bodies are the demo's ticket and review templates.
-Each value is written in a format people use (spaces, dashes, +86, full-width digits, lower-case
-x) inside a frame with or without a context word. Hard negatives (phone-shaped order numbers,
-IDs with a wrong check character, card-length numbers failing Luhn, dates, amounts) are
-unlabelled: anything found in them is a false positive.
+Each value is written in a format people use (spaces, dashes, +86, full-width digits, Chinese
+numerals, lower-case x) inside a frame with or without a context word. Hard negatives
+(phone-shaped order numbers, IDs with a wrong check character, card-length numbers failing
+Luhn, dates, amounts) are unlabelled: anything found in them is a false positive.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ _PRODUCTS = {
     "en": ("silk dress", "wool coat"),
 }
 _FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+_NUMERALS = str.maketrans("0123456789", "零一二三四五六七八九")
 
 _FRAMES = {
     ("CN_MOBILE", "zh"): ("我的手机号是{v}", "联系电话：{v}", "手机{v}", "麻烦打{v}联系我",
@@ -64,6 +65,7 @@ def _mobile_formats(d: random.Random, v: str) -> str:
         lambda s: s, lambda s: s, lambda s: f"{s[:3]} {s[3:7]} {s[7:]}",
         lambda s: f"{s[:3]}-{s[3:7]}-{s[7:]}", lambda s: f"+86 {s}", lambda s: f"+86-{s}",
         lambda s: f"0086{s}", lambda s: s.translate(_FULL_WIDTH), lambda s: f"(+86){s}",
+        lambda s: s.translate(_NUMERALS),
     )  # fmt: skip
     return d.choice(forms)(v)
 

@@ -9,7 +9,12 @@ import pytest
 import spacy.util
 
 from custodia.privacy.pii_detect import PiiDetector, PiiFinding
-from custodia.privacy.pii_nlp_engine import PII_LANGUAGE, MixedScriptNlpEngine, fold_width
+from custodia.privacy.pii_nlp_engine import (
+    PII_LANGUAGE,
+    MixedScriptNlpEngine,
+    fold_numerals,
+    fold_width,
+)
 from custodia.privacy.pii_recognizers import (
     BANK_CARD,
     CN_LANDLINE,
@@ -42,6 +47,9 @@ def found(detector: PiiDetector, text: str) -> list[tuple[str, str]]:
         ("联系008613912345678", [(CN_MOBILE, "008613912345678")]),
         ("手机：１３８１２３４５６７８", [(CN_MOBILE, "１３８１２３４５６７８")]),
         ("call me at 15012345678 pls", [(CN_MOBILE, "15012345678")]),
+        ("我的电话是一三八一二三四五六七八", [(CN_MOBILE, "一三八一二三四五六七八")]),
+        ("手机138一二三四5678", [(CN_MOBILE, "138一二三四5678")]),
+        ("加微信幺五零一二三四五六七八", [(CN_MOBILE, "幺五零一二三四五六七八")]),
         ("身份证11010519491231002X", [(CN_RESIDENT_ID, "11010519491231002X")]),
         ("身份证11010519491231002x", [(CN_RESIDENT_ID, "11010519491231002x")]),
         ("ID 110105 19491231 002X", [(CN_RESIDENT_ID, "110105 19491231 002X")]),
@@ -85,6 +93,7 @@ def test_finds_each_entity_in_the_formats_people_write(
         "验证码 138520",
         "E12345678",  # passport shape without a context word
         "02162345678",  # landline shape without a context word
+        "一直等到二〇二四年十一月，第一次买，一二三四五六都试过",  # numerals that are not a number
     ],
 )
 def test_near_misses_are_not_reported(detector: PiiDetector, text: str) -> None:
@@ -155,6 +164,14 @@ def test_width_folding_keeps_every_offset() -> None:
     assert len(folded) == len(text)
     assert folded.startswith("手机:138 1234-5678")
     assert folded.endswith("㈠ ﬁ")  # NFKC would lengthen these: left as they are
+
+
+def test_numbers_in_chinese_numerals_become_digits_and_words_stay() -> None:
+    assert fold_numerals("电话一三八一二三四五六七八") == "电话13812345678"
+    assert fold_numerals("138一二三四5678") == "13812345678"
+    assert fold_numerals("幺五零") == "幺五零"  # three numerals alone: not a number yet
+    text = "一直等到二〇二四年，第一次，一二三四五六"
+    assert fold_numerals(text) == text
 
 
 def test_the_nlp_engine_tokenizes_chinese_clauses_and_english_words() -> None:
