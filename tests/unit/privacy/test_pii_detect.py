@@ -183,3 +183,23 @@ def test_the_nlp_engine_tokenizes_chinese_clauses_and_english_words() -> None:
     assert engine.is_punct("，", PII_LANGUAGE) and not engine.is_punct("手机", PII_LANGUAGE)
     with pytest.raises(ValueError, match="not one of"):
         engine.process_text("x", "en")
+
+
+def test_a_foreign_number_in_national_form_needs_a_context_word(detector: PiiDetector) -> None:
+    assert found(detector, "(415) 867-5309") == []
+    assert found(detector, "phone (415) 867-5309") == [(PHONE_NUMBER, "(415) 867-5309")]
+    assert found(detector, "call +1 (415) 867-5309") == [(PHONE_NUMBER, "+1 (415) 867-5309")]
+
+
+def test_a_lower_threshold_reports_unchecked_shapes_without_context() -> None:
+    eager = PiiDetector(threshold=0.3, today=TODAY)
+    assert [f.entity for f in eager.find("E12345678")] == [CN_PASSPORT]
+
+
+def test_find_many_answers_each_text(detector: PiiDetector) -> None:
+    texts = ["手机13812345678", "没有", "a@b.cn"]
+    assert [[f.entity for f in fs] for fs in detector.find_many(texts)] == [
+        [CN_MOBILE],
+        [],
+        [EMAIL_ADDRESS],
+    ]
