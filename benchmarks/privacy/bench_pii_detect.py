@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -66,24 +67,24 @@ def microseconds_per_text(detector: PiiDetector, texts: list[str], repeat: int) 
     CPU time, not wall time: the work is single-threaded and the machine is shared, and CPU time
     is what other work distorts least.
     """
-    runs = []
-    for _ in range(repeat):
-        start = time.process_time()
-        for text in texts:
-            detector.find(text)
-        runs.append((time.process_time() - start) / len(texts) * 1e6)
-    return round(min(runs), 1)
+    return round(min(_runs(detector, texts, repeat, time.process_time)), 1)
 
 
 def wall_microseconds_per_text(detector: PiiDetector, texts: list[str], repeat: int) -> float:
     """Wall time per text, median of ``repeat`` runs (for comparison with the CPU figure)."""
+    return round(statistics.median(_runs(detector, texts, repeat, time.perf_counter)), 1)
+
+
+def _runs(
+    detector: PiiDetector, texts: list[str], repeat: int, clock: Callable[[], float]
+) -> list[float]:
     runs = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = clock()
         for text in texts:
             detector.find(text)
-        runs.append((time.perf_counter() - start) / len(texts) * 1e6)
-    return round(statistics.median(runs), 1)
+        runs.append((clock() - start) / len(texts) * 1e6)
+    return runs
 
 
 def import_seconds() -> float:
