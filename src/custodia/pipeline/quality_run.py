@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from custodia.core.errors import CustodiaError
 from custodia.core.ids import new_id
+from custodia.core.sql_text import quote_ident
 from custodia.core.tables import table_spec
 from custodia.pipeline.quality_actions import deliver_alert_event, run_actions
 from custodia.pipeline.quality_completeness import CustomerCompleteness, customer_completeness
@@ -34,6 +35,7 @@ from custodia.quality.evaluate import RuleResult, evaluate
 from custodia.quality.models import RuleSet
 from custodia.quality.rule_sql import CompiledQuery, compile_rules
 from custodia.quality.scores import Score, score_results
+from custodia.storage.engine import QuerySession
 from custodia.storage.store_quality import QualityLedger
 from custodia.storage.store_runs import RunLog, RunStatus
 from custodia.workspace import Workspace
@@ -108,22 +110,22 @@ def _run(
 ) -> QualityReport:
     now = ws.clock.now()
     present = [r for r in ruleset.rules if _has_rows(ws, r.table)]
-    queries = compile_rules(present, latest_days=_latest_days(ws, present))
     results: list[RuleResult] = []
     errors: dict[str, str] = {}
-    for n, query in enumerate(queries):
-        progress(f"checking {query.table}", n, len(queries))
-        started = ws.clock.now()
-        got, error = _measure(ws, query, now)
-        results.extend(got)
-        for rule in query.rules:
-            if error:
-                errors[rule.name] = error
-        runs.record_step(
-            run_id, f"quality.{query.kind}", source=query.table, rows_in=len(query.rules),
-            rows_stored=len(got), started_at=started,
-            detail={"rules": [r.name for r in query.rules], "error": error},
-        )  # fmt: skip
+    # one connection for every compiled query: each table's snapshot is opened once
+    with ws.query_engine().session(_tables_read(ws, present)) as session:
+        queries = compile_rules(present, latest_days=_latest_days(session, present))
+        for n, query in enumerate(queries):
+            progress(f"checking {query.table}", n, len(queries))
+            started = ws.clock.now()
+            got, error = _measure(ws, session, query, now)
+            results.extend(got)
+            errors.update({rule.name: error for rule in query.rules if error})
+            runs.record_step(
+                run_id, f"quality.{query.kind}", source=query.table, rows_in=len(query.rules),
+                rows_stored=len(got), started_at=started,
+                detail={"rules": [r.name for r in query.rules], "error": error},
+            )  # fmt: skip
     progress("checked all rules", len(queries), len(queries))
     ledger = QualityLedger(ws.store)
     ledger.save_results(run_id, now, [_result_row(r) for r in results])
@@ -141,10 +143,15 @@ def _run(
 
 
 def _measure(
-    ws: Workspace, query: CompiledQuery, now: datetime
+    ws: Workspace, session: QuerySession, query: CompiledQuery, now: datetime
 ) -> tuple[list[RuleResult], str | None]:
+    """Run one query: ours on the shared session, a user's custom SQL through the read-only
+    guard of :meth:`QueryEngine.query`."""
     try:
-        rows = ws.query_engine().query(query.sql).to_pylist()
+        if query.kind == "custom_sql":
+            rows = ws.query_engine().query(query.sql).to_pylist()
+        else:
+            rows = session.run(query.sql).to_pylist()
         return evaluate(query, rows, now=now), None
     except (CustodiaError, KeyError, ValueError, TypeError) as exc:
         name = type(exc).__name__
@@ -156,18 +163,27 @@ def _has_rows(ws: Workspace, table: str) -> bool:
     return spec.home.value == "lake" and ws.lake.exists(spec.zone.value, spec.name)
 
 
-def _latest_days(ws: Workspace, rules: Sequence[Any]) -> dict[str, date]:
+def _tables_read(ws: Workspace, rules: Sequence[Any]) -> list[str]:
+    """The lake tables the compiled queries read (rule tables and the tables they refer to)."""
+    names = {rule.table for rule in rules}
+    for rule in rules:
+        for attr in ("references", "other"):
+            target = getattr(rule, attr, None)
+            if target:
+                names.add(target.split(".", 1)[0])
+    return sorted(n for n in names if _has_rows(ws, n))
+
+
+def _latest_days(session: QuerySession, rules: Sequence[Any]) -> dict[str, date]:
     """The latest day of data of each table a volume rule counts (its judged window ends there)."""
     out: dict[str, date] = {}
     for rule in rules:
         if rule.check != "volume" or rule.table in out:
             continue
-        column = rule.column or table_spec(rule.table).time_column
-        row = (
-            ws.query_engine()
-            .query(f'SELECT max(CAST("{column}" AS DATE)) AS d FROM "{rule.table}"')
-            .to_pylist()
-        )
+        column: str = rule.column or table_spec(rule.table).time_column or "loaded_at"
+        row = session.run(
+            f"SELECT max(CAST({quote_ident(column)} AS DATE)) AS d FROM {quote_ident(rule.table)}"
+        ).to_pylist()
         if row and row[0]["d"] is not None:
             out[rule.table] = row[0]["d"]
     return out

@@ -56,7 +56,7 @@ from custodia.storage.sql_guard import (
     time_travel_of,
 )
 
-__all__ = ["QueryEngine", "TableLocation", "rows_as_json"]
+__all__ = ["QueryEngine", "QuerySession", "TableLocation", "rows_as_json"]
 
 _HIDDEN_PREFIX = "__custodia_t"
 _QUOTED_VALUE = re.compile(r"'(?:[^']|'')*'")
@@ -149,6 +149,17 @@ class QueryEngine:
             yield con
         finally:
             con.close()
+
+    @contextmanager
+    def session(self, tables: Iterable[str]) -> Iterator[QuerySession]:
+        """One connection for several trusted queries over the same tables (latest versions).
+
+        Each table's snapshot is opened and registered once, however many queries read it
+        (opening a large table's snapshot is the fixed cost of a query). Errors become
+        :class:`QueryError` lines with data values redacted, as in :meth:`query`.
+        """
+        with self.connect(tables) as con:
+            yield QuerySession(con)
 
     # -- internals ------------------------------------------------------------------------
 
@@ -245,6 +256,16 @@ def _view_target(key: str) -> str:
         return quote_identifier(key)
     zone, name = key.split(".", 1)
     return f"{quote_identifier(zone)}.{quote_identifier(name)}"
+
+
+class QuerySession:
+    """Trusted pipeline queries on one connection (see :meth:`QueryEngine.session`)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+
+    def run(self, sql: str) -> pa.Table:
+        return _run(self._con, sql, None, _Bindings())
 
 
 def _run(
