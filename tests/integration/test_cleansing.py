@@ -63,6 +63,10 @@ def test_cleansing_counts_before_and_after_and_improves_quality(
     tickets, signups = report["deduplicate"]
     assert (tickets["groups"], tickets["deleted"], tickets["rows_after"]) == (1, 1, 2)
     assert (signups["action"], signups["duplicates"], signups["deleted"]) == ("count", 1, 0)
+    (second,) = signups["sample_keys"]  # C5 signed up after C3: C3 survives
+    assert rows(ws, f"select source_key from customer_records where record_id = '{second}'") == [
+        {"source_key": "C5"}
+    ]
     kept = rows(ws, "select source_key from interactions order by 1")
     assert [r["source_key"] for r in kept] == ["T2", "T3"]  # keep: [source_key desc]
 

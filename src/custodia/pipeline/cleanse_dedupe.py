@@ -27,6 +27,7 @@ from custodia.workspace import Workspace
 __all__ = ["DedupeResult", "deduplicate", "duplicates_sql"]
 
 JOB = "cleanse"
+SAMPLE_KEYS = 20
 
 
 class DedupeResult(BaseModel):
@@ -46,6 +47,8 @@ class DedupeResult(BaseModel):
     deleted: int
     rows_after: int
     table_version: int | None = None
+    sample_keys: list[str] = []
+    """Surrogate keys (never personal values) of up to 20 duplicates, to look them up."""
 
 
 def duplicates_sql(rule: DedupeRule, spec: TableSpec) -> str:
@@ -112,4 +115,5 @@ def _result(
     return DedupeResult(
         rule=rule.name, table=rule.table, action=rule.action, rows_before=before,
         rows_in_scope=scope, groups=groups, duplicates=len(extra), deleted=0, rows_after=before,
+        sample_keys=sorted(extra)[:SAMPLE_KEYS],
     )  # fmt: skip
