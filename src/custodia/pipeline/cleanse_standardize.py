@@ -81,7 +81,9 @@ def standardize_array(values: pa.Array | pa.ChunkedArray, name: str) -> Standard
     taken back by index, so the cost follows the distinct values, not the rows.
     """
     fn = standardizer(name)
-    encoded = pc.dictionary_encode(values).combine_chunks()
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    encoded = pc.dictionary_encode(values)
     assert isinstance(encoded, pa.DictionaryArray)
     uniques = encoded.dictionary.to_pylist()
     canonical = [fn(v) for v in uniques]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
 import pytest
 
 from custodia.pipeline.cleansing_standardizers import STANDARDIZERS, standardizer
@@ -41,3 +42,32 @@ def test_canonical_form(name: str, raw: str, expected: str | None) -> None:
 @pytest.mark.parametrize(("name", "raw", "expected"), [c for c in CASES if c[2] is not None])
 def test_canonical_form_is_stable(name: str, raw: str, expected: str) -> None:
     assert STANDARDIZERS[name](expected) == expected
+
+
+def test_a_column_is_standardized_once_per_distinct_value_with_row_counts() -> None:
+    from custodia.pipeline.cleanse_standardize import standardize_array
+
+    column = pa.chunked_array(
+        [["上海", None, "上海市", "上海"], ["北京", None, "Shanghai "]], pa.string()
+    )
+    done = standardize_array(column, "city")
+    assert done.values.to_pylist() == [
+        "上海市",
+        None,
+        "上海市",
+        "上海市",
+        "北京市",
+        None,
+        "Shanghai",
+    ]
+    assert done.changed.tolist() == [True, False, False, True, True, False, True]
+    assert (done.present, done.nonstandard_before, done.nonstandard_after) == (5, 4, 0)
+
+
+def test_values_that_cannot_be_read_stay_and_are_counted_after() -> None:
+    from custodia.pipeline.cleanse_standardize import standardize_array
+
+    done = standardize_array(pa.array(["+86 138-1234-5678", "1381234567", None]), "cn_mobile")
+    assert done.values.to_pylist() == ["13812345678", "1381234567", None]
+    assert done.changed.tolist() == [True, False, False]
+    assert (done.nonstandard_before, done.nonstandard_after) == (2, 1)
