@@ -26,7 +26,7 @@ Example::
 
 from __future__ import annotations
 
-import os
+import random
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -59,6 +59,11 @@ class LogEntry:
     ``entry_id`` is random and unique; ids generated for messages that arrived without a
     ``messageId`` derive from it, so re-reading an entry yields the same ids. ``events`` and
     ``invalid`` are the collector's validation counts (informational; consumers re-validate).
+
+    The id is 128 bits from :mod:`random` (seeded from the operating system in every process,
+    and again in a forked child), not from ``os.urandom``: that system call lets go of the
+    interpreter lock on every request, and under load the event loop then waited for the
+    log's writer thread to hand it back. The id only has to be unique, not secret.
     """
 
     source: str
@@ -87,7 +92,8 @@ class LogEntry:
         """
         if received_at.tzinfo is None:
             raise ValidationError("received_at", "aware", "received_at: needs a time zone")
-        return cls(source, kind, payload, received_at, os.urandom(16).hex(), events, invalid)
+        entry_id = f"{random.getrandbits(128):032x}"
+        return cls(source, kind, payload, received_at, entry_id, events, invalid)
 
 
 @dataclass(frozen=True, slots=True)

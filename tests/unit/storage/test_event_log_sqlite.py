@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -155,3 +156,18 @@ def test_entries_reach_the_log_from_other_threads_while_reading(log: SqliteEvent
     stop.set()
     thread.join()
     assert seen == list(range(1, len(seen) + 1))
+
+
+def test_entry_ids_are_128_bit_and_a_forked_process_draws_other_ones() -> None:
+    ids = {_entry(n).entry_id for n in range(10_000)}
+    assert len(ids) == 10_000 and all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: one id down the pipe, then leave without pytest's cleanup
+        os.write(writer, _entry(0).entry_id.encode())
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(child, 0)
+    with os.fdopen(reader, "rb") as pipe:
+        from_child = pipe.read().decode()
+    assert len(from_child) == 32 and from_child != _entry(0).entry_id
