@@ -125,9 +125,10 @@ def test_run_history_records_the_demo(demo: tuple[Path, dict[str, Any]]) -> None
     load_run = next(r for r in runs if r["kind"] == "demo")  # the other stages run after it
     assert load_run["run_id"] == report["load"]["run_id"]
     assert load_run["status"] == "succeeded"
-    newest_first = [(r["kind"], r["run_id"]) for r in runs[:3]]
+    newest_first = [(r["kind"], r["run_id"]) for r in runs[:4]]
     assert newest_first == [
         ("quality", report["quality"]["run_id"]),
+        ("cleanse", report["cleansing"]["run_id"]),
         ("identity_resolve", report["identity"]["run_id"]),
         ("text_tag", report["text_tags"]["run_id"]),
     ]
@@ -171,3 +172,4 @@ def test_human_summary_lists_sources_and_quality(tmp_path: Path) -> None:
         assert source in done.stdout
     assert "Probabilistic matching skipped: cannot train on these records" in done.stdout
     assert "Quality: 23 rules" in done.stdout and "customer attributes filled" in done.stdout
+    assert "once cleansing filled their gaps from the golden profiles" in done.stdout

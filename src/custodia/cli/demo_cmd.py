@@ -16,6 +16,7 @@ from custodia.settings import Settings
 from custodia.workspace import MARKER, Workspace
 
 if TYPE_CHECKING:
+    from custodia.pipeline.cleanse_run import CleansingReport
     from custodia.pipeline.demo_run import DemoReport
     from custodia.pipeline.quality_run import QualityReport
 
@@ -148,12 +149,24 @@ def _print_summary(report: DemoReport) -> None:
             f"browser id that never logs in: precision {acc.observable_precision:.4f}, "
             f"recall {acc.observable_recall:.4f}, F1 {acc.observable_f1:.4f}"
         )
+    if report.cleansing is not None:
+        _print_cleansing(report.cleansing)
     if report.quality is not None:
         _print_quality(report.quality)
     console.print(
         f"Sources and their mapping file: {report.sources_dir}\n"
         'Next: custodia tables | custodia sql "select channel, count(*) from orders group by 1"'
         " | custodia profile show member_id:M0000001 | custodia serve"
+    )
+
+
+def _print_cleansing(cleansing: CleansingReport) -> None:
+    changed = sum(r.rows_changed for r in cleansing.standardize)
+    duplicates = sum(r.duplicates for r in cleansing.deduplicate)
+    filled = cleansing.fill.records_filled if cleansing.fill is not None else 0
+    stdout_console().print(
+        f"Cleansing: {changed:,} records standardized, {duplicates:,} duplicates found, "
+        f"{filled:,} records with gaps filled from golden profiles (custodia cleanse)"
     )
 
 
@@ -170,8 +183,13 @@ def _print_quality(quality: QualityReport) -> None:
     )
     view = quality.customer_completeness
     if view is not None:
+        curated = (
+            f" -> {view.filled_overall:.1%} once cleansing filled their gaps from the golden "
+            "profiles (customer_records_filled)"
+            if view.filled_overall is not None else ""
+        )  # fmt: skip
         console.print(
             f"  customer attributes filled: {view.records_overall:.1%} over "
-            f"{view.record_count:,} source records as delivered -> {view.profiles_overall:.1%} "
-            f"over {view.profile_count:,} golden profiles"
+            f"{view.record_count:,} source records as delivered{curated}; "
+            f"{view.profiles_overall:.1%} over {view.profile_count:,} golden profiles"
         )

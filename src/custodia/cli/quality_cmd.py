@@ -96,19 +96,17 @@ def print_scorecard(report: QualityReport) -> None:
 def _completeness_table(report: QualityReport) -> Table:
     view = report.customer_completeness
     assert view is not None
-    table = Table(
-        title="Customer attributes filled: source records as delivered -> golden profiles"
-    )
-    for col in (
-        "attribute",
-        f"records ({view.record_count:,})",
-        f"profiles ({view.profile_count:,})",
-    ):
+    table = Table(title="Customer attributes filled: as delivered, curated, golden profiles")
+    filled = view.filled or {}
+    headers = (f"as delivered ({view.record_count:,})", "gaps filled (curated)",
+               f"profiles ({view.profile_count:,})")  # fmt: skip
+    for col in ("attribute", *headers):
         table.add_column(col)
     for name in view.attributes:
-        table.add_row(name, f"{view.records[name]:.1%}", f"{view.profiles[name]:.1%}")
+        table.add_row(name, f"{view.records[name]:.1%}", _pct(filled.get(name)),
+                      f"{view.profiles[name]:.1%}")  # fmt: skip
     table.add_row("[bold]all[/]", f"[bold]{view.records_overall:.1%}[/]",
-                  f"[bold]{view.profiles_overall:.1%}[/]")  # fmt: skip
+                  _pct(view.filled_overall), f"[bold]{view.profiles_overall:.1%}[/]")  # fmt: skip
     return table
 
 

@@ -4,8 +4,9 @@
 ``sources/demo`` folder, places the demo mapping file beside it (a normal mapping file a user can
 read and edit), loads everything in one recorded run, tags the service texts (complaint
 type, sentiment, products) in a second one, resolves identities into profiles in a third,
-scores the profiles against the generator's ground truth (pairwise precision and recall), and
-runs the quality rules (scorecard, alerts, customer completeness before and after unification).
+scores the profiles against the generator's ground truth (pairwise precision and recall), runs
+the cleansing steps (deduplicate, standardize, fill gaps from the golden profiles) and the
+quality rules (scorecard, alerts, customer completeness before and after unification).
 
 Example::
 
@@ -26,6 +27,7 @@ from pydantic import BaseModel
 from custodia.collect.mapping_spec import load_mapping_file
 from custodia.core.errors import WorkspaceError
 from custodia.demo import DemoManifest, generate_demo
+from custodia.pipeline.cleanse_run import CleansingReport, run_cleansing
 from custodia.pipeline.identity_evaluation import ResolutionScores, evaluate_resolution
 from custodia.pipeline.identity_resolve import ResolveReport, resolve_identities
 from custodia.pipeline.identity_workspace import spec_path
@@ -50,6 +52,7 @@ class DemoReport(BaseModel):
     text_tags: TagReport | None = None
     identity: ResolveReport | None = None
     identity_accuracy: ResolutionScores | None = None
+    cleansing: CleansingReport | None = None
     quality: QualityReport | None = None
 
 
@@ -101,6 +104,7 @@ def run_demo(
     identity = resolve_identities(ws, actor="demo", progress=load_progress)
     truth = pq.read_table(out_dir / "ground_truth" / "persons.parquet")
     accuracy = evaluate_resolution(ws, truth)
+    cleansing = run_cleansing(ws, progress=load_progress)
     quality = run_quality(ws, progress=load_progress)
     return DemoReport(
         sources_dir=str(out_dir),
@@ -109,6 +113,7 @@ def run_demo(
         text_tags=text_tags,
         identity=identity,
         identity_accuracy=accuracy,
+        cleansing=cleansing,
         quality=quality,
     )
 

@@ -6,7 +6,9 @@ count how many are filled, first over the customer records as each source delive
 (``customer_records``, one row per source record: a shop account rarely knows a birthday, a POS
 loyalty record rarely an email), then over the golden profiles (``profiles``), where identity
 resolution and survivorship have pooled every source's knowledge of the person. A blank string
-counts as missing.
+counts as missing. When cleansing has filled the records' gaps from their golden profiles
+(``customer_records_filled``, the curated zone), the same shares over those records are the third
+figure: the records as delivered (raw) against the same records curated.
 
 Example::
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from custodia.core.sql_text import quote_ident
-from custodia.core.tables import CUSTOMER_RECORDS, PROFILES
+from custodia.core.tables import CUSTOMER_RECORDS, CUSTOMER_RECORDS_FILLED, PROFILES
 from custodia.workspace import Workspace
 
 __all__ = ["ATTRIBUTES", "CustomerCompleteness", "customer_completeness"]
@@ -41,6 +43,10 @@ class CustomerCompleteness(BaseModel):
     profiles_overall: float
     record_count: int
     profile_count: int
+    filled: dict[str, float] | None = None
+    """Share of the same records with each attribute filled after cleansing filled their gaps
+    from the golden profiles (``customer_records_filled``), when cleansing has run."""
+    filled_overall: float | None = None
 
 
 def customer_completeness(ws: Workspace) -> CustomerCompleteness | None:
@@ -52,15 +58,26 @@ def customer_completeness(ws: Workspace) -> CustomerCompleteness | None:
     profiles, n_profiles = _shares(ws, PROFILES.name)
     if not n_records or not n_profiles:
         return None
+    filled = None
+    spec = CUSTOMER_RECORDS_FILLED
+    if ws.lake.exists(spec.zone.value, spec.name):
+        filled, n_filled = _shares(ws, spec.name)
+        filled = filled if n_filled else None
     return CustomerCompleteness(
         attributes=list(ATTRIBUTES),
         records=records,
         profiles=profiles,
-        records_overall=sum(records.values()) / len(records),
-        profiles_overall=sum(profiles.values()) / len(profiles),
+        records_overall=_mean(records),
+        profiles_overall=_mean(profiles),
         record_count=n_records,
         profile_count=n_profiles,
+        filled=filled,
+        filled_overall=None if filled is None else _mean(filled),
     )
+
+
+def _mean(shares: dict[str, float]) -> float:
+    return sum(shares.values()) / len(shares)
 
 
 def _shares(ws: Workspace, table: str) -> tuple[dict[str, float], int]:
