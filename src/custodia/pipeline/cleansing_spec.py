@@ -42,6 +42,7 @@ from sqlglot import exp
 
 from custodia.core.errors import TableNotFoundError, ValidationError
 from custodia.core.tables import CUSTOMER_RECORDS, PROFILES, TableSpec, table_spec
+from custodia.core.yaml_document import load_yaml_mapping
 from custodia.pipeline.cleansing_standardizers import STANDARDIZERS
 from custodia.workspace import Workspace
 
@@ -125,16 +126,7 @@ def parse_cleansing(text: str, *, origin: str = "cleansing") -> CleansingSpec:
 
 
 def _load_yaml(text: str, origin: str) -> tuple[dict[str, Any], dict[tuple[str, ...], int]]:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        document = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise ValidationError("cleansing", "yaml", f"{origin}{where}: {problem}") from None
-    if not isinstance(document, dict):
-        raise ValidationError("cleansing", "mapping", f"{origin}: must be a mapping")
+    document, node = load_yaml_mapping(text, origin=origin, field="cleansing")
     return document, _entry_lines(node)
 
 
