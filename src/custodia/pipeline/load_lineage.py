@@ -339,7 +339,8 @@ def table_outputs(ws: Workspace, results: Sequence[SourceResult]) -> list[TableO
         _add_result(result, shares, versions)
     outputs = []
     for table, contributions in shares.items():
-        version = versions.get(table, _current_version(ws, table))
+        # not .get(table, default): the default would open the table even when the load knows
+        version = versions[table] if table in versions else _current_version(ws, table)
         rows = sum(c.rows for c in contributions)
         outputs.append(TableOutput(table, rows, version, tuple(contributions)))
     return outputs
