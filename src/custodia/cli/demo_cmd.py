@@ -155,7 +155,8 @@ def _print_summary(report: DemoReport) -> None:
         _print_quality(report.quality)
     console.print(
         f"Sources and their mapping file: {report.sources_dir}\n"
-        'Next: custodia tables | custodia sql "select channel, count(*) from orders group by 1"'
+        "Next: custodia catalog | custodia quality explain repurchase_rate_by_region"
+        ' | custodia sql "select channel, count(*) from orders group by 1"'
         " | custodia profile show member_id:M0000001 | custodia serve"
     )
 
