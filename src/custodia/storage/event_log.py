@@ -8,7 +8,8 @@ it is either still after the consumer's offset (and is read again) or already co
 
 :class:`EventLog` is the protocol; :class:`SqliteEventLog` is the embedded backend, a SQLite file
 (``HOME/eventlog.db``) in WAL mode with ``synchronous=FULL``. Redis Streams or NATS JetStream
-consumer groups can implement the same protocol for a scaled-out deployment.
+consumer groups can implement the same protocol for a scaled-out deployment. With several
+server workers the log is one such file per worker (:mod:`custodia.storage.event_log_shards`).
 
 Appends use group commit (:mod:`custodia.storage.event_log_writer`): one writer thread takes
 everything queued since its last commit and writes it in one transaction with one fsync, so many
@@ -149,9 +150,10 @@ class EventLog(Protocol):
 class SqliteEventLog:
     """The embedded event log: a SQLite file in WAL mode, fsync on every commit.
 
-    Several processes (uvicorn workers, ``custodia load``) may open the same file: SQLite
-    serialises writers, and each process's group-commit writer waits on the busy timeout.
-    Opening creates the file and its tables; no thread starts until the first append.
+    Several processes may open the same file (SQLite serialises writers; each process's
+    group-commit writer polls for the lock), but server workers each append to a file of their
+    own (:class:`~custodia.storage.event_log_shards.EventLogShards`), so they never wait for one
+    another. Opening creates the file and its tables; no thread starts until the first append.
     """
 
     def __init__(self, path: Path, *, max_group_bytes: int = 16 * 1024 * 1024) -> None:
