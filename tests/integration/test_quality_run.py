@@ -161,9 +161,7 @@ def test_scores_by_source_and_day_and_the_api(cli: Any, loaded: Path) -> None:
         assert ran.status_code == 200, ran.text
         scores = api.get("/v1/quality/scores", params={"table": "orders"}, headers=auth).json()
         assert {s["dimension"] for s in scores["scores"]} >= {"validity", "overall"}
-        history = api.get(
-            "/v1/quality/scores/history", params={"table": "*"}, headers=auth
-        ).json()
+        history = api.get("/v1/quality/scores/history", params={"table": "*"}, headers=auth).json()
         assert len(history) == 2  # two runs, oldest first
         alerts = api.get("/v1/quality/alerts", headers=auth).json()
         assert [a["rule"] for a in alerts] == ["phone_format"]
