@@ -29,13 +29,13 @@ from custodia.core.sql_text import quote_ident
 from custodia.core.tables import table_spec
 from custodia.pipeline.quality_actions import deliver_alert_event, run_actions
 from custodia.pipeline.quality_completeness import CustomerCompleteness, customer_completeness
+from custodia.pipeline.quality_engines import RuleSession, rule_session
 from custodia.pipeline.quality_rules_file import ensure_rules_file, rules_in_force
 from custodia.quality.alerts import Breach, judge_thresholds, plan_alerts
 from custodia.quality.evaluate import RuleResult, evaluate
 from custodia.quality.models import RuleSet
 from custodia.quality.rule_sql import CompiledQuery, compile_rules
 from custodia.quality.scores import Score, score_results
-from custodia.storage.engine import QuerySession
 from custodia.storage.store_quality import QualityLedger
 from custodia.storage.store_runs import RunLog, RunStatus
 from custodia.workspace import Workspace
@@ -87,14 +87,19 @@ class QualityReport(BaseModel):
     """Customer attributes filled: source records as delivered against golden profiles."""
 
 
-def run_quality(ws: Workspace, *, progress: Progress | None = None) -> QualityReport:
-    """Run every rule in force once, in one recorded run."""
+def run_quality(
+    ws: Workspace, *, progress: Progress | None = None, engine: str = "duckdb", spark: Any = None
+) -> QualityReport:
+    """Run every rule in force once, in one recorded run, on ``engine`` (``duckdb`` or
+    ``spark``; ``spark`` may be a running SparkSession, see :mod:`.quality_engines`)."""
     runs = RunLog(ws.store, ws.clock)
     ensure_rules_file(ws)
     in_force = rules_in_force(ws)
-    run_id = runs.start_run(RUN_KIND, {"rules": in_force.origin})
+    run_id = runs.start_run(RUN_KIND, {"rules": in_force.origin, "engine": engine})
     try:
-        report = _run(ws, runs, run_id, in_force.ruleset, progress or _silent)
+        with rule_session(ws, _tables_read(ws, in_force.ruleset.rules), engine=engine,
+                          spark=spark) as session:  # fmt: skip
+            report = _run(ws, session, runs, run_id, in_force.ruleset, progress or _silent)
     except Exception as exc:
         runs.fail_run(run_id, exc)
         raise
@@ -106,26 +111,30 @@ def run_quality(ws: Workspace, *, progress: Progress | None = None) -> QualityRe
 
 
 def _run(
-    ws: Workspace, runs: RunLog, run_id: str, ruleset: RuleSet, progress: Progress
+    ws: Workspace,
+    session: RuleSession,
+    runs: RunLog,
+    run_id: str,
+    ruleset: RuleSet,
+    progress: Progress,
 ) -> QualityReport:
     now = ws.clock.now()
     present = [r for r in ruleset.rules if _has_rows(ws, r.table)]
     results: list[RuleResult] = []
     errors: dict[str, str] = {}
-    # one connection for every compiled query: each table's snapshot is opened once
-    with ws.query_engine().session(_tables_read(ws, present)) as session:
-        queries = compile_rules(present, latest_days=_latest_days(session, present))
-        for n, query in enumerate(queries):
-            progress(f"checking {query.table}", n, len(queries))
-            started = ws.clock.now()
-            got, error = _measure(ws, session, query, now)
-            results.extend(got)
-            errors.update({rule.name: error for rule in query.rules if error})
-            runs.record_step(
-                run_id, f"quality.{query.kind}", source=query.table, rows_in=len(query.rules),
-                rows_stored=len(got), started_at=started,
-                detail={"rules": [r.name for r in query.rules], "error": error},
-            )  # fmt: skip
+    # one session for every compiled query: each table's snapshot is opened once
+    queries = compile_rules(present, latest_days=_latest_days(session, present))
+    for n, query in enumerate(queries):
+        progress(f"checking {query.table}", n, len(queries))
+        started = ws.clock.now()
+        got, error = _measure(session, query, now)
+        results.extend(got)
+        errors.update({rule.name: error for rule in query.rules if error})
+        runs.record_step(
+            run_id, f"quality.{query.kind}", source=query.table, rows_in=len(query.rules),
+            rows_stored=len(got), started_at=started,
+            detail={"rules": [r.name for r in query.rules], "error": error},
+        )  # fmt: skip
     progress("checked all rules", len(queries), len(queries))
     ledger = QualityLedger(ws.store)
     ledger.save_results(run_id, now, [_result_row(r) for r in results])
@@ -143,15 +152,13 @@ def _run(
 
 
 def _measure(
-    ws: Workspace, session: QuerySession, query: CompiledQuery, now: datetime
+    session: RuleSession, query: CompiledQuery, now: datetime
 ) -> tuple[list[RuleResult], str | None]:
     """Run one query: ours on the shared session, a user's custom SQL through the read-only
-    guard of :meth:`QueryEngine.query`."""
+    guard (:meth:`RuleSession.run_custom`)."""
     try:
-        if query.kind == "custom_sql":
-            rows = ws.query_engine().query(query.sql).to_pylist()
-        else:
-            rows = session.run(query.sql).to_pylist()
+        run = session.run_custom if query.kind == "custom_sql" else session.run
+        rows = run(query.sql).to_pylist()
         return evaluate(query, rows, now=now), None
     except (CustodiaError, KeyError, ValueError, TypeError) as exc:
         name = type(exc).__name__
@@ -174,7 +181,7 @@ def _tables_read(ws: Workspace, rules: Sequence[Any]) -> list[str]:
     return sorted(n for n in names if _has_rows(ws, n))
 
 
-def _latest_days(session: QuerySession, rules: Sequence[Any]) -> dict[str, date]:
+def _latest_days(session: RuleSession, rules: Sequence[Any]) -> dict[str, date]:
     """The latest day of data of each table a volume rule counts (its judged window ends there)."""
     out: dict[str, date] = {}
     for rule in rules:

@@ -34,10 +34,16 @@ from custodia.core.errors import StorageError
 from custodia.storage.lake_history import DataFile, TableSnapshot
 from custodia.storage.sql_guard import quote_identifier
 
-__all__ = ["lock_down", "register_snapshot"]
+__all__ = [
+    "UNSUPPORTED_FEATURES",
+    "hive_layout",
+    "lock_down",
+    "partition_key",
+    "register_snapshot",
+]
 
 # Reader features that change how files must be read; the parquet files alone would be wrong.
-_UNSUPPORTED_FEATURES = frozenset({"deletionVectors", "columnMapping"})
+UNSUPPORTED_FEATURES = frozenset({"deletionVectors", "columnMapping"})
 _HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 
 
@@ -48,7 +54,7 @@ def register_snapshot(
     columns: Sequence[str] = (),
 ) -> list[str]:
     """Create view ``target`` (already quoted) over ``snapshot``; returns the files it reads."""
-    unsupported = _UNSUPPORTED_FEATURES.intersection(snapshot.reader_features())
+    unsupported = UNSUPPORTED_FEATURES.intersection(snapshot.reader_features())
     if unsupported:
         raise StorageError(
             f"{snapshot.label}: Delta feature(s) {', '.join(sorted(unsupported))} "
@@ -62,13 +68,13 @@ def register_snapshot(
         con.execute(f"CREATE VIEW {target} AS SELECT {empty} LIMIT 0")
         return []
     partitions = snapshot.partition_columns()
-    if _hive_layout(files, snapshot, partitions):
+    if hive_layout(files, snapshot, partitions):
         hive_types = {c: types[c] for c in partitions}
         branches = [_branch(con, files, wanted, types, partitions, hive_types)]
     else:
         branches = [
             _branch(con, list(group), wanted, types, partitions, None)
-            for _, group in groupby(sorted(files, key=_partition_key), key=_partition_key)
+            for _, group in groupby(sorted(files, key=partition_key), key=partition_key)
         ]
     con.execute(f"CREATE VIEW {target} AS " + "\nUNION ALL\n".join(branches))
     return [f.path for f in files]
@@ -93,7 +99,7 @@ def _duckdb_types(con: duckdb.DuckDBPyConnection, snapshot: TableSnapshot) -> di
     return {str(row[0]): str(row[1]) for row in rows}
 
 
-def _hive_layout(files: list[DataFile], snapshot: TableSnapshot, partitions: Sequence[str]) -> bool:
+def hive_layout(files: list[DataFile], snapshot: TableSnapshot, partitions: Sequence[str]) -> bool:
     """True when every file sits under ``col=value`` directories that DuckDB decodes to exactly
     the partition values in the log; then one scan with hive partitioning reads the table and
     DuckDB prunes files by partition filters."""
@@ -172,7 +178,8 @@ def _column(
     return f"CAST({expression} AS {type_name}) AS {quote_identifier(name)}"
 
 
-def _partition_key(file: DataFile) -> tuple[str, ...]:
+def partition_key(file: DataFile) -> tuple[str, ...]:
+    """Sort and group key of a file by its partition values (one branch per partition)."""
     return tuple(repr(file.partition_values[k]) for k in sorted(file.partition_values))
 
 
