@@ -399,6 +399,34 @@ blind_indexes = Table(
 )
 """Keyed HMAC digests of a customer's normalized identifiers, for exact matching without values."""
 
+dp_budgets = Table(
+    "dp_budgets",
+    METADATA,
+    Column("analyst", String(200), primary_key=True),
+    Column("epsilon_total", Float, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    CheckConstraint("epsilon_total >= 0", name="epsilon_total_non_negative"),
+)
+"""The differential-privacy budget granted to each analyst (API token name); what they spent is
+the sum of their ``dp_releases``."""
+
+dp_releases = Table(
+    "dp_releases",
+    METADATA,
+    Column("release_id", String(40), primary_key=True),
+    Column("analyst", String(200), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("table_name", String(64), nullable=False),
+    Column("aggregate", String(16), nullable=False),
+    Column("measure", String(64), nullable=True),
+    Column("group_by", JSON(none_as_null=True), nullable=True),
+    Column("epsilon", Float, nullable=False),
+    CheckConstraint("epsilon > 0", name="epsilon_positive"),
+    Index(None, "analyst"),
+)
+"""One row per differentially private release: the epsilon it debited from its analyst's budget."""
+
 STORE_TABLES = (
     workspace_info,
     api_tokens,
@@ -419,6 +447,8 @@ STORE_TABLES = (
     quality_corrections,
     data_keys,
     blind_indexes,
+    dp_budgets,
+    dp_releases,
 )
 """Every table of the operational store, in creation order."""
 
