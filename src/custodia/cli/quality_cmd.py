@@ -2,7 +2,7 @@
 
 Commands::
 
-    custodia --home H quality run [--json]
+    custodia --home H quality run [--engine duckdb|spark] [--json]
     custodia --home H quality rules [--check FILE | --set FILE]
     custodia --home H quality scores [--table T] [--by column|source|day] [--json]
     custodia --home H quality alerts [--status open|resolved|all] [--json]
@@ -37,13 +37,23 @@ def register(app: typer.Typer) -> None:
     app.add_typer(quality_app, name="quality")
 
 
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="Where the rules run: duckdb (embedded) or spark (local Spark; pip install "
+        "'custodia[spark]', Java 17+).",
+    ),
+]
+
+
 @quality_app.command("run")
-def run(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+def run(ctx: typer.Context, json_out: JsonFlag = False, engine: EngineOption = "duckdb") -> None:
     """Run every rule in force, store results and scores, raise or resolve alerts."""
     from custodia.pipeline.quality_run import run_quality
 
     with state(ctx).open_workspace() as ws, progress_bar("quality", enabled=not json_out) as bar:
-        report = run_quality(ws, progress=bar)
+        report = run_quality(ws, progress=bar, engine=engine)
     if json_out:
         print_json(report.model_dump(mode="json"))
         return
