@@ -16,9 +16,9 @@ from custodia.workspace import Workspace
 
 def test_an_unknown_engine_is_refused_by_name(workspace_home: Path) -> None:
     ws = Workspace.open(load_settings(home=workspace_home))
-    with pytest.raises(ConfigurationError, match="'sparky' is unknown; known: duckdb, spark"):
-        with rule_session(ws, [], engine="sparky"):
-            pass
+    refused = pytest.raises(ConfigurationError, match="'sparky' is unknown; known: duckdb, spark")
+    with refused, rule_session(ws, [], engine="sparky"):
+        pass
 
 
 def test_custom_sql_on_duckdb_goes_through_the_read_only_guard(workspace_home: Path) -> None:
