@@ -179,6 +179,27 @@ audit_log = Table(
     Index(None, "at"),
 )
 
+consents = Table(
+    "consents",
+    METADATA,
+    Column("seq", _auto_bigint(), primary_key=True, autoincrement=True),
+    Column("consent_id", String(40), nullable=False, unique=True),
+    Column("profile_id", String(40), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("notice_version", String(64), nullable=True),
+    Column("channel", String(32), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    CheckConstraint("status IN ('granted', 'withdrawn')", name="status_known"),
+    Index(None, "profile_id", "purpose"),
+    Index(None, "purpose", "profile_id"),
+)
+"""Append-only consent ledger: one row per choice; the newest row (``seq``) per profile and
+purpose is the current state. ``actor`` made the choice, ``recorded_by`` entered it."""
+
 collector_sources = Table(
     "collector_sources",
     METADATA,
@@ -434,6 +455,7 @@ STORE_TABLES = (
     run_steps,
     source_watermarks,
     audit_log,
+    consents,
     collector_sources,
     lineage_events,
     identity_records,

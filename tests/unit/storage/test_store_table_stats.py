@@ -32,4 +32,4 @@ def test_an_empty_table_and_one_without_a_time_column(operational_store: Operati
 
 
 def test_a_table_the_store_does_not_hold_has_no_stats(operational_store: OperationalStore) -> None:
-    assert store_table_stats(operational_store, "consents", time_column="recorded_at") is None
+    assert store_table_stats(operational_store, "no_such_table", time_column="at") is None

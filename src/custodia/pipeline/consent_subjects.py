@@ -1,0 +1,68 @@
+"""The consent ledger of a workspace, wired to the people it is about.
+
+The privacy domain keeps the rules and the ledger; who a profile is (which live profile an
+identifier names) and when they were born (for the minors rule) come from identity resolution's
+golden profiles. This module joins the two so the API, the CLI and activation code get a ready
+ledger: ``consent_ledger(ws)``.
+
+Birth date: the one held in the golden resident ID (GB 11643 digits 7-14), else the golden
+``birthday``; a profile with neither is not treated as a minor.
+
+Example::
+
+    ledger = consent_ledger(ws)
+    pid = consent_profile(ws, "phone:13812345678")
+    ledger.grant(pid, "marketing", notice_version="v3", channel="store", recorded_by="cli:ana")
+    "prf_…" in ledger.allowed_profiles("marketing")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from custodia.identity.normalize import resident_id_birth_date
+from custodia.pipeline.profile_view import ProfileView
+from custodia.privacy.consent_ledger import ConsentLedger
+from custodia.storage.store_identity import IdentityGraphStore
+from custodia.workspace import Workspace
+
+__all__ = ["birth_date_of", "consent_ledger", "consent_profile"]
+
+
+def consent_ledger(ws: Workspace) -> ConsentLedger:
+    """The workspace's ledger, with birth dates read from the golden profiles on each check."""
+    graph = IdentityGraphStore(ws.store)
+
+    def birth_dates(profile_ids: Sequence[str]) -> dict[str, date]:
+        found = {
+            pid: birth_date_of(entry.traits) for pid, entry in graph.registry(profile_ids).items()
+        }
+        return {pid: born for pid, born in found.items() if born is not None}
+
+    return ConsentLedger(ws.store, clock=ws.clock, birth_dates=birth_dates)
+
+
+def consent_profile(ws: Workspace, ref: str) -> str:
+    """The live profile id that ``ref`` names: ``ID_TYPE:VALUE``, ``profile_id:…`` or a bare
+    profile id (NotFoundError when nobody holds it)."""
+    return ProfileView(ws).find(ref if ":" in ref else f"profile_id:{ref}")
+
+
+def birth_date_of(traits: dict[str, Any] | None) -> date | None:
+    """Birth date from golden traits: the resident ID's, else the birthday (None if neither)."""
+    traits = traits or {}
+    resident_id = (traits.get("resident_id") or {}).get("value")
+    if isinstance(resident_id, str):
+        try:
+            return resident_id_birth_date(resident_id)
+        except ValueError:
+            pass  # not a normalized ID (e.g. encrypted): fall back to the birthday
+    birthday = (traits.get("birthday") or {}).get("value")
+    if isinstance(birthday, str):
+        try:
+            return date.fromisoformat(birthday[:10])
+        except ValueError:
+            return None
+    return None

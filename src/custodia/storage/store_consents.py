@@ -1,0 +1,152 @@
+"""Persistence of the consent ledger (``consents``): append a choice, read the newest ones.
+
+Rows are never updated or deleted: a withdrawal is a new row, and the newest row (highest
+``seq``) per profile and purpose is the current choice. Appending a row and writing its one
+``consent.grant`` / ``consent.withdraw`` audit entry happen in the same transaction, so the ledger
+and the audit chain cannot disagree. The rules (known purposes, expiry, minors) live in
+:mod:`custodia.privacy.consent`; this module only reads and writes rows.
+
+Nothing is cached: every read is its own query, so a withdrawal committed a moment ago is seen by
+the next check.
+
+Example::
+
+    table = ConsentTable(store)
+    row = table.append(NewConsentRow("prf_1", "marketing", "granted", "v3", "web", "customer",
+                                     expires_at=None), recorded_by="token:portal")
+    table.latest_of_profile("prf_1", at=row.recorded_at)["marketing"].status   # 'granted'
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, func, or_, select
+
+from custodia.core.clock import Clock, SystemClock
+from custodia.core.ids import new_id
+from custodia.storage.store import AuditLog, OperationalStore
+from custodia.storage.store_schema import check_fits, consents
+
+__all__ = ["ConsentRow", "ConsentTable", "NewConsentRow"]
+
+
+@dataclass(frozen=True, slots=True)
+class NewConsentRow:
+    """A choice about to be recorded (already validated by the privacy domain)."""
+
+    profile_id: str
+    purpose: str
+    status: str
+    notice_version: str | None
+    channel: str
+    actor: str
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRow:
+    """One stored consent record; ``seq`` orders records, the highest one wins."""
+
+    seq: int
+    consent_id: str
+    profile_id: str
+    purpose: str
+    status: str
+    notice_version: str | None
+    channel: str
+    actor: str
+    recorded_by: str
+    recorded_at: datetime
+    expires_at: datetime | None
+
+
+class ConsentTable:
+    """Append-only rows of ``consents`` and the queries that find the newest ones."""
+
+    def __init__(self, store: OperationalStore, clock: Clock | None = None) -> None:
+        self._store = store
+        self._clock = clock or SystemClock()
+
+    def append(self, new: NewConsentRow, *, recorded_by: str) -> ConsentRow:
+        """Store one choice and its audit entry (no personal data in it) in one transaction."""
+        for column, value in (("profile_id", new.profile_id), ("actor", new.actor)):
+            check_fits(consents.c[column], value)
+        check_fits(consents.c.recorded_by, recorded_by)
+        values = {
+            **asdict(new),
+            "consent_id": new_id("cns"),
+            "recorded_by": recorded_by,
+            "recorded_at": self._clock.now(),
+        }
+        with self._store.begin() as conn:
+            inserted = conn.execute(consents.insert().values(values)).inserted_primary_key
+            assert inserted is not None
+            row = ConsentRow(seq=int(inserted[0]), **values)
+            AuditLog(self._store, self._clock).append(
+                recorded_by,
+                f"consent.{'grant' if new.status == 'granted' else 'withdraw'}",
+                "consents",
+                subject_ref=new.profile_id,
+                details=_audit_details(row),
+                conn=conn,
+            )
+        return row
+
+    def history(self, profile_id: str) -> list[ConsentRow]:
+        """Every record of one profile, oldest first."""
+        query = select(consents).where(consents.c.profile_id == profile_id).order_by(consents.c.seq)
+        with self._store.read() as conn:
+            return [_row(row) for row in conn.execute(query)]
+
+    def latest_of_profile(self, profile_id: str, *, at: datetime) -> dict[str, ConsentRow]:
+        """purpose -> the newest record of one profile made at or before ``at``."""
+        c = consents.c
+        newest = (
+            select(func.max(c.seq))
+            .where(c.profile_id == profile_id, c.recorded_at <= at)
+            .group_by(c.purpose)
+        )
+        query = select(consents).where(c.seq.in_(newest))
+        with self._store.read() as conn:
+            return {row.purpose: _row(row) for row in conn.execute(query)}
+
+    def granted_for_purpose(self, purpose: str, *, at: datetime) -> list[ConsentRow]:
+        """The newest record of every profile for ``purpose`` at ``at``, where it is a grant
+        that has not expired by then; one query, however many profiles."""
+        c = consents.c
+        newest = (
+            select(func.max(c.seq))
+            .where(c.purpose == purpose, c.recorded_at <= at)
+            .group_by(c.profile_id)
+        )
+        query = (
+            select(consents)
+            .where(
+                c.seq.in_(newest),
+                c.status == "granted",
+                or_(c.expires_at.is_(None), c.expires_at > at),
+            )
+            .order_by(c.profile_id)
+        )
+        with self._store.read() as conn:
+            return [_row(row) for row in conn.execute(query)]
+
+
+def _audit_details(row: ConsentRow) -> dict[str, Any]:
+    """What the audit entry says: ids, purpose, status, channel, notice - never a name or value."""
+    return {
+        "consent_id": row.consent_id,
+        "purpose": row.purpose,
+        "status": row.status,
+        "channel": row.channel,
+        "notice_version": row.notice_version,
+        "actor": row.actor,
+        "expires_at": None if row.expires_at is None else row.expires_at.isoformat(),
+    }
+
+
+def _row(row: Row[Any]) -> ConsentRow:
+    return ConsentRow(**row._asdict())
