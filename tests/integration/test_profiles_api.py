@@ -30,7 +30,13 @@ def tokens(settings: Settings, cli: Any) -> dict[str, str]:
     with ws:
         out = {
             role.value: issue_token(ws.store, role.value, role, created_by="test").token
-            for role in (Role.DATA_STEWARD, Role.SERVICE_AGENT, Role.ANALYST, Role.MARKETER)
+            for role in (
+                Role.DATA_STEWARD,
+                Role.SERVICE_AGENT,
+                Role.ANALYST,
+                Role.MARKETER,
+                Role.AUDITOR,
+            )
         }
     for source, name in (("crm", "crm.csv"), ("shop", "shop.csv"), ("web", "clicks.json")):
         result = cli(
@@ -65,7 +71,9 @@ def test_resolve_then_look_up_by_any_identifier(api: TestClient, tokens: dict[st
         again = api.get(f"/v1/profiles/{ref}/traits", headers=agent)
         assert again.json()["profile_id"] == profile_id
     traits = api.get("/v1/profiles/member_id:M1/traits", headers=agent).json()
-    assert traits["attributes"]["name"]["value"] == "张伟"
+    assert traits["attributes"]["name"]["value"] == "*伟"  # masked for service agents
+    steward_view = api.get("/v1/profiles/member_id:M1/traits", headers=steward).json()
+    assert steward_view["attributes"]["name"]["value"] == "张伟"
 
     page = api.get("/v1/profiles/user_id:U3/events?limit=2", headers=agent).json()
     assert len(page["items"]) == 2
@@ -91,8 +99,12 @@ def test_errors_are_4xx_naming_the_part(api: TestClient, tokens: dict[str, str])
 
 def test_roles_decide_who_reads_and_who_unmerges(api: TestClient, tokens: dict[str, str]) -> None:
     api.post("/v1/identity/resolve", headers=_as(tokens, "data_steward"))
-    for role in ("analyst", "marketer"):
-        assert api.get("/v1/profiles/member_id:M1", headers=_as(tokens, role)).status_code == 403
+    assert api.get("/v1/profiles/member_id:M1", headers=_as(tokens, "auditor")).status_code == 403
+    for role in (
+        "analyst",
+        "marketer",
+    ):  # they read, masked (tests/integration/test_masking_api.py)
+        assert api.get("/v1/profiles/member_id:M1", headers=_as(tokens, role)).status_code == 200
     agent = _as(tokens, "service_agent")
     profile_id = api.get("/v1/profiles/member_id:M1", headers=agent).json()["profile"]["profile_id"]
     body = {"record_id": record_key("crm", "M2"), "reason": "two people"}

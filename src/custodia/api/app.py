@@ -26,6 +26,7 @@ from custodia.api.routes import quality as quality_routes
 from custodia.api.routes import quality_explain as quality_explain_routes
 from custodia.api.routes import quarantine as quarantine_routes
 from custodia.api.routes import review as review_routes
+from custodia.api.routes import unmask as unmask_routes
 from custodia.core.errors import (
     AuthenticationError,
     CustodiaError,
@@ -80,6 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(quality_explain_routes.router, prefix="/v1")
     app.include_router(catalog_routes.router, prefix="/v1")
     app.include_router(review_routes.router, prefix="/v1")
+    app.include_router(unmask_routes.router, prefix="/v1")
     return app
 
 

@@ -448,6 +448,49 @@ dp_releases = Table(
 )
 """One row per differentially private release: the epsilon it debited from its analyst's budget."""
 
+unmask_requests = Table(
+    "unmask_requests",
+    METADATA,
+    Column("request_id", String(40), primary_key=True),
+    Column("profile_id", String(40), nullable=False),
+    Column("fields", JSON(none_as_null=True), nullable=False),
+    Column("tier", String(2), nullable=False),
+    Column("purpose", String(64), nullable=False),
+    Column("justification", Text, nullable=True),
+    Column("requester_token_id", String(64), nullable=False),
+    Column("requester", String(200), nullable=False),
+    Column("requester_role", String(32), nullable=False),
+    Column("approvals_needed", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("decided_at", UTCDateTime, nullable=True),
+    CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status_known"),
+    Index(None, "profile_id"),
+    Index(None, "requester_token_id", "status"),
+)
+"""Requests to see masked fields of one customer in clear: requester, profile, fields, purpose
+and expiry; ``approved`` once enough distinct approvers agreed."""
+
+unmask_approvals = Table(
+    "unmask_approvals",
+    METADATA,
+    Column(
+        "request_id",
+        String(40),
+        ForeignKey("unmask_requests.request_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("approver_token_id", String(64), primary_key=True),
+    Column("approver", String(200), nullable=False),
+    Column("approver_role", String(32), nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("decided_at", UTCDateTime, nullable=False),
+    CheckConstraint("decision IN ('approve', 'reject')", name="decision_known"),
+)
+"""One decision per approver and request (so two approvals are two distinct approvers)."""
+
+
 STORE_TABLES = (
     workspace_info,
     api_tokens,
@@ -471,6 +514,8 @@ STORE_TABLES = (
     blind_indexes,
     dp_budgets,
     dp_releases,
+    unmask_requests,
+    unmask_approvals,
 )
 """Every table of the operational store, in creation order."""
 

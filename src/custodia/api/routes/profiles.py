@@ -7,8 +7,9 @@
   ``POST /v1/identity/profiles/{profile_id}/unmerge`` for data stewards;
 - ``POST /v1/identity/resolve`` runs a resolution (admins and data stewards).
 
-Role-based masking of these responses arrives with the Protect work; until then only roles that
-serve or govern individual customers may read them.
+Every answer is masked server-side by the caller's role (``HOME/privacy/policy.yaml``, see
+:mod:`custodia.pipeline.profile_disclosure`); ``?unmask=<request id>`` shows the fields of an
+approved unmask request in clear, for that customer only, and is audited.
 
 The lookups are ``async`` routes: each is a few indexed reads in the operational store (about a
 millisecond on SQLite), cheaper than a hop to the thread pool. The sub-resources that scan the
@@ -22,7 +23,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from custodia.api.deps import WorkspaceDep, require_role
+from custodia.api.deps import WorkspaceDep, current_token, require_role
+from custodia.api.masking_deps import PolicyDep, UnmaskQ
 from custodia.pipeline.identity_resolve import ResolveReport, resolve_identities
 from custodia.pipeline.identity_review import (
     Explanation,
@@ -30,75 +32,85 @@ from custodia.pipeline.identity_review import (
     explain_profile,
     unmerge_record,
 )
-from custodia.pipeline.profile_view import MAX_PAGE, ProfileView
+from custodia.pipeline.profile_disclosure import (
+    VIEWS,
+    disclose_profile,
+    disclose_traits,
+    paged_view,
+)
+from custodia.pipeline.profile_view import MAX_PAGE
 from custodia.privacy.roles import Role
 from custodia.privacy.tokens import TokenRecord
 
 router = APIRouter(tags=["profiles"])
 
-ProfileReaderDep = Annotated[
-    TokenRecord,
-    Depends(require_role(Role.ADMIN, Role.DATA_STEWARD, Role.SERVICE_AGENT, Role.PRIVACY_OFFICER)),
-]
+ProfileReaderDep = Annotated[TokenRecord, Depends(current_token)]
+"""Any caller; the masking policy decides what each role sees (roles it does not list: 403)."""
 StewardDep = Annotated[TokenRecord, Depends(require_role(Role.ADMIN, Role.DATA_STEWARD))]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Offset = Annotated[int, Query(ge=0)]
 
 
 @router.get("/profiles/{ref}")
-def profile(ref: str, ws: WorkspaceDep, _caller: ProfileReaderDep) -> dict[str, Any]:
+def profile(
+    ref: str, ws: WorkspaceDep, caller: ProfileReaderDep, policy: PolicyDep, unmask: UnmaskQ = None
+) -> dict[str, Any]:
     """The 360 summary: golden traits, identities and the latest activity of each kind."""
-    view = ProfileView(ws)
-    return view.summary(view.find(ref))
+    return disclose_profile(ws, policy, caller, ref, "summary", VIEWS["summary"], unmask=unmask)
 
 
 @router.get("/profiles/{ref}/traits")
-async def traits(ref: str, ws: WorkspaceDep, _caller: ProfileReaderDep) -> dict[str, Any]:
+async def traits(
+    ref: str, ws: WorkspaceDep, caller: ProfileReaderDep, policy: PolicyDep, unmask: UnmaskQ = None
+) -> dict[str, Any]:
     """Golden attributes with the source that won and the conflicting values."""
-    return ProfileView(ws).traits_of(ref)
+    return disclose_traits(ws, policy, caller, ref, unmask)
 
 
 @router.get("/profiles/{ref}/identities")
 async def identities(
-    ref: str, ws: WorkspaceDep, _caller: ProfileReaderDep, limit: Limit = 100, offset: Offset = 0
-) -> dict[str, Any]:
+    ref: str, ws: WorkspaceDep, caller: ProfileReaderDep, policy: PolicyDep,
+    limit: Limit = 100, offset: Offset = 0, unmask: UnmaskQ = None,
+) -> dict[str, Any]:  # fmt: skip
     """Every identifier of the person with the record and source carrying it."""
-    view = ProfileView(ws)
-    return view.identities(view.find(ref), limit=limit, offset=offset)
+    read = paged_view("identities", limit, offset)
+    return disclose_profile(ws, policy, caller, ref, "identities", read, unmask=unmask)
 
 
 @router.get("/profiles/{ref}/events")
 def events(
-    ref: str, ws: WorkspaceDep, _caller: ProfileReaderDep, limit: Limit = 50, offset: Offset = 0
-) -> dict[str, Any]:
+    ref: str, ws: WorkspaceDep, caller: ProfileReaderDep, policy: PolicyDep,
+    limit: Limit = 50, offset: Offset = 0, unmask: UnmaskQ = None,
+) -> dict[str, Any]:  # fmt: skip
     """Behavioural events of all the person's user and anonymous ids, newest first."""
-    view = ProfileView(ws)
-    return view.events(view.find(ref), limit=limit, offset=offset)
+    read = paged_view("events", limit, offset)
+    return disclose_profile(ws, policy, caller, ref, "events", read, unmask=unmask)
 
 
 @router.get("/profiles/{ref}/orders")
 def orders(
-    ref: str, ws: WorkspaceDep, _caller: ProfileReaderDep, limit: Limit = 50, offset: Offset = 0
-) -> dict[str, Any]:
+    ref: str, ws: WorkspaceDep, caller: ProfileReaderDep, policy: PolicyDep,
+    limit: Limit = 50, offset: Offset = 0, unmask: UnmaskQ = None,
+) -> dict[str, Any]:  # fmt: skip
     """Online orders and store receipts, newest first."""
-    view = ProfileView(ws)
-    return view.orders(view.find(ref), limit=limit, offset=offset)
+    read = paged_view("orders", limit, offset)
+    return disclose_profile(ws, policy, caller, ref, "orders", read, unmask=unmask)
 
 
 @router.get("/profiles/{ref}/interactions")
 def interactions(
-    ref: str, ws: WorkspaceDep, _caller: ProfileReaderDep, limit: Limit = 50, offset: Offset = 0
-) -> dict[str, Any]:
+    ref: str, ws: WorkspaceDep, caller: ProfileReaderDep, policy: PolicyDep,
+    limit: Limit = 50, offset: Offset = 0, unmask: UnmaskQ = None,
+) -> dict[str, Any]:  # fmt: skip
     """Tickets, chats and reviews with complaint type and sentiment, newest first."""
-    view = ProfileView(ws)
-    return view.interactions(view.find(ref), limit=limit, offset=offset)
+    read = paged_view("interactions", limit, offset)
+    return disclose_profile(ws, policy, caller, ref, "interactions", read, unmask=unmask)
 
 
 @router.get("/profiles/{ref}/tags")
-def tags(ref: str, ws: WorkspaceDep, _caller: ProfileReaderDep) -> dict[str, Any]:
+def tags(ref: str, ws: WorkspaceDep, caller: ProfileReaderDep, policy: PolicyDep) -> dict[str, Any]:
     """Derived tags of the person with their counts."""
-    view = ProfileView(ws)
-    return view.tags(view.find(ref))
+    return disclose_profile(ws, policy, caller, ref, "tags", VIEWS["tags"])
 
 
 @router.get("/identity/profiles/{profile_id}/explain")
