@@ -16,7 +16,9 @@ import typer
 from custodia.cli import (
     catalog_cmd,
     cleanse_cmd,
+    consent_cmd,
     demo_cmd,
+    dp_cmd,
     identity_cmd,
     ingest_cmd,
     lineage_cmd,
@@ -78,6 +80,8 @@ quality_cmd.register(app)
 catalog_cmd.register(app)
 review_cmd.register(app)
 cleanse_cmd.register(app)
+dp_cmd.register(app)
+consent_cmd.register(app)
 
 
 def main() -> None:

@@ -13,12 +13,23 @@ Example::
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from typing import Any
+
 from custodia.privacy.dp_policy import DpPolicy, load_dp_policy, shipped_dp_policy_text
 from custodia.privacy.dp_query import DpQuery, DpRelease, run_dp_query
 from custodia.storage.store_dp import BudgetStatus, DpBudgetLedger
 from custodia.workspace import Workspace
 
-__all__ = ["POLICY_FILE", "dp_budget", "dp_grant", "dp_policy", "dp_query"]
+__all__ = [
+    "POLICY_FILE",
+    "budget_json",
+    "dp_budget",
+    "dp_grant",
+    "dp_policy",
+    "dp_query",
+    "release_json",
+]
 
 POLICY_FILE = "dp_policy.yaml"
 
@@ -52,3 +63,21 @@ def dp_budget(ws: Workspace, analyst: str) -> BudgetStatus:
 def dp_grant(ws: Workspace, analyst: str, epsilon_total: float, *, actor: str) -> BudgetStatus:
     """Set the analyst's total budget (audited)."""
     return DpBudgetLedger(ws.store, ws.clock).grant(analyst, epsilon_total, actor=actor)
+
+
+def budget_json(status: BudgetStatus) -> dict[str, Any]:
+    """A budget as JSON (the CLI and the API share the shape)."""
+    return {**asdict(status), "remaining": status.remaining}
+
+
+def release_json(release: DpRelease) -> dict[str, Any]:
+    """A release as JSON (the CLI and the API share the shape): only noisy values leave."""
+    return {
+        "release_id": release.release_id,
+        "query": release.query.model_dump(),
+        "epsilon": release.epsilon,
+        "confidence": release.confidence,
+        "mechanism": release.mechanism,
+        "groups": [asdict(g) for g in release.groups],
+        "budget": budget_json(release.budget),
+    }
