@@ -16,7 +16,6 @@ import typer
 from custodia.cli import (
     catalog_cmd,
     cleanse_cmd,
-    consent_cmd,
     demo_cmd,
     dp_cmd,
     identity_cmd,
@@ -81,7 +80,6 @@ catalog_cmd.register(app)
 review_cmd.register(app)
 cleanse_cmd.register(app)
 dp_cmd.register(app)
-consent_cmd.register(app)
 
 
 def main() -> None:
