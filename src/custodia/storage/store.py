@@ -43,7 +43,9 @@ from sqlalchemy.exc import DBAPIError
 
 from custodia.core.clock import Clock, SystemClock
 from custodia.core.errors import ConfigurationError, StorageError
+from custodia.storage.audit_anchor import AuditAnchor
 from custodia.storage.store_audit import AuditEntry, AuditFault, AuditLog, AuditVerification
+from custodia.storage.store_commit import collecting_after_commit
 from custodia.storage.store_runs import RunLog, RunRecord, RunStatus, StepRecord
 from custodia.storage.store_schema import check_fits, source_watermarks, workspace_info
 
@@ -129,6 +131,9 @@ class OperationalStore:
         if schema is not None and self._backend != "postgresql":
             raise ConfigurationError("store schema is a PostgreSQL option; SQLite has none")
         self._schema = schema
+        self.audit_anchor: AuditAnchor | None = None
+        """Where :class:`AuditLog` anchors the chain's head after each append (the workspace
+        sets a file outside the store); ``None`` leaves the chain unanchored."""
         self._engine = (
             _sqlite_engine(parsed, busy_timeout)
             if self._backend == "sqlite"
@@ -164,11 +169,17 @@ class OperationalStore:
     def begin(self) -> Iterator[Connection]:
         """A write transaction: commits on success, rolls back on error.
 
+        Callbacks registered with :func:`~custodia.storage.store_commit.after_commit` run after
+        the commit (and never after a rollback).
+
         >>> with store.begin() as conn:  # doctest: +SKIP
         ...     conn.execute(insert(workspace_info).values(key="k", value="v"))
         """
-        with self._unreadable_as_storage_error(), self._engine.begin() as conn:
-            yield conn
+        with self._unreadable_as_storage_error():
+            with self._engine.begin() as conn, collecting_after_commit(conn) as hooks:
+                yield conn
+            for hook in hooks:  # only reached once the transaction has committed
+                hook()
 
     @contextmanager
     def _unreadable_as_storage_error(self) -> Iterator[None]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select, update
 
 from custodia.core.clock import FrozenClock
 from custodia.core.errors import ValidationError
+from custodia.storage.audit_anchor import FileAuditAnchor
 from custodia.storage.store import AuditFault, AuditLog, OperationalStore
 from custodia.storage.store_audit import GENESIS_HASH, entry_hash
 from custodia.storage.store_schema import audit_log
@@ -172,9 +174,12 @@ def test_tail_returns_the_newest_entries_oldest_first(
     assert [entry.seq for entry in audit.tail(2)] == [4, 5]
 
 
-def test_concurrent_writers_keep_the_chain_intact(operational_store: OperationalStore) -> None:
+def test_concurrent_writers_keep_the_chain_intact(
+    operational_store: OperationalStore, tmp_path: Path
+) -> None:
     writers, per_writer = 4, 25
-    audit = AuditLog(operational_store)
+    anchor = FileAuditAnchor(tmp_path / "anchor.jsonl", key=lambda: b"k" * 32)
+    audit = AuditLog(operational_store, anchor=anchor)
     start = threading.Barrier(writers)
     errors: list[BaseException] = []
 
@@ -195,6 +200,8 @@ def test_concurrent_writers_keep_the_chain_intact(operational_store: Operational
     assert errors == []
     report = audit.verify()
     assert (report.ok, report.checked) == (True, writers * per_writer)
+    assert report.anchored_seq == writers * per_writer  # every entry anchored after its commit
+    assert sorted(anchor.read().heads) == list(range(1, writers * per_writer + 1))
     with operational_store.read() as conn:
         seqs = conn.execute(select(audit_log.c.seq).order_by(audit_log.c.seq)).scalars().all()
     assert seqs == list(range(1, writers * per_writer + 1))
