@@ -63,7 +63,7 @@ def test_catalog(api: tuple[TestClient, str, Workspace]) -> None:
     assert "known tables" in unknown.json()["message"]
 
 
-def test_query_is_read_only_and_admin_only(api: tuple[TestClient, str, Workspace]) -> None:
+def test_query_is_read_only_and_masked_by_role(api: tuple[TestClient, str, Workspace]) -> None:
     client, token, ws = api
     ok = client.post(
         "/v1/query", json={"sql": "select count(*) as n from orders"}, headers=_auth(token)
@@ -74,8 +74,11 @@ def test_query_is_read_only_and_admin_only(api: tuple[TestClient, str, Workspace
     assert refused.status_code == 400
     assert refused.json()["code"] == "ReadOnlyViolationError"
     analyst = issue_token(ws.store, "分析师", Role.ANALYST, created_by="test")
-    forbidden = client.post("/v1/query", json={"sql": "select 1"}, headers=_auth(analyst.token))
-    assert forbidden.status_code == 403
+    masked = client.post("/v1/query", json={"sql": "select 1 as one"}, headers=_auth(analyst.token))
+    assert masked.json()["rows"] == [{"one": 1}]  # masked by role: test_masking_query_api.py
+    auditor = issue_token(ws.store, "审计", Role.AUDITOR, created_by="test")
+    forbidden = client.post("/v1/query", json={"sql": "select 1"}, headers=_auth(auditor.token))
+    assert forbidden.status_code == 403  # no masking policy for auditors
     assert client.get("/v1/tables", headers=_auth(analyst.token)).status_code == 200
 
 

@@ -139,6 +139,9 @@ class RolePolicy(BaseModel):
     tiers: dict[Tier, Action]
     kinds: dict[str, Action] = Field(default_factory=dict)
     columns: dict[str, Action] = Field(default_factory=dict)
+    derived_query_columns_in_clear: bool = False
+    """Ad-hoc SQL may return values computed from personal columns (audited); otherwise such
+    result columns are refused (:mod:`custodia.privacy.query_disclosure`)."""
 
     def action(self, table: str, column: str, tier: Tier, kind: str) -> Action:
         """Most specific rule wins: ``table.column``, then kind, then tier (absent if unset)."""

@@ -7,8 +7,10 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from custodia.api.deps import AdminDep, CallerDep, WorkspaceDep
+from custodia.api.deps import CallerDep, WorkspaceDep
+from custodia.api.masking_deps import PolicyDep
 from custodia.catalog import TableInfo, describe_tables
+from custodia.privacy.query_disclosure import plan_disclosure
 from custodia.storage.engine import rows_as_json
 
 router = APIRouter(tags=["catalog"])
@@ -35,10 +37,17 @@ class QueryResult(BaseModel):
 
 
 @router.post("/query")
-def run_query(body: QueryRequest, ws: WorkspaceDep, _caller: AdminDep) -> QueryResult:
-    """Read-only SQL over the canonical tables (same rules as `custodia sql`).
+def run_query(
+    body: QueryRequest, ws: WorkspaceDep, caller: CallerDep, policy: PolicyDep
+) -> QueryResult:
+    """Read-only SQL over the canonical tables (same rules as `custodia sql`), masked by role.
 
-    Admin tokens only: results are unmasked until role-based masking arrives.
+    Each result column is traced to the table columns it reads and masked like them; computed
+    values over personal columns are refused unless the role's policy allows them (admins,
+    audited). See :mod:`custodia.privacy.query_disclosure`.
     """
+    masker = policy.masker(caller.role)
     table = ws.query(body.sql)
-    return QueryResult(columns=table.column_names, rows=rows_as_json(table))
+    plan = plan_disclosure(body.sql, table.column_names, masker)
+    plan.record_in_clear(ws.store, f"token:{caller.name}", ws.clock)
+    return QueryResult(columns=plan.visible, rows=plan.apply(rows_as_json(table)))
