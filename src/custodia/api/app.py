@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from custodia import __version__
 from custodia.api.routes import catalog as catalog_routes
 from custodia.api.routes import collector, dp, health, profiles, runs, sources, tables
+from custodia.api.routes import consents as consent_routes
 from custodia.api.routes import lineage as lineage_routes
 from custodia.api.routes import quality as quality_routes
 from custodia.api.routes import quality_explain as quality_explain_routes
@@ -80,6 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(quality_routes.router, prefix="/v1")
     app.include_router(quality_explain_routes.router, prefix="/v1")
     app.include_router(catalog_routes.router, prefix="/v1")
+    app.include_router(consent_routes.router, prefix="/v1")
     app.include_router(review_routes.router, prefix="/v1")
     app.include_router(dp.router, prefix="/v1")
     app.include_router(unmask_routes.router, prefix="/v1")

@@ -16,6 +16,7 @@ import typer
 from custodia.cli import (
     catalog_cmd,
     cleanse_cmd,
+    consent_cmd,
     demo_cmd,
     dp_cmd,
     identity_cmd,
@@ -80,6 +81,7 @@ catalog_cmd.register(app)
 review_cmd.register(app)
 cleanse_cmd.register(app)
 dp_cmd.register(app)
+consent_cmd.register(app)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,3 +29,11 @@ def state(ctx: typer.Context) -> CliState:
     obj = ctx.find_root().obj
     assert isinstance(obj, CliState)
     return obj
+
+
+def os_user() -> str:
+    """The operating-system user, the actor CLI commands record by default."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "cli"

@@ -15,13 +15,12 @@ Every command takes ``--json``. The actor defaults to the operating-system user.
 
 from __future__ import annotations
 
-import getpass
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from custodia.cli.context import state
+from custodia.cli.context import os_user, state
 from custodia.cli.output import print_json, stdout_console
 
 review_app = typer.Typer(help="Review queue: approve, correct or reject anomalies.")
@@ -145,7 +144,7 @@ def _decide(
     from custodia.pipeline.review_decisions import decide_task
 
     with state(ctx).open_workspace() as ws:
-        result = decide_task(ws, task, decision, actor=actor or _os_user(), note=note, **value)
+        result = decide_task(ws, task, decision, actor=actor or os_user(), note=note, **value)
     if json_out:
         print_json(result.model_dump(mode="json"))
         return
@@ -219,10 +218,3 @@ def _print_fields(view: dict[str, Any]) -> None:
     for name, value in view.items():
         out.add_row(name, "" if value is None else str(value))
     stdout_console().print(out)
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return "cli"

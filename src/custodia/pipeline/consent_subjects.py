@@ -19,16 +19,24 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
 from custodia.identity.normalize import resident_id_birth_date
 from custodia.pipeline.profile_view import ProfileView
-from custodia.privacy.consent_ledger import ConsentLedger
+from custodia.privacy.consent_ledger import ConsentLedger, ConsentState
+from custodia.storage.store_consents import ConsentRow
 from custodia.storage.store_identity import IdentityGraphStore
 from custodia.workspace import Workspace
 
-__all__ = ["birth_date_of", "consent_ledger", "consent_profile"]
+__all__ = [
+    "birth_date_of",
+    "consent_ledger",
+    "consent_profile",
+    "consent_record_view",
+    "consent_state_view",
+]
 
 
 def consent_ledger(ws: Workspace) -> ConsentLedger:
@@ -66,3 +74,29 @@ def birth_date_of(traits: dict[str, Any] | None) -> date | None:
         except ValueError:
             return None
     return None
+
+
+def consent_state_view(state: ConsentState) -> dict[str, Any]:
+    """The state as JSON-ready data, the same for the API and ``consent show --json``."""
+    return {
+        "profile_id": state.profile_id,
+        "at": state.at.isoformat(),
+        "minor": state.minor,
+        "personalization": state.personalization,
+        "purposes": {
+            purpose.value: {
+                "allowed": item.allowed,
+                "reason": item.reason,
+                "record": None if item.record is None else consent_record_view(item.record),
+            }
+            for purpose, item in state.purposes.items()
+        },
+    }
+
+
+def consent_record_view(row: ConsentRow) -> dict[str, Any]:
+    """One ledger record as JSON-ready data (times in ISO 8601)."""
+    out = asdict(row)
+    for key in ("recorded_at", "expires_at"):
+        out[key] = None if out[key] is None else out[key].isoformat()
+    return out

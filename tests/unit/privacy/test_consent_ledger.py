@@ -1,4 +1,4 @@
-"""Consent ledger: newest record wins, expiry, minors, GPC, bulk gate, audit - SQLite and Postgres."""
+"""Consent ledger: newest record wins, expiry, minors, GPC, bulk gate, audit (SQLite, Postgres)."""
 
 from __future__ import annotations
 
@@ -117,13 +117,16 @@ def test_minor_by_age_on_the_day(ledger: ConsentLedger) -> None:
     assert ledger.allowed("prf_kid", "marketing", at=fourteenth)
 
 
-def test_gpc_withdraws_sharing_once(ledger: ConsentLedger, operational_store: OperationalStore) -> None:
+def test_gpc_withdraws_sharing_once(
+    ledger: ConsentLedger, operational_store: OperationalStore
+) -> None:
     _grant(ledger, "prf_adult", "sharing")
     assert ledger.honour_gpc("prf_adult", None, recorded_by="api") is None
     assert ledger.honour_gpc("prf_adult", "0", recorded_by="api") is None
     assert ledger.allowed("prf_adult", "sharing")
     row = ledger.honour_gpc("prf_adult", "1", recorded_by="api")
-    assert row is not None and (row.channel, row.status, row.purpose) == ("gpc", "withdrawn", "sharing")
+    assert row is not None
+    assert (row.channel, row.status, row.purpose) == ("gpc", "withdrawn", "sharing")
     assert not ledger.allowed("prf_adult", "sharing")
     assert ledger.honour_gpc("prf_adult", "1", recorded_by="api") is None
     assert len(ledger.history("prf_adult")) == 2
@@ -132,7 +135,9 @@ def test_gpc_withdraws_sharing_once(ledger: ConsentLedger, operational_store: Op
 
 def test_personalization_switch(ledger: ConsentLedger) -> None:
     assert ledger.state("prf_adult").personalization is False
-    ledger.set_personalization("prf_adult", True, channel="app", notice_version="v3", recorded_by="t")
+    ledger.set_personalization(
+        "prf_adult", True, channel="app", notice_version="v3", recorded_by="t"
+    )
     assert ledger.state("prf_adult").personalization is True
     ledger.set_personalization("prf_adult", False, channel="app", recorded_by="t")
     state = ledger.state("prf_adult")
