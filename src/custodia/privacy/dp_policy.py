@@ -21,6 +21,7 @@ from __future__ import annotations
 from importlib import resources
 from typing import Self
 
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticError
 
@@ -89,20 +90,32 @@ class DpPolicy(BaseModel):
 _NOT_DECLARED = "is not declared in the differential privacy policy"
 
 
-def column_refusal(spec: TableSpec, column: str) -> str | None:
-    """Why ``column`` of ``spec`` may never be a public key or measure, or None if it may.
+def column_refusal(spec: TableSpec, column: str, *, measure: bool = False) -> str | None:
+    """Why ``column`` of ``spec`` may never be a public key (or, with ``measure``, a measure),
+    or None if it may.
 
-    Returns the rule name: ``unknown_column``, ``sensitive`` (L2/L3 or personal) or
-    ``near_unique`` (part of the table's key, one value per row).
+    Returns the rule name: ``unknown_column``, ``sensitive`` or ``near_unique`` (part of the
+    table's key, one value per row). A public key must be general (L1) and not personal: its
+    values are released as labels. A measure is only ever released as a noisy aggregate, which is
+    what differential privacy protects, so a sensitive (L2) amount such as an order total may be
+    summed; a highly sensitive (L3) column never.
     """
     if column not in spec.column_names:
         return "unknown_column"
     col = spec.column(column)
-    if col.personal or col.tier is not Tier.L1:
+    general = not col.personal and col.tier is Tier.L1
+    amount = col.tier is Tier.L2 and _numeric(col.type)
+    if not (general or (measure and amount)):
         return "sensitive"
     if column in spec.key:
         return "near_unique"
     return None
+
+
+def _numeric(kind: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
+    )
 
 
 def load_dp_policy(text: str, *, origin: str) -> DpPolicy:
@@ -131,8 +144,9 @@ def _check_table(name: str, declared: DpTablePolicy, max_groups: int, origin: st
         raise ValidationError(
             "table", "unknown_table", f"{origin}: unknown table '{name}'"
         ) from None
-    for column in (*declared.public_keys, *declared.measures):
-        rule = column_refusal(spec, column)
+    named = [(c, False) for c in declared.public_keys] + [(c, True) for c in declared.measures]
+    for column, measure in named:
+        rule = column_refusal(spec, column, measure=measure)
         if rule is not None:
             raise ValidationError(column, rule, f"{origin}: {name}.{column} refused ({rule})")
     if declared.person_column is not None and declared.person_column not in spec.column_names:

@@ -154,7 +154,8 @@ def _checked(query: DpQuery, policy: DpPolicy) -> DpTablePolicy:
     except ValidationError as exc:
         raise _refused("table", "dp_not_declared", str(exc)) from None
     for column, role, allowed in _named_columns(query, declared):
-        rule = column_refusal(spec, column) or (None if column in allowed else "not_declared")
+        refusal = column_refusal(spec, column, measure=role == "measure")
+        rule = refusal or (None if column in allowed else "not_declared")
         if rule is not None:
             raise _refused(column, rule, f"{query.table}.{column} refused as {role} ({rule})")
     if _group_count(query, declared) > policy.max_groups:

@@ -125,7 +125,7 @@ def test_new_analyst_gets_the_policy_default(ws: Workspace) -> None:
     ("query", "field", "rule"),
     [
         ({"aggregate": "count", "group_by": ["customer_ref"]}, "customer_ref", "sensitive"),
-        ({"aggregate": "sum", "measure": "total_amount"}, "total_amount", "sensitive"),
+        ({"aggregate": "sum", "measure": "ship_to_phone"}, "ship_to_phone", "sensitive"),
         ({"aggregate": "count", "group_by": ["order_id"]}, "order_id", "near_unique"),
         ({"aggregate": "count", "group_by": ["nope"]}, "nope", "unknown_column"),
         ({"aggregate": "count", "group_by": ["payment_method"]}, "payment_method", "not_declared"),
