@@ -63,7 +63,7 @@ def test_count_release_covers_the_declared_domain_within_its_stated_accuracy(ws:
     dp_grant(ws, "ana", 10.0, actor="admin")
     release = dp_query(ws, _count(1.0, ["channel", "status"]), analyst="ana")
     # every declared (channel, status) pair is released, also those with no rows
-    assert len(release.groups) == 2 * 3
+    assert len(release.groups) == 2 * 4  # channel x status, the declared domains
     by_key = {(g.key["channel"], g.key["status"]): g for g in release.groups}
     # with 20 rows per person bound, scale is 20 and the 95% half-width about 60
     online = by_key[("online", "completed")]
