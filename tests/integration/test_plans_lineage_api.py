@@ -118,6 +118,12 @@ def test_http_events_are_checked_and_replayed_after_the_plan_is_fixed(
         "/v1/quarantine", params={"rule": "plan_schema", "include_payload": True}, headers=steward
     ).json()
     assert json.loads(with_payload[0]["payload"])["messageId"] == "h3"
+    as_admin = api.get(
+        "/v1/quarantine",
+        params={"rule": "plan_schema", "include_payload": True},
+        headers=_bearer(tokens["admin"]),
+    ).json()
+    assert as_admin[0]["payload"] == "****"  # L3: masked for admins, clear for data stewards
     assert api.get("/v1/quarantine", headers=_bearer(tokens["analyst"])).status_code == 403
 
     relaxed = {"events": {"Signed Up": {}, "Coupon Used": {}}, "unplanned_events": "block"}

@@ -230,10 +230,21 @@ class Masker:
     reveal: frozenset[str] = frozenset()
     revealed: set[str] = field(default_factory=set)
 
+    def action(self, table: str, column: str, tier: Tier | None = None) -> Action:
+        """The role's action for ``table.column`` (``tier`` defaults to the column's own; a
+        name that is not a column of a canonical table counts as L3)."""
+        if tier is None:
+            spec = table_spec(table)
+            tier = spec.column(column).tier if column in spec.column_names else Tier.L3
+        return self.rules.action(table, column, tier, column_kind(column, self.kinds))
+
+    def in_clear(self, table: str, column: str) -> bool:
+        """Whether the role sees ``table.column`` in clear (revealed fields included)."""
+        return self.action(table, column) is Action.CLEAR or column in self.reveal
+
     def shown(self, table: str, column: str, tier: Tier, value: Any) -> tuple[bool, Any]:
         """(keep the key?, value to show) for one cell."""
-        kind = column_kind(column, self.kinds)
-        action = self.rules.action(table, column, tier, kind)
+        action = self.action(table, column, tier)
         if action is not Action.CLEAR and column in self.reveal and value is not None:
             self.revealed.add(column)
             return True, value
@@ -241,7 +252,7 @@ class Masker:
             return True, value
         if action is Action.ABSENT:
             return False, None
-        return True, mask_value(kind, value)
+        return True, mask_value(column_kind(column, self.kinds), value)
 
     def row(self, spec: TableSpec, row: Mapping[str, Any]) -> dict[str, Any]:
         """A row of ``spec`` as the role may see it; keys that are not columns of ``spec`` count

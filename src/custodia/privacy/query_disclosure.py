@@ -35,8 +35,7 @@ from sqlglot.optimizer.qualify import qualify
 from custodia.core.clock import Clock
 from custodia.core.errors import PermissionDeniedError
 from custodia.core.tables import TABLES, table_spec
-from custodia.core.types import Tier
-from custodia.privacy.masking_policy import Action, Masker, column_kind
+from custodia.privacy.masking_policy import Action, Masker
 from custodia.storage.sql_guard import DIALECT, parse_read_only
 from custodia.storage.store import AuditLog, OperationalStore
 
@@ -143,10 +142,9 @@ class DisclosurePlan:
         if not column.direct or column.sources is None:
             return True
         table, source = column.sources[0]
-        spec = table_spec(table)
-        kind = column_kind(source, self.masker.kinds)
-        action = self.masker.rules.action(table, source, spec.column(source).tier, kind)
-        return action is not Action.ABSENT or source in self.masker.reveal
+        return (
+            self.masker.action(table, source) is not Action.ABSENT or source in self.masker.reveal
+        )
 
 
 def plan_disclosure(sql: str, names: Sequence[str], masker: Masker) -> DisclosurePlan:
@@ -164,16 +162,10 @@ def plan_disclosure(sql: str, names: Sequence[str], masker: Masker) -> Disclosur
 
 
 def _general(column: ResultColumn, masker: Masker) -> bool:
-    """True when every column it reads is clear for the role (L1 columns always are)."""
+    """True when every column it reads is clear for the role."""
     if column.sources is None:
         return False
-    for table, source in column.sources:
-        spec = table_spec(table)
-        tier = spec.column(source).tier if source in spec.column_names else Tier.L3
-        kind = column_kind(source, masker.kinds)
-        if masker.rules.action(table, source, tier, kind) is not Action.CLEAR:
-            return False
-    return True
+    return all(masker.in_clear(table, source) for table, source in column.sources)
 
 
 def _refusal(column: ResultColumn) -> str:

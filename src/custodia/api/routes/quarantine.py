@@ -8,7 +8,9 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from custodia.api.deps import WorkspaceDep, require_role
+from custodia.api.masking_deps import PolicyDep
 from custodia.collect.quarantine_read import QuarantineFilter, list_quarantine, quarantine_summary
+from custodia.core.tables import QUARANTINE
 from custodia.pipeline.quarantine_replay import ReplayReport, replay_quarantine
 from custodia.privacy.roles import Role
 from custodia.privacy.tokens import TokenRecord
@@ -44,7 +46,8 @@ def summary(
 @router.get("/quarantine")
 def entries(
     ws: WorkspaceDep,
-    _caller: StewardDep,
+    caller: StewardDep,
+    policy: PolicyDep,
     source: SourceQ = None,
     rule: RuleQ = None,
     status: StatusQ = None,
@@ -53,9 +56,11 @@ def entries(
         bool, Query(description="Include payloads (personal data).")
     ] = False,
 ) -> list[dict[str, Any]]:
-    """The newest entries with rule, field and reason (payloads only when asked)."""
+    """The newest entries with rule, field and reason (payloads only when asked, masked by the
+    caller's role: data stewards see them in clear under the shipped policy, admins do not)."""
     flt = QuarantineFilter(source=source, rule=rule, status=status)
-    return list_quarantine(ws.query_engine(), flt, limit=limit, with_payload=include_payload)
+    rows = list_quarantine(ws.query_engine(), flt, limit=limit, with_payload=include_payload)
+    return policy.masker(caller.role).rows(QUARANTINE.name, rows)
 
 
 @router.post("/quarantine/replay")

@@ -7,8 +7,10 @@ Routes (roles admin and data_steward)::
     POST /v1/review/tasks/{task_id}/decision            {"decision": "approve" | "correct" |
                                                          "reject", "value": ..., "note": ...}
 
-A task's current value is shown unmasked to data stewards and masked (``138****5678``) to
-admins, who run the workspace but are not data readers. The decision's actor is the token's name.
+A task's current value is shown in clear only when the masking policy gives the caller's role
+that column in clear (data stewards for L2 under the shipped policy), masked (``138****5678``)
+otherwise: admins run the workspace but are not data readers. The decision's actor is the
+token's name.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from custodia.api.deps import WorkspaceDep, require_role
+from custodia.api.masking_deps import PolicyDep
 from custodia.pipeline.review_decisions import DecisionResult, decide_task, task_view
 from custodia.pipeline.review_records import jsonable
 from custodia.privacy.roles import Role
@@ -59,8 +62,12 @@ def tasks(
 
 
 @router.get("/review/tasks/{task_id}")
-def task(task_id: str, ws: WorkspaceDep, caller: StewardDep) -> dict[str, Any]:
-    return task_view(ws, task_id, reveal=caller.role is Role.DATA_STEWARD)
+def task(task_id: str, ws: WorkspaceDep, caller: StewardDep, policy: PolicyDep) -> dict[str, Any]:
+    found = ReviewQueue(ws.store).task(task_id)
+    reveal = found is not None and policy.masker(caller.role).in_clear(
+        found["table_name"], found["column_name"]
+    )
+    return task_view(ws, task_id, reveal=reveal)
 
 
 @router.post("/review/tasks/{task_id}/decision")
