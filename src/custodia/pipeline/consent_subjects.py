@@ -31,6 +31,7 @@ from custodia.storage.store_identity import IdentityGraphStore
 from custodia.workspace import Workspace
 
 __all__ = [
+    "RegistryMerges",
     "birth_date_of",
     "consent_ledger",
     "consent_profile",
@@ -39,17 +40,56 @@ __all__ = [
 ]
 
 
+_MAX_MERGE_DEPTH = 32
+"""Merge chains longer than this are not followed (a cycle would be a registry bug)."""
+
+
 def consent_ledger(ws: Workspace) -> ConsentLedger:
-    """The workspace's ledger, with birth dates read from the golden profiles on each check."""
+    """The workspace's ledger, with birth dates and merges read from identity resolution's
+    profile registry on each check."""
     graph = IdentityGraphStore(ws.store)
 
     def birth_dates(profile_ids: Sequence[str]) -> dict[str, date]:
-        found = {
-            pid: birth_date_of(entry.traits) for pid, entry in graph.registry(profile_ids).items()
-        }
+        entries = graph.registry(profile_ids)
+        found = {pid: birth_date_of(entry.traits) for pid, entry in entries.items()}
         return {pid: born for pid, born in found.items() if born is not None}
 
-    return ConsentLedger(ws.store, clock=ws.clock, birth_dates=birth_dates)
+    return ConsentLedger(
+        ws.store, clock=ws.clock, birth_dates=birth_dates, merges=RegistryMerges(graph)
+    )
+
+
+class RegistryMerges:
+    """Profile merges as the registry records them (``merged_into`` links, possibly chained)."""
+
+    def __init__(self, graph: IdentityGraphStore) -> None:
+        self._graph = graph
+
+    def aliases(self, profile_id: str) -> list[str]:
+        """Every id merged into ``profile_id``, directly or through another alias."""
+        found: list[str] = []
+        todo = [profile_id]
+        while todo:
+            fresh = [a for a in self._graph.aliases_of(todo.pop()) if a not in found]
+            found.extend(fresh)
+            todo.extend(fresh)
+        return sorted(found)
+
+    def live(self, profile_ids: Sequence[str]) -> dict[str, str]:
+        """id -> its live profile, following ``merged_into`` links a batch at a time."""
+        live = {pid: pid for pid in profile_ids}
+        pending = dict(live)  # id -> the id whose registry row is read next
+        for _ in range(_MAX_MERGE_DEPTH):
+            entries = self._graph.registry(sorted(set(pending.values())))
+            pending = {
+                pid: entry.merged_into
+                for pid, at in pending.items()
+                if (entry := entries.get(at)) is not None and entry.merged_into is not None
+            }
+            live.update(pending)
+            if not pending:
+                break
+        return live
 
 
 def consent_profile(ws: Workspace, ref: str) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Final
+from typing import Final, Protocol
 
 from custodia.core.clock import Clock, SystemClock
 from custodia.privacy.consent import (
@@ -39,10 +39,41 @@ from custodia.privacy.consent import (
 from custodia.storage.store import OperationalStore
 from custodia.storage.store_consents import ConsentRow, ConsentTable, NewConsentRow
 
-__all__ = ["BirthDates", "ConsentLedger", "ConsentState", "PurposeState"]
+__all__ = [
+    "BirthDates",
+    "ConsentLedger",
+    "ConsentState",
+    "NoMerges",
+    "ProfileMerges",
+    "PurposeState",
+]
 
 BirthDates = Callable[[Sequence[str]], Mapping[str, date]]
 """profile ids -> birth date of those whose birth date is known."""
+
+
+class ProfileMerges(Protocol):
+    """Which profile ids are one person, for records made before identity resolution merged
+    two profiles: the newest record of the whole group wins."""
+
+    def aliases(self, profile_id: str) -> list[str]:
+        """The ids merged (directly or through others) into ``profile_id``."""
+        ...
+
+    def live(self, profile_ids: Sequence[str]) -> Mapping[str, str]:
+        """id -> the live profile it now belongs to (ids that are live map to themselves)."""
+        ...
+
+
+class NoMerges:
+    """Every profile id is its own person (a ledger used without identity resolution)."""
+
+    def aliases(self, profile_id: str) -> list[str]:
+        return []
+
+    def live(self, profile_ids: Sequence[str]) -> Mapping[str, str]:
+        return {pid: pid for pid in profile_ids}
+
 
 GPC_CHANNEL: Final = "gpc"
 
@@ -81,10 +112,12 @@ class ConsentLedger:
         *,
         clock: Clock | None = None,
         birth_dates: BirthDates | None = None,
+        merges: ProfileMerges | None = None,
     ) -> None:
         self._clock = clock or SystemClock()
         self._table = ConsentTable(store, self._clock)
         self._birth_dates = birth_dates or (lambda _ids: {})
+        self._merges = merges or NoMerges()
 
     def record(self, choice: ConsentChoice, *, recorded_by: str) -> ConsentRow:
         """Append a validated choice (and its one audit entry)."""
@@ -159,7 +192,7 @@ class ConsentLedger:
         """
         if header is None or header.strip() != "1":
             return None
-        latest = self._table.latest_of_profile(profile_id, at=self._clock.now())
+        latest = self._latest(profile_id, self._clock.now())
         current = latest.get(Purpose.SHARING.value)
         if current is not None and current.status == ConsentStatus.WITHDRAWN:
             return None
@@ -170,7 +203,7 @@ class ConsentLedger:
     def state(self, profile_id: str, at: datetime | None = None) -> ConsentState:
         """Every purpose of one profile as of ``at`` (now by default), and the minor flag."""
         when = at or self._clock.now()
-        latest = self._table.latest_of_profile(profile_id, at=when)
+        latest = self._latest(profile_id, when)
         born = self._birth_dates([profile_id]).get(profile_id)
         purposes = {
             purpose: _purpose_state(purpose, latest.get(purpose.value), when, born)
@@ -188,28 +221,40 @@ class ConsentLedger:
         """Like :meth:`allowed`, with the reason."""
         wanted = parse_purpose(purpose)
         when = at or self._clock.now()
-        latest = self._table.latest_of_profile(profile_id, at=when).get(wanted.value)
+        latest = self._latest(profile_id, when).get(wanted.value)
         born = self._birth_dates([profile_id]).get(profile_id) if latest is not None else None
         return decide(latest, wanted, at=when, birth_date=born)
 
     def allowed_profiles(self, purpose: str, at: datetime | None = None) -> set[str]:
-        """Every profile whose data may be used for ``purpose`` at ``at``: one query for the
-        grants, and for marketing one birth-date lookup of the granted profiles."""
+        """Every live profile whose data may be used for ``purpose`` at ``at``: one query for
+        the newest records, one alias lookup, and for marketing one birth-date lookup."""
         wanted = parse_purpose(purpose)
         when = at or self._clock.now()
-        granted = self._table.granted_for_purpose(wanted.value, at=when)
-        if wanted is not Purpose.MARKETING:
-            return {row.profile_id for row in granted}
-        born = self._birth_dates([row.profile_id for row in granted])
+        newest: dict[str, ConsentRow] = {}
+        rows = self._table.latest_for_purpose(wanted.value, at=when)
+        live = self._merges.live([row.profile_id for row in rows])
+        for row in rows:
+            pid = live.get(row.profile_id, row.profile_id)
+            if pid not in newest or newest[pid].seq < row.seq:
+                newest[pid] = row
+        needs_age = wanted is Purpose.MARKETING
+        granted = sorted(pid for pid, row in newest.items() if row.status == "granted")
+        born = self._birth_dates(granted) if needs_age else {}
         return {
-            row.profile_id
-            for row in granted
-            if decide(row, wanted, at=when, birth_date=born.get(row.profile_id)).allowed
+            pid
+            for pid, row in newest.items()
+            if decide(row, wanted, at=when, birth_date=born.get(pid)).allowed
         }
 
     def history(self, profile_id: str) -> list[ConsentRow]:
-        """Every record of one profile, oldest first (the ledger is append-only)."""
-        return self._table.history(profile_id)
+        """Every record of one profile and its merged aliases, oldest first (append-only)."""
+        return self._table.history(self._group(profile_id))
+
+    def _group(self, profile_id: str) -> list[str]:
+        return [profile_id, *self._merges.aliases(profile_id)]
+
+    def _latest(self, profile_id: str, at: datetime) -> dict[str, ConsentRow]:
+        return self._table.latest_of_profile(self._group(profile_id), at=at)
 
 
 def _purpose_state(

@@ -14,16 +14,17 @@ Example::
     table = ConsentTable(store)
     row = table.append(NewConsentRow("prf_1", "marketing", "granted", "v3", "web", "customer",
                                      expires_at=None), recorded_by="token:portal")
-    table.latest_of_profile("prf_1", at=row.recorded_at)["marketing"].status   # 'granted'
+    table.latest_of_profile(["prf_1"], at=row.recorded_at)["marketing"].status   # 'granted'
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select
+from sqlalchemy import Row, func, select
 
 from custodia.core.clock import Clock, SystemClock
 from custodia.core.ids import new_id
@@ -95,42 +96,38 @@ class ConsentTable:
             )
         return row
 
-    def history(self, profile_id: str) -> list[ConsentRow]:
-        """Every record of one profile, oldest first."""
-        query = select(consents).where(consents.c.profile_id == profile_id).order_by(consents.c.seq)
+    def history(self, profile_ids: Sequence[str]) -> list[ConsentRow]:
+        """Every record of the given profile ids (one person and their merged aliases), oldest
+        first."""
+        c = consents.c
+        query = select(consents).where(c.profile_id.in_(profile_ids)).order_by(c.seq)
         with self._store.read() as conn:
             return [_row(row) for row in conn.execute(query)]
 
-    def latest_of_profile(self, profile_id: str, *, at: datetime) -> dict[str, ConsentRow]:
-        """purpose -> the newest record of one profile made at or before ``at``."""
+    def latest_of_profile(
+        self, profile_ids: Sequence[str], *, at: datetime
+    ) -> dict[str, ConsentRow]:
+        """purpose -> the newest record made at or before ``at`` under any of ``profile_ids``."""
         c = consents.c
         newest = (
             select(func.max(c.seq))
-            .where(c.profile_id == profile_id, c.recorded_at <= at)
+            .where(c.profile_id.in_(profile_ids), c.recorded_at <= at)
             .group_by(c.purpose)
         )
         query = select(consents).where(c.seq.in_(newest))
         with self._store.read() as conn:
             return {row.purpose: _row(row) for row in conn.execute(query)}
 
-    def granted_for_purpose(self, purpose: str, *, at: datetime) -> list[ConsentRow]:
-        """The newest record of every profile for ``purpose`` at ``at``, where it is a grant
-        that has not expired by then; one query, however many profiles."""
+    def latest_for_purpose(self, purpose: str, *, at: datetime) -> list[ConsentRow]:
+        """The newest record of every profile id for ``purpose`` made at or before ``at``,
+        whatever it says; one query, however many profiles."""
         c = consents.c
         newest = (
             select(func.max(c.seq))
             .where(c.purpose == purpose, c.recorded_at <= at)
             .group_by(c.profile_id)
         )
-        query = (
-            select(consents)
-            .where(
-                c.seq.in_(newest),
-                c.status == "granted",
-                or_(c.expires_at.is_(None), c.expires_at > at),
-            )
-            .order_by(c.profile_id)
-        )
+        query = select(consents).where(c.seq.in_(newest)).order_by(c.profile_id)
         with self._store.read() as conn:
             return [_row(row) for row in conn.execute(query)]
 
