@@ -23,7 +23,6 @@ from custodia.settings import Settings, load_settings
 from custodia.storage.store import AuditLog
 from custodia.workspace import Workspace
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "identity"
 PHONE, RESIDENT_ID, EMAIL = "+8613812340001", "110105198001011238", "zhangwei@example.com"
 
 
@@ -33,18 +32,13 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def tokens(settings: Settings, cli: Any) -> dict[str, str]:
+def tokens(settings: Settings, ingest_identity_sources: Any) -> dict[str, str]:
     ws, admin = Workspace.create(settings)
     with ws:
         out = {role.value: issue_token(ws.store, role.value, role, created_by="test").token
                for role in Role if role is not Role.ADMIN}  # fmt: skip
         out["admin2"] = issue_token(ws.store, "admin2", Role.ADMIN, created_by="test").token
-    for source, name in (("crm", "crm.csv"), ("shop", "shop.csv"), ("web", "clicks.json")):
-        result = cli(
-            "--home", settings.home, "ingest", "file", DATA / name,
-            "--source", source, "--mapping", DATA / "mapping.yaml", "--json",
-        )  # fmt: skip
-        assert result.code == 0, result
+    ingest_identity_sources(settings.home)
     return {"admin": admin.token, **out}
 
 

@@ -16,8 +16,6 @@ from custodia.settings import Settings, load_settings
 from custodia.storage.store import AuditLog
 from custodia.workspace import Workspace
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "identity"
-
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
@@ -25,16 +23,14 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def client(settings: Settings, cli: Any) -> Iterator[tuple[TestClient, dict[str, str]]]:
+def client(
+    settings: Settings, ingest_identity_sources: Any
+) -> Iterator[tuple[TestClient, dict[str, str]]]:
     ws, admin = Workspace.create(settings)
     with ws:
         tokens = {r.value: issue_token(ws.store, r.value, r, created_by="t").token for r in Role}
     tokens["admin"] = admin.token
-    result = cli(
-        "--home", settings.home, "ingest", "file", DATA / "crm.csv",
-        "--source", "crm", "--mapping", DATA / "mapping.yaml", "--json",
-    )  # fmt: skip
-    assert result.code == 0, result
+    ingest_identity_sources(settings.home, (("crm", "crm.csv"),))
     with TestClient(create_app(settings)) as api:
         yield api, tokens
 

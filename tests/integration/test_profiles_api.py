@@ -16,8 +16,6 @@ from custodia.privacy.tokens import issue_token
 from custodia.settings import Settings, load_settings
 from custodia.workspace import Workspace
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "identity"
-
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
@@ -25,7 +23,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def tokens(settings: Settings, cli: Any) -> dict[str, str]:
+def tokens(settings: Settings, ingest_identity_sources: Any) -> dict[str, str]:
     ws, admin = Workspace.create(settings)
     with ws:
         out = {
@@ -38,12 +36,7 @@ def tokens(settings: Settings, cli: Any) -> dict[str, str]:
                 Role.AUDITOR,
             )
         }
-    for source, name in (("crm", "crm.csv"), ("shop", "shop.csv"), ("web", "clicks.json")):
-        result = cli(
-            "--home", settings.home, "ingest", "file", DATA / name,
-            "--source", source, "--mapping", DATA / "mapping.yaml", "--json",
-        )  # fmt: skip
-        assert result.code == 0, result
+    ingest_identity_sources(settings.home)
     return {"admin": admin.token, **out}
 
 
