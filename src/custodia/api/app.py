@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from custodia import __version__
+from custodia.api.routes import audit as audit_routes
 from custodia.api.routes import catalog as catalog_routes
 from custodia.api.routes import collector, dp, health, profiles, runs, sources, tables
 from custodia.api.routes import consents as consent_routes
@@ -78,6 +79,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(quarantine_routes.router, prefix="/v1")
     app.include_router(lineage_routes.router, prefix="/v1")
     app.include_router(profiles.router, prefix="/v1")
+    app.include_router(audit_routes.router, prefix="/v1")
     app.include_router(quality_routes.router, prefix="/v1")
     app.include_router(quality_explain_routes.router, prefix="/v1")
     app.include_router(catalog_routes.router, prefix="/v1")

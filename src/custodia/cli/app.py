@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from custodia.cli import (
+    audit_cmd,
     catalog_cmd,
     cleanse_cmd,
     consent_cmd,
@@ -64,6 +65,7 @@ def _root(
 
 
 workspace_cmd.register(app)
+audit_cmd.register(app)
 sql_cmd.register(app)
 demo_cmd.register(app)
 runs_cmd.register(app)
