@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from custodia.api.app import create_app
 from custodia.core.clock import FrozenClock
+from custodia.privacy.masking_policy import MaskingPolicy
 from custodia.privacy.roles import Role
 from custodia.privacy.tokens import issue_token
 from custodia.settings import Settings, load_settings
@@ -200,7 +201,8 @@ def test_workspace_policy_file_overrides_the_shipped_one(
     api: TestClient, tokens: dict[str, str], settings: Settings
 ) -> None:
     policy = settings.home / "privacy" / "policy.yaml"
-    policy.parent.mkdir(parents=True, exist_ok=True)
+    shipped = MaskingPolicy.shipped()
+    assert MaskingPolicy.from_text(policy.read_text("utf-8"), origin="x") == shipped  # from init
     policy.write_text(
         "masking:\n  roles:\n    marketer:\n      tiers: {L1: clear, L2: absent, L3: absent}\n",
         encoding="utf-8",

@@ -74,7 +74,7 @@ class UnmaskRequestTable:
         """Record one approver's decision; ``check`` may refuse it after the request is re-read
         under the write lock. Returns the request as it is afterwards."""
         with self._store.begin() as conn:
-            request = _read(conn, request_id)
+            request = _read(conn, request_id, lock=True)
             check(request)
             conn.execute(unmask_approvals.insert().values(request_id=request_id, **decision))
             request = _read(conn, request_id)
@@ -104,10 +104,12 @@ class UnmaskRequestTable:
         )  # fmt: skip
 
 
-def _read(conn: Connection, request_id: str) -> dict[str, Any]:
-    found = conn.execute(
-        select(unmask_requests).where(unmask_requests.c.request_id == request_id)
-    ).first()
+def _read(conn: Connection, request_id: str, *, lock: bool = False) -> dict[str, Any]:
+    """The request and its decisions; ``lock`` holds the request row until the transaction ends
+    (PostgreSQL; SQLite's write transaction already excludes other writers), so concurrent
+    approvers are counted one after the other."""
+    query = select(unmask_requests).where(unmask_requests.c.request_id == request_id)
+    found = conn.execute(query.with_for_update() if lock else query).first()
     if found is None:
         raise NotFoundError(f"unmask request {request_id} not found")
     decisions = conn.execute(
