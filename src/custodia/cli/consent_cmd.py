@@ -155,14 +155,17 @@ def _record(
     json_out: bool,
     choices_of: Callable[[str], list[ConsentChoice]],
 ) -> None:
-    """Validate every choice first, then record each (one ledger row and audit entry each)."""
+    """Validate every choice first (a refusal is audited), then record each (one ledger row and
+    one audit entry each)."""
     from custodia.pipeline.consent_subjects import consent_ledger, consent_profile
 
     with state(ctx).open_workspace() as ws:
         pid = consent_profile(ws, profile)
-        choices = choices_of(pid)
         ledger = consent_ledger(ws)
-        rows = [ledger.record(choice, recorded_by=f"cli:{os_user()}") for choice in choices]
+        recorded_by = f"cli:{os_user()}"
+        with ledger.refusals_audited(pid, recorded_by=recorded_by):
+            choices = choices_of(pid)
+        rows = [ledger.record(choice, recorded_by=recorded_by) for choice in choices]
     _print_records(rows, json_out)
 
 

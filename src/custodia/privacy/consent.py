@@ -145,6 +145,28 @@ class ConsentChoice:
                          actor, expires_at)  # fmt: skip
 
     @classmethod
+    def parse(
+        cls,
+        profile_id: str,
+        *,
+        status: str,
+        purpose: str,
+        channel: str,
+        notice_version: str | None = None,
+        actor: str = CUSTOMER,
+        expires_at: datetime | None = None,
+    ) -> ConsentChoice:
+        """A grant or a withdrawal from raw input (an API body, a form)."""
+        if parse_status(status) is ConsentStatus.GRANTED:
+            return cls.grant(
+                profile_id, purpose, notice_version=notice_version or "", channel=channel,
+                actor=actor, expires_at=expires_at,
+            )  # fmt: skip
+        if expires_at is not None:
+            raise ValidationError("expires_at", "grant_only", "expires_at: only a grant expires")
+        return cls.withdraw(profile_id, purpose, channel=channel, actor=actor)
+
+    @classmethod
     def withdraw(
         cls, profile_id: str, purpose: str, *, channel: str, actor: str = CUSTOMER
     ) -> ConsentChoice:

@@ -20,12 +20,14 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final, Protocol
 
 from custodia.core.clock import Clock, SystemClock
+from custodia.core.errors import ValidationError
 from custodia.privacy.consent import (
     CUSTOMER,
     ConsentChoice,
@@ -131,6 +133,38 @@ class ConsentLedger:
             choice.expires_at,
         )
         return self._table.append(new, recorded_by=recorded_by)
+
+    def submit(
+        self,
+        profile_id: str,
+        *,
+        status: str,
+        purpose: str,
+        channel: str,
+        recorded_by: str,
+        notice_version: str | None = None,
+        actor: str = CUSTOMER,
+        expires_at: datetime | None = None,
+    ) -> ConsentRow:
+        """Validate raw input and record it; a refused choice is audited, then re-raised."""
+        with self.refusals_audited(profile_id, recorded_by=recorded_by):
+            choice = ConsentChoice.parse(
+                profile_id, status=status, purpose=purpose, channel=channel,
+                notice_version=notice_version, actor=actor, expires_at=expires_at,
+            )  # fmt: skip
+        return self.record(choice, recorded_by=recorded_by)
+
+    @contextmanager
+    def refusals_audited(self, profile_id: str, *, recorded_by: str) -> Iterator[None]:
+        """Audit a ValidationError raised inside as one ``consent.refused`` entry (the field
+        and rule, never the value) and let it propagate."""
+        try:
+            yield
+        except ValidationError as exc:
+            self._table.audit_refusal(
+                profile_id, recorded_by=recorded_by, field=exc.field, rule=exc.rule
+            )
+            raise
 
     def grant(
         self,

@@ -96,6 +96,16 @@ class ConsentTable:
             )
         return row
 
+    def audit_refusal(self, profile_id: str, *, recorded_by: str, field: str, rule: str) -> None:
+        """One ``consent.refused`` audit entry: which field broke which rule, no value."""
+        AuditLog(self._store, self._clock).append(
+            recorded_by,
+            "consent.refused",
+            "consents",
+            subject_ref=check_fits(consents.c.profile_id, profile_id),
+            details={"field": field, "rule": rule},
+        )
+
     def history(self, profile_ids: Sequence[str]) -> list[ConsentRow]:
         """Every record of the given profile ids (one person and their merged aliases), oldest
         first."""

@@ -95,6 +95,33 @@ def test_unknown_purpose_and_bad_fields_are_refused_naming_the_field(
         assert conn.execute(select(func.count()).select_from(consents)).scalar_one() == 0
 
 
+def test_a_refused_submission_is_audited_with_field_and_rule_only(
+    ledger: ConsentLedger, operational_store: OperationalStore
+) -> None:
+    audit = AuditLog(operational_store)
+    with pytest.raises(ValidationError, match="status"):
+        ledger.submit("prf_adult", status="maybe", purpose="marketing", channel="web",
+                      recorded_by="token:agent")  # fmt: skip
+    with pytest.raises(ValidationError, match="expires_at"):
+        ledger.submit("prf_adult", status="withdrawn", purpose="risk", channel="web",
+                      recorded_by="token:agent", expires_at=T0)  # fmt: skip
+    with pytest.raises(ValidationError, match="purpose"):
+        ledger.submit("prf_adult", status="granted", purpose="13812345678", channel="web",
+                      notice_version="v1", recorded_by="token:agent")  # fmt: skip
+    entries = audit.tail(10)
+    assert [e.action for e in entries] == ["consent.refused"] * 3
+    assert [e.details for e in entries] == [
+        {"field": "status", "rule": "known"},
+        {"field": "expires_at", "rule": "grant_only"},
+        {"field": "purpose", "rule": "known"},
+    ]
+    assert "13812345678" not in repr(entries)
+    row = ledger.submit("prf_adult", status="granted", purpose="risk", channel="web",
+                        notice_version="v1", recorded_by="token:agent")  # fmt: skip
+    assert (row.status, row.notice_version) == ("granted", "v1")
+    assert audit.tail(1)[0].action == "consent.grant"
+
+
 def test_minors_need_a_guardian_for_marketing_only(ledger: ConsentLedger) -> None:
     for pid in ("prf_kid", "prf_adult", "prf_unknown_age"):
         _grant(ledger, pid, "marketing")

@@ -11,26 +11,25 @@
 choice in the body, a withdrawal of ``sharing`` (channel ``gpc``) is recorded unless sharing is
 already withdrawn, so the browser signal wins over a sharing grant in the same request.
 
-An unknown purpose, status, channel or actor is a 400 naming the field; the value is never echoed.
+An unknown purpose, status, channel or actor is a 400 naming the field (the value is never
+echoed) and is audited as one ``consent.refused`` entry with the field and rule.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, Field
 
 from custodia.api.deps import WorkspaceDep, require_role
-from custodia.core.errors import ValidationError
 from custodia.pipeline.consent_subjects import (
     consent_ledger,
     consent_profile,
     consent_record_view,
     consent_state_view,
 )
-from custodia.privacy.consent import ConsentChoice
 from custodia.privacy.roles import Role
 from custodia.privacy.tokens import TokenRecord
 
@@ -53,7 +52,7 @@ class ConsentRequest(BaseModel):
 
     purpose: str = Field(max_length=32, description="marketing, personalization, analytics, "
                          "risk, sharing or sensitive")  # fmt: skip
-    status: Literal["granted", "withdrawn"]
+    status: str = Field(max_length=16, description="granted or withdrawn")
     channel: str = Field(max_length=32, description="web, app, store, portal, ...")
     notice_version: str | None = Field(default=None, max_length=64)
     actor: str = Field(default="customer", max_length=200, description="customer, guardian or "
@@ -89,17 +88,12 @@ def record_consent(
     """Record the choice (one ledger row, one audit entry) and honour ``Sec-GPC: 1``."""
     pid = consent_profile(ws, ref)
     recorded_by = f"token:{caller.name}"
-    if body.status == "granted":
-        choice = ConsentChoice.grant(
-            pid, body.purpose, notice_version=body.notice_version or "", channel=body.channel,
-            actor=body.actor, expires_at=body.expires_at,
-        )  # fmt: skip
-    elif body.expires_at is not None:
-        raise ValidationError("expires_at", "grant_only", "expires_at: only a grant expires")
-    else:
-        choice = ConsentChoice.withdraw(pid, body.purpose, channel=body.channel, actor=body.actor)
     ledger = consent_ledger(ws)
-    row = ledger.record(choice, recorded_by=recorded_by)
+    row = ledger.submit(
+        pid, status=body.status, purpose=body.purpose, channel=body.channel,
+        notice_version=body.notice_version, actor=body.actor, expires_at=body.expires_at,
+        recorded_by=recorded_by,
+    )  # fmt: skip
     gpc = ledger.honour_gpc(pid, sec_gpc, recorded_by=recorded_by)
     return {
         "record": consent_record_view(row),
