@@ -164,6 +164,10 @@ def test_api_refusals(api: TestClient, tokens: dict[str, str], settings: Setting
     marketer = api.post(url, json={**body, "purpose": "risk"}, headers=_as(tokens, "marketer"))
     assert marketer.status_code == 403
     assert api.get(url, headers=_as(tokens, "marketer")).status_code == 403
+    naive = api.get(f"{url}?at=2026-01-01T00:00:00", headers=_as(tokens, "admin"))
+    assert naive.status_code == 400 and naive.json()["message"].startswith("at:")
+    zoned = api.get(f"{url}?at=2026-01-01T00:00:00%2B08:00", headers=_as(tokens, "admin"))
+    assert zoned.status_code == 200 and zoned.json()["at"] == "2026-01-01T00:00:00+08:00"
     auditor = api.post(url, json={**body, "purpose": "risk"}, headers=_as(tokens, "auditor"))
     assert auditor.status_code == 403
     assert api.get(url).status_code == 401

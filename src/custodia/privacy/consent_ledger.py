@@ -236,7 +236,7 @@ class ConsentLedger:
 
     def state(self, profile_id: str, at: datetime | None = None) -> ConsentState:
         """Every purpose of one profile as of ``at`` (now by default), and the minor flag."""
-        when = at or self._clock.now()
+        when = self._when(at)
         latest = self._latest(profile_id, when)
         born = self._birth_dates([profile_id]).get(profile_id)
         purposes = {
@@ -254,7 +254,7 @@ class ConsentLedger:
     ) -> ConsentDecision:
         """Like :meth:`allowed`, with the reason."""
         wanted = parse_purpose(purpose)
-        when = at or self._clock.now()
+        when = self._when(at)
         latest = self._latest(profile_id, when).get(wanted.value)
         born = self._birth_dates([profile_id]).get(profile_id) if latest is not None else None
         return decide(latest, wanted, at=when, birth_date=born)
@@ -263,7 +263,7 @@ class ConsentLedger:
         """Every live profile whose data may be used for ``purpose`` at ``at``: one query for
         the newest records, one alias lookup, and for marketing one birth-date lookup."""
         wanted = parse_purpose(purpose)
-        when = at or self._clock.now()
+        when = self._when(at)
         newest: dict[str, ConsentRow] = {}
         rows = self._table.latest_for_purpose(wanted.value, at=when)
         live = self._merges.live([row.profile_id for row in rows])
@@ -283,6 +283,14 @@ class ConsentLedger:
     def history(self, profile_id: str) -> list[ConsentRow]:
         """Every record of one profile and its merged aliases, oldest first (append-only)."""
         return self._table.history(self._group(profile_id))
+
+    def _when(self, at: datetime | None) -> datetime:
+        """``at`` or now; a time without a zone is refused (it means different instants)."""
+        if at is None:
+            return self._clock.now()
+        if at.utcoffset() is None:
+            raise ValidationError("at", "timezone", "at: needs a time zone (e.g. Z or +08:00)")
+        return at
 
     def _group(self, profile_id: str) -> list[str]:
         return [profile_id, *self._merges.aliases(profile_id)]
