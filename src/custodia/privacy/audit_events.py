@@ -48,8 +48,10 @@ __all__ = [
 ]
 
 _SURROGATE: Final = re.compile(r"[a-z][a-z0-9]{0,15}[_:-][A-Za-z0-9_]{1,80}")
-_NUMBER_TAIL: Final = re.compile(r"[_:-][0-9]{7,}[Xx]?\Z")
-"""A prefix glued onto a phone, ID or card number (``prof_13812345678``) is still the number."""
+_NUMBER_TAIL: Final = re.compile(r"[_:-][0-9]{7,18}[0-9Xx]?\Z")
+"""A prefix glued onto a phone, ID or card number (``prof_13812345678``) is still the number.
+Phones, resident IDs and cards have 7 to 19 characters; profile ids end in 20 hex digits, which
+can all be decimal (1 id in 12,000), and record keys in 24, so neither is mistaken for one."""
 _DIGIT_RUN: Final = re.compile(r"[0-9]{7,}")
 """No field name, purpose, rule or action holds seven digits in a row; a phone always does."""
 _NAME: Final = re.compile(r"[a-z][a-z0-9_]{0,63}(\.[a-z][a-z0-9_]{0,63})?")
