@@ -124,6 +124,18 @@ def test_a_deleted_middle_row_is_reported_at_the_entry_after_the_gap(
     assert "entry 4" in report.summary and "missing" in report.summary
 
 
+def test_a_deleted_row_hidden_by_renumbering_is_caught_by_the_anchor(
+    store: OperationalStore,
+) -> None:
+    audit = _fill(store, 6)
+    with store.begin() as conn:  # delete 3, move 4..6 down one and re-seal them
+        conn.execute(delete(audit_log).where(audit_log.c.seq == 3))
+        for seq in (4, 5, 6):
+            conn.execute(update(audit_log).where(audit_log.c.seq == seq).values(seq=seq - 1))
+    _reseal_from(store, audit, 3)
+    assert _fault(audit) == (AuditFault.ANCHOR_MISMATCH, 3)
+
+
 def test_deleted_newest_rows_are_a_truncation(store: OperationalStore) -> None:
     audit = _fill(store, 6)
     with store.begin() as conn:
