@@ -45,7 +45,7 @@ def _rows(profiles: int, per_profile: int, rng: random.Random) -> list[dict[str,
         for k in range(per_profile):
             granted = rng.random() < 0.7
             rows.append({
-                "consent_id": f"cns_{n:010d}{k:02d}", "profile_id": f"prf_{n:010d}",
+                "consent_id": f"cns_{n:010d}{k:02d}", "profile_id": f"prf_b{n:010d}",
                 "purpose": rng.choice(PURPOSES), "status": "granted" if granted else "withdrawn",
                 "notice_version": "v1" if granted else None, "channel": "web",
                 "actor": "customer", "recorded_by": "bench",
@@ -87,7 +87,7 @@ def main() -> None:
         figures[f"allowed_{purpose}"] = allowed
     singles = []
     for _ in range(2000):
-        pid = f"prf_{rng.randrange(args.profiles):010d}"
+        pid = f"prf_b{rng.randrange(args.profiles):010d}"
         start = time.perf_counter()
         ledger.allowed(pid, "marketing", NOW)
         singles.append(time.perf_counter() - start)
@@ -95,7 +95,7 @@ def main() -> None:
     records = []
     for n in range(200):
         start = time.perf_counter()
-        ledger.grant(f"prf_{n:010d}", "analytics", notice_version="v2", channel="app",
+        ledger.grant(f"prf_b{n:010d}", "analytics", notice_version="v2", channel="app",
                      recorded_by="bench")  # fmt: skip
         records.append(time.perf_counter() - start)
     figures["record_ms"] = round(statistics.median(records) * 1e3, 2)

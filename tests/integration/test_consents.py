@@ -95,7 +95,7 @@ def test_cli_refuses_an_unknown_purpose_naming_the_field(
     assert bad.code == 1 and "purpose" in bad.stderr
     missing = cli("--home", settings.home, "consent", "show", "phone:13912345678")
     assert missing.code == 1
-    assert _audit_actions(settings) == ["consent.refused"]  # the unknown profile: nothing
+    assert _audit_actions(settings) == ["consent.change"]  # the unknown profile: nothing
 
 
 def test_minors_by_resident_id_or_birthday_need_a_guardian_for_marketing(
@@ -173,4 +173,4 @@ def test_api_refusals(api: TestClient, tokens: dict[str, str], settings: Setting
     assert api.get(url).status_code == 401
     gone = api.get("/v1/profiles/phone:13912345678/consents", headers=_as(tokens, "admin"))
     assert gone.status_code == 404
-    assert _audit_actions(settings) == ["consent.refused", "consent.refused"]
+    assert _audit_actions(settings) == ["consent.change", "consent.change"]

@@ -28,6 +28,8 @@ from typing import Final, Protocol
 
 from custodia.core.clock import Clock, SystemClock
 from custodia.core.errors import ValidationError
+from custodia.core.ids import new_id
+from custodia.privacy.audit_events import Outcome, PrivacyAction, PrivacyEvent
 from custodia.privacy.consent import (
     CUSTOMER,
     ConsentChoice,
@@ -122,17 +124,22 @@ class ConsentLedger:
         self._merges = merges or NoMerges()
 
     def record(self, choice: ConsentChoice, *, recorded_by: str) -> ConsentRow:
-        """Append a validated choice (and its one audit entry)."""
+        """Append a validated choice and its one audit entry (a privacy event: purpose and the
+        record's id, no personal data)."""
+        consent_id = new_id("cns")
+        granted = choice.status is ConsentStatus.GRANTED
+        event = PrivacyEvent(
+            f"consent.{'grant' if granted else 'withdraw'}", "consents",
+            subject_ref=choice.profile_id, purpose=choice.purpose.value,
+            refs={"consent_id": consent_id},
+        )  # fmt: skip
         new = NewConsentRow(
-            choice.profile_id,
-            choice.purpose.value,
-            choice.status.value,
-            choice.notice_version,
-            choice.channel,
-            choice.actor,
-            choice.expires_at,
+            consent_id, choice.profile_id, choice.purpose.value, choice.status.value,
+            choice.notice_version, choice.channel, choice.actor, choice.expires_at,
+        )  # fmt: skip
+        return self._table.append(
+            new, recorded_by=recorded_by, action=event.action, details=event.details()
         )
-        return self._table.append(new, recorded_by=recorded_by)
 
     def submit(
         self,
@@ -156,14 +163,16 @@ class ConsentLedger:
 
     @contextmanager
     def refusals_audited(self, profile_id: str, *, recorded_by: str) -> Iterator[None]:
-        """Audit a ValidationError raised inside as one ``consent.refused`` entry (the field
-        and rule, never the value) and let it propagate."""
+        """Audit a ValidationError raised inside as one ``consent.change`` entry with outcome
+        ``refused`` and rule ``FIELD.RULE`` (never the value), and let it propagate."""
         try:
             yield
         except ValidationError as exc:
-            self._table.audit_refusal(
-                profile_id, recorded_by=recorded_by, field=exc.field, rule=exc.rule
-            )
+            event = PrivacyEvent(
+                PrivacyAction.CONSENT_CHANGE, "consents", subject_ref=profile_id,
+                outcome=Outcome.REFUSED, rule=f"{exc.field}.{exc.rule}",
+            )  # fmt: skip
+            self._table.audit(recorded_by, event.action, profile_id, event.details())
             raise
 
     def grant(

@@ -2,9 +2,10 @@
 
 Rows are never updated or deleted: a withdrawal is a new row, and the newest row (highest
 ``seq``) per profile and purpose is the current choice. Appending a row and writing its one
-``consent.grant`` / ``consent.withdraw`` audit entry happen in the same transaction, so the ledger
-and the audit chain cannot disagree. The rules (known purposes, expiry, minors) live in
-:mod:`custodia.privacy.consent`; this module only reads and writes rows.
+``consent.grant`` / ``consent.withdraw`` audit entry (built by the privacy domain as a privacy
+event) happen in the same transaction, so the ledger and the audit chain cannot disagree. The
+rules (known purposes, expiry, minors) live in :mod:`custodia.privacy.consent`; this module only
+reads and writes rows.
 
 Nothing is cached: every read is its own query, so a withdrawal committed a moment ago is seen by
 the next check.
@@ -12,8 +13,9 @@ the next check.
 Example::
 
     table = ConsentTable(store)
-    row = table.append(NewConsentRow("prf_1", "marketing", "granted", "v3", "web", "customer",
-                                     expires_at=None), recorded_by="token:portal")
+    new = NewConsentRow("cns_1", "prf_1", "marketing", "granted", "v3", "web", "customer")
+    row = table.append(new, recorded_by="token:portal", action="consent.grant",
+                       details={"outcome": "done", "purpose": "marketing"})
     table.latest_of_profile(["prf_1"], at=row.recorded_at)["marketing"].status   # 'granted'
 """
 
@@ -27,9 +29,8 @@ from typing import Any
 from sqlalchemy import Row, func, select
 
 from custodia.core.clock import Clock, SystemClock
-from custodia.core.ids import new_id
 from custodia.storage.store import AuditLog, OperationalStore
-from custodia.storage.store_schema import check_fits, consents
+from custodia.storage.store_schema import JsonValue, check_fits, consents
 
 __all__ = ["ConsentRow", "ConsentTable", "NewConsentRow"]
 
@@ -38,6 +39,7 @@ __all__ = ["ConsentRow", "ConsentTable", "NewConsentRow"]
 class NewConsentRow:
     """A choice about to be recorded (already validated by the privacy domain)."""
 
+    consent_id: str
     profile_id: str
     purpose: str
     status: str
@@ -71,39 +73,28 @@ class ConsentTable:
         self._store = store
         self._clock = clock or SystemClock()
 
-    def append(self, new: NewConsentRow, *, recorded_by: str) -> ConsentRow:
-        """Store one choice and its audit entry (no personal data in it) in one transaction."""
+    def append(
+        self, new: NewConsentRow, *, recorded_by: str, action: str, details: JsonValue
+    ) -> ConsentRow:
+        """Store one choice and its audit entry (``action`` and ``details`` from the privacy
+        event the caller built, no personal data) in one transaction."""
         for column, value in (("profile_id", new.profile_id), ("actor", new.actor)):
             check_fits(consents.c[column], value)
         check_fits(consents.c.recorded_by, recorded_by)
-        values = {
-            **asdict(new),
-            "consent_id": new_id("cns"),
-            "recorded_by": recorded_by,
-            "recorded_at": self._clock.now(),
-        }
+        values = {**asdict(new), "recorded_by": recorded_by, "recorded_at": self._clock.now()}
         with self._store.begin() as conn:
             inserted = conn.execute(consents.insert().values(values)).inserted_primary_key
             assert inserted is not None
-            row = ConsentRow(seq=int(inserted[0]), **values)
             AuditLog(self._store, self._clock).append(
-                recorded_by,
-                f"consent.{'grant' if new.status == 'granted' else 'withdraw'}",
-                "consents",
-                subject_ref=new.profile_id,
-                details=_audit_details(row),
+                recorded_by, action, "consents", subject_ref=new.profile_id, details=details,
                 conn=conn,
-            )
-        return row
+            )  # fmt: skip
+        return ConsentRow(seq=int(inserted[0]), **values)
 
-    def audit_refusal(self, profile_id: str, *, recorded_by: str, field: str, rule: str) -> None:
-        """One ``consent.refused`` audit entry: which field broke which rule, no value."""
+    def audit(self, recorded_by: str, action: str, subject_ref: str, details: JsonValue) -> None:
+        """One audit entry about the ledger that changes no row (a refused choice)."""
         AuditLog(self._store, self._clock).append(
-            recorded_by,
-            "consent.refused",
-            "consents",
-            subject_ref=check_fits(consents.c.profile_id, profile_id),
-            details={"field": field, "rule": rule},
+            recorded_by, action, "consents", subject_ref=subject_ref, details=details
         )
 
     def history(self, profile_ids: Sequence[str]) -> list[ConsentRow]:
@@ -140,19 +131,6 @@ class ConsentTable:
         query = select(consents).where(c.seq.in_(newest)).order_by(c.profile_id)
         with self._store.read() as conn:
             return [_row(row) for row in conn.execute(query)]
-
-
-def _audit_details(row: ConsentRow) -> dict[str, Any]:
-    """What the audit entry says: ids, purpose, status, channel, notice - never a name or value."""
-    return {
-        "consent_id": row.consent_id,
-        "purpose": row.purpose,
-        "status": row.status,
-        "channel": row.channel,
-        "notice_version": row.notice_version,
-        "actor": row.actor,
-        "expires_at": None if row.expires_at is None else row.expires_at.isoformat(),
-    }
 
 
 def _row(row: Row[Any]) -> ConsentRow:

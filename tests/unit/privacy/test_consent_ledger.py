@@ -109,11 +109,11 @@ def test_a_refused_submission_is_audited_with_field_and_rule_only(
         ledger.submit("prf_adult", status="granted", purpose="13812345678", channel="web",
                       notice_version="v1", recorded_by="token:agent")  # fmt: skip
     entries = audit.tail(10)
-    assert [e.action for e in entries] == ["consent.refused"] * 3
+    assert [e.action for e in entries] == ["consent.change"] * 3
     assert [e.details for e in entries] == [
-        {"field": "status", "rule": "known"},
-        {"field": "expires_at", "rule": "grant_only"},
-        {"field": "purpose", "rule": "known"},
+        {"outcome": "refused", "rule": "status.known"},
+        {"outcome": "refused", "rule": "expires_at.grant_only"},
+        {"outcome": "refused", "rule": "purpose.known"},
     ]
     assert "13812345678" not in repr(entries)
     row = ledger.submit("prf_adult", status="granted", purpose="risk", channel="web",
@@ -179,11 +179,16 @@ def test_each_change_writes_exactly_one_audit_entry_without_personal_data(
 ) -> None:
     audit = AuditLog(operational_store)
     before = len(audit.tail(1000))
-    _grant(ledger, "prf_adult", "sensitive", actor="agent:王芳")
-    ledger.withdraw("prf_adult", "sensitive", channel="store", recorded_by="clerk")
+    granted = ledger.grant("prf_adult", "sensitive", notice_version="v3", channel="store",
+                           actor="agent:王芳", recorded_by="test")  # fmt: skip
+    withdrawn = ledger.withdraw("prf_adult", "sensitive", channel="store", recorded_by="clerk")
     entries = audit.tail(1000)[before:]
     assert [e.action for e in entries] == ["consent.grant", "consent.withdraw"]
     assert [e.actor for e in entries] == ["test", "clerk"]
     assert all(e.subject_ref == "prf_adult" and e.resource == "consents" for e in entries)
-    assert entries[0].details["purpose"] == "sensitive"  # type: ignore[index,call-overload]
+    assert [e.details for e in entries] == [
+        {"outcome": "done", "purpose": "sensitive", "refs": {"consent_id": row.consent_id}}
+        for row in (granted, withdrawn)
+    ]
+    assert "王芳" not in repr(entries)
     assert audit.verify().ok
