@@ -12,7 +12,7 @@ choice in the body, a withdrawal of ``sharing`` (channel ``gpc``) is recorded un
 already withdrawn, so the browser signal wins over a sharing grant in the same request.
 
 An unknown purpose, status, channel or actor is a 400 naming the field (the value is never
-echoed) and is audited as one ``consent.refused`` entry with the field and rule.
+echoed) and is audited as one refused ``consent.change`` entry with the field and rule.
 """
 
 from __future__ import annotations
