@@ -162,8 +162,12 @@ def test_l2_one_approval_nobody_approves_their_own_and_expiry_masks_again(
     assert _decide(api, tokens, rid, "admin").status_code == 403  # own request
     assert _decide(api, tokens, rid, "privacy_officer").json()["status"] == "approved"
     assert _traits(api, tokens, "admin", f"?unmask={rid}")["phone"] == PHONE
-    summary = api.get(f"/v1/profiles/member_id:M1?unmask={rid}", headers=_as(tokens, "admin"))
-    assert PHONE in summary.text
+    summary = api.get(
+        "/v1/profiles/member_id:M1", headers={**_as(tokens, "admin"), "X-Custodia-Unmask": rid}
+    )
+    assert PHONE in summary.text  # the request id in a header works as well
+    both = {**_as(tokens, "admin"), "X-Custodia-Unmask": "umr_other"}
+    assert api.get(f"/v1/profiles/member_id:M1?unmask={rid}", headers=both).status_code == 400
     clock.advance(timedelta(hours=1, seconds=1))
     expired = api.get(
         f"/v1/profiles/member_id:M1/traits?unmask={rid}", headers=_as(tokens, "admin")

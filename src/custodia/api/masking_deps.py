@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Header, Query, Request
 
 from custodia.api.deps import get_workspace
+from custodia.core.errors import ValidationError
 from custodia.privacy.masking_policy import MaskingPolicy, PolicyFile
 
 
@@ -23,10 +24,27 @@ async def current_policy(request: Request) -> MaskingPolicy:
 
 
 PolicyDep = Annotated[MaskingPolicy, Depends(current_policy)]
-UnmaskQ = Annotated[
-    str | None,
-    Query(
-        max_length=64,
-        description="An approved unmask request of yours for this customer: its fields in clear.",
-    ),
-]
+UNMASK_HEADER = "X-Custodia-Unmask"
+
+
+async def unmask_request_id(
+    unmask: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="An approved unmask request of yours for this customer: its fields in "
+            f"clear (or send it in the {UNMASK_HEADER} header).",
+        ),
+    ] = None,
+    header: Annotated[str | None, Header(alias=UNMASK_HEADER, max_length=64)] = None,
+) -> str | None:
+    """The unmask request id of a read, from ``?unmask=`` or the ``X-Custodia-Unmask`` header
+    (the header keeps it out of access logs); both given and different: 400."""
+    if unmask is not None and header is not None and unmask != header:
+        raise ValidationError(
+            "unmask", "one_request", "unmask: query and header name different requests"
+        )
+    return unmask if unmask is not None else header
+
+
+UnmaskDep = Annotated[str | None, Depends(unmask_request_id)]

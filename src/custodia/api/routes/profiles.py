@@ -8,8 +8,9 @@
 - ``POST /v1/identity/resolve`` runs a resolution (admins and data stewards).
 
 Every answer is masked server-side by the caller's role (``HOME/privacy/policy.yaml``, see
-:mod:`custodia.pipeline.profile_disclosure`); ``?unmask=<request id>`` shows the fields of an
-approved unmask request in clear, for that customer only, and is audited.
+:mod:`custodia.pipeline.profile_disclosure`); ``?unmask=<request id>`` (or the
+``X-Custodia-Unmask`` header) shows the fields of an approved unmask request in clear, for that
+customer only, and is audited.
 
 The lookups are ``async`` routes: each is a few indexed reads in the operational store (about a
 millisecond on SQLite), cheaper than a hop to the thread pool. The sub-resources that scan the
@@ -24,7 +25,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from custodia.api.deps import WorkspaceDep, current_token, require_role
-from custodia.api.masking_deps import PolicyDep, UnmaskQ
+from custodia.api.masking_deps import PolicyDep, UnmaskDep
 from custodia.pipeline.identity_resolve import ResolveReport, resolve_identities
 from custodia.pipeline.identity_review import (
     Explanation,
@@ -53,7 +54,7 @@ Offset = Annotated[int, Query(ge=0)]
 
 @router.get("/profiles/{ref}")
 def profile(
-    ref: str, ws: WorkspaceDep, caller: ProfileReaderDep, policy: PolicyDep, unmask: UnmaskQ = None
+    ref: str, ws: WorkspaceDep, caller: ProfileReaderDep, policy: PolicyDep, unmask: UnmaskDep
 ) -> dict[str, Any]:
     """The 360 summary: golden traits, identities and the latest activity of each kind."""
     return disclose_profile(ws, policy, caller, ref, "summary", VIEWS["summary"], unmask=unmask)
@@ -61,7 +62,7 @@ def profile(
 
 @router.get("/profiles/{ref}/traits")
 async def traits(
-    ref: str, ws: WorkspaceDep, caller: ProfileReaderDep, policy: PolicyDep, unmask: UnmaskQ = None
+    ref: str, ws: WorkspaceDep, caller: ProfileReaderDep, policy: PolicyDep, unmask: UnmaskDep
 ) -> dict[str, Any]:
     """Golden attributes with the source that won and the conflicting values."""
     return disclose_traits(ws, policy, caller, ref, unmask)
@@ -70,7 +71,7 @@ async def traits(
 @router.get("/profiles/{ref}/identities")
 async def identities(
     ref: str, ws: WorkspaceDep, caller: ProfileReaderDep, policy: PolicyDep,
-    limit: Limit = 100, offset: Offset = 0, unmask: UnmaskQ = None,
+    unmask: UnmaskDep, limit: Limit = 100, offset: Offset = 0,
 ) -> dict[str, Any]:  # fmt: skip
     """Every identifier of the person with the record and source carrying it."""
     read = paged_view("identities", limit, offset)
@@ -80,7 +81,7 @@ async def identities(
 @router.get("/profiles/{ref}/events")
 def events(
     ref: str, ws: WorkspaceDep, caller: ProfileReaderDep, policy: PolicyDep,
-    limit: Limit = 50, offset: Offset = 0, unmask: UnmaskQ = None,
+    unmask: UnmaskDep, limit: Limit = 50, offset: Offset = 0,
 ) -> dict[str, Any]:  # fmt: skip
     """Behavioural events of all the person's user and anonymous ids, newest first."""
     read = paged_view("events", limit, offset)
@@ -90,7 +91,7 @@ def events(
 @router.get("/profiles/{ref}/orders")
 def orders(
     ref: str, ws: WorkspaceDep, caller: ProfileReaderDep, policy: PolicyDep,
-    limit: Limit = 50, offset: Offset = 0, unmask: UnmaskQ = None,
+    unmask: UnmaskDep, limit: Limit = 50, offset: Offset = 0,
 ) -> dict[str, Any]:  # fmt: skip
     """Online orders and store receipts, newest first."""
     read = paged_view("orders", limit, offset)
@@ -100,7 +101,7 @@ def orders(
 @router.get("/profiles/{ref}/interactions")
 def interactions(
     ref: str, ws: WorkspaceDep, caller: ProfileReaderDep, policy: PolicyDep,
-    limit: Limit = 50, offset: Offset = 0, unmask: UnmaskQ = None,
+    unmask: UnmaskDep, limit: Limit = 50, offset: Offset = 0,
 ) -> dict[str, Any]:  # fmt: skip
     """Tickets, chats and reviews with complaint type and sentiment, newest first."""
     read = paged_view("interactions", limit, offset)
