@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
@@ -37,6 +38,8 @@ from custodia.core.masking import mask_identifier
 from custodia.core.tables import TableSpec, table_spec
 from custodia.core.types import Tier
 from custodia.core.yaml_document import load_yaml_mapping
+from custodia.privacy.pii_detect import PiiDetector
+from custodia.privacy.pii_redact import RedactionPolicy, redact_text
 from custodia.privacy.roles import Role
 
 __all__ = [
@@ -52,7 +55,9 @@ __all__ = [
 ]
 
 FULL_MASK: Final = "****"
-"""What a masked value shows when nothing of it may be kept (free text, JSON, amounts)."""
+"""What a masked value shows when nothing of it may be kept (JSON documents, amounts)."""
+
+_MASK_ALL: Final = RedactionPolicy(default="mask")
 
 POLICY_PATH: Final = Path("privacy") / "policy.yaml"
 """The workspace policy file, relative to HOME."""
@@ -118,6 +123,8 @@ def mask_value(kind: str, value: Any) -> Any:
     '1980'
     >>> mask_value("name", "张三")
     '*三'
+    >>> mask_value("text", "回电13812345678")
+    '回电138****5678'
     """
     if value is None:
         return None
@@ -126,9 +133,25 @@ def mask_value(kind: str, value: Any) -> Any:
     if kind == "address":
         text = str(value)
         return text[:6] + FULL_MASK if len(text) > 6 else FULL_MASK
-    if kind in ("amount", "text", "json"):
+    if kind == "text":
+        return redact_free_text(str(value))
+    if kind in ("amount", "json"):
         return FULL_MASK
     return mask_identifier(kind, str(value))
+
+
+def redact_free_text(text: str) -> str:
+    """Free text with the personal data the detector finds masked in place (``手机138****5678``):
+    phones, resident IDs, emails, bank cards. Names are not found (no language model runs), so
+    a policy that must hide them sets the column ``absent``."""
+    findings = _free_text_detector().find(text)
+    return redact_text(text, findings, _MASK_ALL).text if findings else text
+
+
+@cache
+def _free_text_detector() -> PiiDetector:
+    """Built on first use (Presidio's analyzer takes a moment), then kept for the process."""
+    return PiiDetector()
 
 
 class RolePolicy(BaseModel):

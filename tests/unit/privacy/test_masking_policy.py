@@ -54,9 +54,14 @@ def test_dates_keep_the_year(day: object) -> None:
     assert mask_value("date", day.isoformat()) == f"{day.year:04d}"[:4]  # type: ignore[attr-defined]
 
 
-def test_free_text_json_and_amounts_keep_nothing() -> None:
-    for kind in ("text", "json", "amount"):
+def test_json_and_amounts_keep_nothing_free_text_is_redacted_in_place() -> None:
+    for kind in ("json", "amount"):
         assert mask_value(kind, "手机13812345678") == FULL_MASK
+    text = "快递没到，手机13812345678，身份证11010519491231002X，邮件 zhang.san@example.com"
+    assert mask_value("text", text) == (
+        "快递没到，手机138****5678，身份证110105********002X，邮件 z***@example.com"
+    )
+    assert mask_value("text", "no numbers here") == "no numbers here"
     assert mask_value("phone", None) is None
 
 
