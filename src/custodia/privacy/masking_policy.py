@@ -28,7 +28,7 @@ from enum import StrEnum
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticError
@@ -38,9 +38,10 @@ from custodia.core.masking import mask_identifier
 from custodia.core.tables import TableSpec, table_spec
 from custodia.core.types import Tier
 from custodia.core.yaml_document import load_yaml_mapping
-from custodia.privacy.pii_detect import PiiDetector
-from custodia.privacy.pii_redact import RedactionPolicy, redact_text
 from custodia.privacy.roles import Role
+
+if TYPE_CHECKING:
+    from custodia.privacy.pii_detect import PiiDetector
 
 __all__ = [
     "FULL_MASK",
@@ -56,8 +57,6 @@ __all__ = [
 
 FULL_MASK: Final = "****"
 """What a masked value shows when nothing of it may be kept (JSON documents, amounts)."""
-
-_MASK_ALL: Final = RedactionPolicy(default="mask")
 
 POLICY_PATH: Final = Path("privacy") / "policy.yaml"
 """The workspace policy file, relative to HOME."""
@@ -144,13 +143,20 @@ def redact_free_text(text: str) -> str:
     """Free text with the personal data the detector finds masked in place (``手机138****5678``):
     phones, resident IDs, emails, bank cards. Names are not found (no language model runs), so
     a policy that must hide them sets the column ``absent``."""
+    from custodia.privacy.pii_redact import RedactionPolicy, redact_text
+
     findings = _free_text_detector().find(text)
-    return redact_text(text, findings, _MASK_ALL).text if findings else text
+    if not findings:
+        return text
+    return redact_text(text, findings, RedactionPolicy(default="mask")).text
 
 
 @cache
 def _free_text_detector() -> PiiDetector:
-    """Built on first use (Presidio's analyzer takes a moment), then kept for the process."""
+    """Built on first use and kept for the process. Presidio is imported here, not at module
+    import, because every workspace command imports this module (half a second saved)."""
+    from custodia.privacy.pii_detect import PiiDetector
+
     return PiiDetector()
 
 
