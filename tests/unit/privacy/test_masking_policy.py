@@ -157,3 +157,27 @@ def test_write_defaults_keeps_an_existing_file(tmp_path: Path) -> None:
     policy_file.write_defaults()
     assert path.read_text("utf-8") == "dp: {}\n"
     assert policy_file.current() == MaskingPolicy.shipped()  # other sections are not ours
+
+
+MASKING_ROLES = [r for r in Role if r in MaskingPolicy.shipped().masking.roles]
+
+
+@given(
+    st.sampled_from(MASKING_ROLES),
+    st.text(DIGITS, min_size=10, max_size=10),
+    st.text(CJK, min_size=2, max_size=3),
+    st.text(CJK, min_size=1, max_size=4),
+)
+def test_no_role_gets_an_l2_or_l3_value_it_should_not(
+    role: Role, rest: str, name: str, city: str
+) -> None:
+    policy = MaskingPolicy.shipped()
+    row = {"phone": "+861" + rest, "name": name, "resident_id": "1101051949" + rest[:8],
+           "city": city}  # fmt: skip
+    shown = policy.masker(role).row(table_spec("customer_records"), row)
+    assert shown["city"] == city  # L1 untouched
+    rules = policy.role(role)
+    for column in ("phone", "name", "resident_id"):
+        tier = table_spec("customer_records").column(column).tier
+        clear = rules.tiers[tier].value == "clear"
+        assert (shown.get(column) == row[column]) is clear, (role, column)
