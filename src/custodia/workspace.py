@@ -35,6 +35,7 @@ from custodia.core.errors import WorkspaceError
 from custodia.core.ids import new_id
 from custodia.core.tables import TABLES, lake_tables
 from custodia.privacy.masking_policy import PolicyFile
+from custodia.privacy.policy_audit import PolicyChangeAudit
 from custodia.privacy.roles import Role
 from custodia.privacy.tokens import IssuedToken, issue_token
 from custodia.settings import Settings
@@ -88,7 +89,9 @@ class Workspace:
         ws = cls(settings, info, clock)
         ws.store.migrate()
         ws.ensure_lake_tables()
-        PolicyFile(home).write_defaults()
+        policies = PolicyFile(home, on_change=PolicyChangeAudit(ws.store, clock))
+        policies.write_defaults()
+        policies.current()  # records the first version in the audit log
         token = issue_token(ws.store, name="admin", role=Role.ADMIN, created_by="custodia init")
         marker.write_text(json.dumps(info.__dict__, indent=2) + "\n", encoding="utf-8")
         return ws, token

@@ -214,3 +214,8 @@ def test_workspace_policy_file_overrides_the_shipped_one(
     shown = _traits(api, tokens, "marketer")
     assert "phone" not in shown and shown["city"] == "北京"
     assert api.get("/v1/profiles/member_id:M1", headers=_as(tokens, "analyst")).status_code == 403
+    changes = _audit(settings, "policy.change")  # the version from init, then the edit
+    assert (
+        len(changes) == 2 and changes[1].details["previous_sha256"] == changes[0].details["sha256"]
+    )
+    assert changes[1].resource == "privacy/policy.yaml"

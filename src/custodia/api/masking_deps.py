@@ -1,7 +1,8 @@
 """The masking policy in force, as a route dependency.
 
 The workspace's ``HOME/privacy/policy.yaml`` is read once per app and again whenever the file
-changes (one ``stat`` per request), so a policy edit takes effect without a restart.
+changes (one ``stat`` per request), so a policy edit takes effect without a restart; each new
+version is written to the audit log once (``policy.change``).
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from fastapi import Depends, Header, Query, Request
 from custodia.api.deps import get_workspace
 from custodia.core.errors import ValidationError
 from custodia.privacy.masking_policy import MaskingPolicy, PolicyFile
+from custodia.privacy.policy_audit import PolicyChangeAudit
 
 
 async def current_policy(request: Request) -> MaskingPolicy:
     policies = getattr(request.app.state, "masking_policies", None)
     if not isinstance(policies, PolicyFile):
-        policies = PolicyFile((await get_workspace(request)).home)
+        ws = await get_workspace(request)
+        policies = PolicyFile(ws.home, on_change=PolicyChangeAudit(ws.store, ws.clock))
         request.app.state.masking_policies = policies
     return policies.current()
 

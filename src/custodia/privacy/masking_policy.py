@@ -21,7 +21,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -307,14 +307,18 @@ class Masker:
 class PolicyFile:
     """The workspace's policy, read again whenever ``HOME/privacy/policy.yaml`` changes.
 
+    ``on_change(origin, text)`` is called with each version loaded (e.g.
+    :class:`~custodia.privacy.policy_audit.PolicyChangeAudit`, which records new versions).
+
     Example::
 
         policies = PolicyFile(home)
         policies.current().masker(Role.ANALYST)
     """
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, on_change: Callable[[str, str], object] | None = None) -> None:
         self.path = home / POLICY_PATH
+        self._on_change = on_change
         self._shipped = MaskingPolicy.shipped()
         self._seen: tuple[float, int] | None = None
         self._policy = self._shipped
@@ -332,6 +336,8 @@ class PolicyFile:
             origin = str(POLICY_PATH)
             self._policy = MaskingPolicy.from_text(text, origin=origin, base=self._shipped)
             self._seen = stamp
+            if self._on_change is not None:
+                self._on_change(origin, text)
         return self._policy
 
     def write_defaults(self) -> Path:
