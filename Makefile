@@ -8,7 +8,7 @@ DEMO_HOME ?= .custodia-demo
 CUSTOMERS ?= 2000
 SEED ?= 7
 
-.PHONY: demo test check lint types layers pytest docs bench clean
+.PHONY: demo test check lint types layers security pytest docs bench clean
 
 $(BIN)/custodia: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ demo: $(BIN)/custodia
 
 test: check pytest
 
-check: lint types layers
+check: lint types layers security
 
 lint: $(BIN)/custodia
 	$(BIN)/ruff check src tests benchmarks
@@ -33,6 +33,10 @@ types: $(BIN)/custodia
 
 layers: $(BIN)/custodia
 	$(BIN)/lint-imports
+
+# Static security scan: medium and high findings fail (justified skips in pyproject [tool.bandit]).
+security: $(BIN)/custodia
+	$(BIN)/bandit -c pyproject.toml -r src -ll -q
 
 pytest: $(BIN)/custodia
 	$(BIN)/pytest -n 2 -q

@@ -45,13 +45,18 @@ _ALERT_FIELDS = ("alert_id", "rule", "table_name", "column_name", "source", "sev
 
 
 def post_json(url: str, body: Mapping[str, Any], *, timeout: float) -> dict[str, Any]:
-    """POST a JSON body; the outcome as a record (never raises for network trouble)."""
+    """POST a JSON body; the outcome as a record (never raises for network trouble).
+
+    Only http(s) URLs are sent: the rule file already refuses others, and checking here too keeps
+    ``file:`` or custom schemes from reaching ``urlopen`` through any other caller."""
+    if not url.startswith(("http://", "https://")):
+        return {"status": "failed", "error": "UnsupportedScheme"}
     data = json.dumps(body, ensure_ascii=False, default=str).encode("utf-8")
-    request = urllib.request.Request(  # noqa: S310 - http(s) only, checked by the rule file
+    request = urllib.request.Request(  # noqa: S310 - http(s) only, checked above
         url, data=data, method="POST", headers={"Content-Type": "application/json"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310  # nosec B310
             return {"status": "delivered", "http_status": response.status}
     except urllib.error.HTTPError as exc:
         return {"status": "failed", "http_status": exc.code}
