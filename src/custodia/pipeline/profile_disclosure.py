@@ -21,7 +21,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from custodia.core.tables import PROFILES, TableSpec, table_spec
-from custodia.core.types import Tier
 from custodia.pipeline.profile_view import ProfileView
 from custodia.privacy.masking_policy import Masker, MaskingPolicy
 from custodia.privacy.tokens import TokenRecord
@@ -38,12 +37,11 @@ def mask_traits(masker: Masker, view: Mapping[str, Any]) -> dict[str, Any]:
     attributes that are not columns of ``profiles`` count as highly sensitive."""
     attributes: dict[str, Any] = {}
     for name, attr in (view.get("attributes") or {}).items():
-        tier = PROFILES.column(name).tier if name in PROFILES.column_names else Tier.L3
-        keep, value = masker.shown(PROFILES.name, name, tier, attr.get("value"))
+        keep, value = masker.shown(PROFILES.name, name, attr.get("value"))
         if not keep:
             continue
         conflicts = [
-            {**c, "value": masker.shown(PROFILES.name, name, tier, c.get("value"))[1]}
+            {**c, "value": masker.shown(PROFILES.name, name, c.get("value"))[1]}
             for c in attr.get("conflicts") or []
         ]
         attributes[name] = {**attr, "value": value, "conflicts": conflicts}

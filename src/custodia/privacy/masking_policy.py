@@ -245,9 +245,17 @@ class MaskingPolicy(BaseModel):
             raise PermissionDeniedError(f"role '{role}' has no masking policy: no access")
         return found
 
-    def masker(self, role: Role, reveal: Iterable[str] = ()) -> Masker:
-        """One role's view; ``reveal`` names fields an approved unmask request shows in clear."""
-        return Masker(self.role(role), self.masking.kinds, frozenset(reveal))
+    def masker(
+        self,
+        role: Role,
+        reveal: Iterable[str] = (),
+        *,
+        tier_of: Callable[[str, str], Tier] | None = None,
+    ) -> Masker:
+        """One role's view; ``reveal`` names fields an approved unmask request shows in clear;
+        ``tier_of(table, column)`` gives the workspace's tiers where they differ from
+        ``core.tables`` (a classification policy that raises some)."""
+        return Masker(self.role(role), self.masking.kinds, frozenset(reveal), tier_of=tier_of)
 
 
 @dataclass
@@ -258,21 +266,29 @@ class Masker:
     kinds: Mapping[str, str]
     reveal: frozenset[str] = frozenset()
     revealed: set[str] = field(default_factory=set)
+    tier_of: Callable[[str, str], Tier] | None = None
+
+    def tier(self, table: str, column: str) -> Tier:
+        """The column's tier (``tier_of`` first); a name that is not a column of the canonical
+        table counts as L3 (a query may have computed it from anything)."""
+        spec = table_spec(table)
+        if column not in spec.column_names:
+            return Tier.L3
+        return self.tier_of(table, column) if self.tier_of else spec.column(column).tier
 
     def action(self, table: str, column: str, tier: Tier | None = None) -> Action:
-        """The role's action for ``table.column`` (``tier`` defaults to the column's own; a
-        name that is not a column of a canonical table counts as L3)."""
-        if tier is None:
-            spec = table_spec(table)
-            tier = spec.column(column).tier if column in spec.column_names else Tier.L3
+        """The role's action for ``table.column`` (``tier`` defaults to :meth:`tier`)."""
+        tier = self.tier(table, column) if tier is None else tier
         return self.rules.action(table, column, tier, column_kind(column, self.kinds))
 
     def in_clear(self, table: str, column: str) -> bool:
         """Whether the role sees ``table.column`` in clear (revealed fields included)."""
         return self.action(table, column) is Action.CLEAR or column in self.reveal
 
-    def shown(self, table: str, column: str, tier: Tier, value: Any) -> tuple[bool, Any]:
-        """(keep the key?, value to show) for one cell."""
+    def shown(
+        self, table: str, column: str, value: Any, tier: Tier | None = None
+    ) -> tuple[bool, Any]:
+        """(keep the key?, value to show) for one cell of ``table.column``."""
         action = self.action(table, column, tier)
         if action is not Action.CLEAR and column in self.reveal and value is not None:
             self.revealed.add(column)
@@ -285,11 +301,10 @@ class Masker:
 
     def row(self, spec: TableSpec, row: Mapping[str, Any]) -> dict[str, Any]:
         """A row of ``spec`` as the role may see it; keys that are not columns of ``spec`` count
-        as highly sensitive (a query may have computed them from anything)."""
+        as highly sensitive."""
         out: dict[str, Any] = {}
         for name, value in row.items():
-            tier = spec.column(name).tier if name in spec.column_names else Tier.L3
-            keep, shown = self.shown(spec.name, name, tier, value)
+            keep, shown = self.shown(spec.name, name, value)
             if keep:
                 out[name] = shown
         return out
@@ -301,7 +316,7 @@ class Masker:
 
     def identifier(self, id_type: str, value: Any) -> tuple[bool, Any]:
         """(keep?, shown value) of an identifier of ``id_type`` (kind and field are the type)."""
-        return self.shown("profile_identifiers", id_type, identifier_tier(id_type), value)
+        return self.shown("profile_identifiers", id_type, value, identifier_tier(id_type))
 
 
 class PolicyFile:

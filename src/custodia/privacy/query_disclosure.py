@@ -34,7 +34,7 @@ from sqlglot.optimizer.qualify import qualify
 
 from custodia.core.clock import Clock
 from custodia.core.errors import PermissionDeniedError
-from custodia.core.tables import TABLES, table_spec
+from custodia.core.tables import TABLES
 from custodia.privacy.masking_policy import Action, Masker
 from custodia.storage.sql_guard import DIALECT, parse_read_only
 from custodia.storage.store import AuditLog, OperationalStore
@@ -127,8 +127,7 @@ class DisclosurePlan:
                 out[name] = value
                 continue
             table, source = column.sources[0]
-            tier = table_spec(table).column(source).tier
-            keep, shown = self.masker.shown(table, source, tier, value)
+            keep, shown = self.masker.shown(table, source, value)
             if keep:
                 out[name] = shown
         return out

@@ -129,7 +129,7 @@ def test_overrides_by_column_beat_kind_beat_tier(tmp_path: Path) -> None:
     masker = policy_file.current().masker(Role.ANALYST)
     shown = masker.row(table_spec("profiles"), PROFILE)
     assert "email" not in shown and "city" not in shown and shown["phone"] == "138****5678"
-    assert masker.shown("orders", "mobile_no", Tier.L2, "13812345678") == (True, "138****5678")
+    assert masker.shown("orders", "mobile_no", "13812345678", Tier.L2) == (True, "138****5678")
     assert policy_file.current().unmask == MaskingPolicy.shipped().unmask  # section kept
 
 
@@ -181,3 +181,15 @@ def test_no_role_gets_an_l2_or_l3_value_it_should_not(
         tier = table_spec("customer_records").column(column).tier
         clear = rules.tiers[tier].value == "clear"
         assert (shown.get(column) == row[column]) is clear, (role, column)
+
+
+def test_workspace_tiers_raise_what_core_tables_says() -> None:
+    def raised(table: str, column: str) -> Tier:
+        return (
+            Tier.L3
+            if (table, column) == ("profiles", "city")
+            else table_spec(table).column(column).tier
+        )
+
+    masker = MaskingPolicy.shipped().masker(Role.MARKETER, tier_of=raised)
+    assert "city" not in masker.row(table_spec("profiles"), PROFILE)  # L3: absent for marketers
