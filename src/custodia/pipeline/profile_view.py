@@ -32,7 +32,7 @@ from custodia.pipeline.identity_review import resolve_profile_id
 from custodia.storage.store_identity import IdentityGraphStore, ProfileEntry
 from custodia.workspace import Workspace
 
-__all__ = ["MAX_PAGE", "ProfileView", "parse_profile_ref"]
+__all__ = ["MAX_PAGE", "ProfileView", "parse_profile_ref", "ref_variants"]
 
 MAX_PAGE = 500
 REF_TYPES = (*ID_TYPES, "profile_id")
@@ -55,7 +55,7 @@ def parse_profile_ref(ref: str) -> tuple[str, str]:
     return id_type, values[0]
 
 
-def _ref_variants(id_type: str, value: str) -> list[str]:
+def ref_variants(id_type: str, value: str) -> list[str]:
     """How sources write the same identifier (E.164 phones also appear without +86)."""
     if id_type == "phone" and value.startswith("+86"):
         national = value[3:]
@@ -190,7 +190,7 @@ class ProfileView:
         by_type: dict[str, set[str]] = {}
         for _r, id_type, value in self.identifiers(profile_id):
             if id_type in ("member_id", "user_id", "phone", "email"):
-                by_type.setdefault(id_type, set()).update(_ref_variants(id_type, value))
+                by_type.setdefault(id_type, set()).update(ref_variants(id_type, value))
         for id_type, values in sorted(by_type.items()):
             ordered = sorted(values)
             parts.append(f"(customer_ref_type = ? AND {_in('customer_ref', ordered)})")
