@@ -8,8 +8,16 @@ from typing import Any
 
 import pytest
 
+from custodia.settings import Settings, load_settings
+
 IDENTITY_DATA = Path(__file__).resolve().parents[1] / "data" / "identity"
 IDENTITY_SOURCES = (("crm", "crm.csv"), ("shop", "shop.csv"), ("web", "clicks.json"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings of a workspace at ``tmp_path/ws`` (not created) whose loader does not poll."""
+    return load_settings(home=tmp_path / "ws", loader_interval_seconds=0)
 
 
 @pytest.fixture

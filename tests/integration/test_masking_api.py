@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,16 +19,11 @@ from custodia.core.clock import FrozenClock
 from custodia.privacy.masking_policy import MaskingPolicy
 from custodia.privacy.roles import Role
 from custodia.privacy.tokens import issue_token
-from custodia.settings import Settings, load_settings
+from custodia.settings import Settings
 from custodia.storage.store import AuditLog
 from custodia.workspace import Workspace
 
 PHONE, RESIDENT_ID, EMAIL = "+8613812340001", "110105198001011238", "zhangwei@example.com"
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return load_settings(home=tmp_path / "ws", loader_interval_seconds=0)
 
 
 @pytest.fixture

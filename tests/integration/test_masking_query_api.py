@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,14 +11,9 @@ from fastapi.testclient import TestClient
 from custodia.api.app import create_app
 from custodia.privacy.roles import Role
 from custodia.privacy.tokens import issue_token
-from custodia.settings import Settings, load_settings
+from custodia.settings import Settings
 from custodia.storage.store import AuditLog
 from custodia.workspace import Workspace
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return load_settings(home=tmp_path / "ws", loader_interval_seconds=0)
 
 
 @pytest.fixture
