@@ -25,6 +25,7 @@ from custodia.cli import (
     lineage_cmd,
     load_cmd,
     plan_cmd,
+    privacy_request_cmd,
     quality_cmd,
     quarantine_cmd,
     review_cmd,
@@ -84,6 +85,7 @@ review_cmd.register(app)
 cleanse_cmd.register(app)
 dp_cmd.register(app)
 consent_cmd.register(app)
+privacy_request_cmd.register(app)
 
 
 def main() -> None:

@@ -116,7 +116,7 @@ class _LakeScan:
             self._scope.lake_keys[table] = LakeKeys(zone, table, column, found)
 
     def _exists(self, table: str) -> bool:
-        return self._ws.lake.exists(table_spec(table).zone.value, table)  # type: ignore[arg-type]
+        return self._ws.lake.exists(table_spec(table).zone.value, table)
 
     def _select(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         try:

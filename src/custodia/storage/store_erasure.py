@@ -27,7 +27,7 @@ from sqlalchemy import Connection, delete, or_, select, text
 from custodia.storage.store import OperationalStore
 from custodia.storage.store_schema import METADATA
 
-__all__ = ["PERSON_ROWS", "compact_store", "delete_person_rows"]
+__all__ = ["PERSON_ROWS", "compact_store", "delete_person_rows", "person_rows"]
 
 KeyKind = Literal["profile", "record"]
 
@@ -111,3 +111,27 @@ def _delete_task_corrections(
         or_(tasks.c.profile_id.in_(list(profile_ids)), tasks.c.record_key.in_(list(record_ids)))
     )
     return conn.execute(delete(corrections).where(corrections.c.task_id.in_(task_ids))).rowcount
+
+
+def person_rows(
+    store: OperationalStore, *, profile_ids: Sequence[str], record_ids: Sequence[str]
+) -> dict[str, list[dict[str, object]]]:
+    """The person's store rows per table (for an access request), same scope as the delete.
+
+    Identity edges are returned only when both records are the person's: an edge to someone
+    else's record (a refused family match) would disclose that record.
+    """
+    keys: dict[KeyKind, set[str]] = {"profile": set(profile_ids), "record": set(record_ids)}
+    out: dict[str, list[dict[str, object]]] = {}
+    with store.read() as conn:
+        for name, column, kind in PERSON_ROWS:
+            table = METADATA.tables.get(name)
+            if table is None or not keys[kind]:
+                continue
+            query = select(table).where(table.c[column].in_(sorted(keys[kind])))
+            rows = [dict(row._mapping) for row in conn.execute(query)]
+            if name == "identity_edges":
+                rows = [r for r in rows if {r["left_record"], r["right_record"]} <= keys["record"]]
+            known = out.setdefault(name, [])
+            known += [r for r in rows if r not in known]
+    return {name: rows for name, rows in out.items() if rows}
