@@ -85,3 +85,23 @@ def test_erased_person_is_not_found_again(home: Path, cli: Any) -> None:
     log = cli("--home", home, "audit", "log", "--json")
     assert log.code == 0, log
     assert json.dumps(log.json()).count("privacy.erase") == 1
+
+
+def test_export_holds_the_person_and_no_one_sharing_the_family_phone(
+    home: Path, cli: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "export"
+    result = cli("--home", home, "privacy", "export", "member_id:M4", "--out", out, "--json")
+    assert result.code == 0, result
+    files = {p.relative_to(out).as_posix(): p.read_text("utf-8") for p in out.rglob("*.*")}
+    assert {"schema.json", "manifest.json", "json/customer_records.json",
+            "csv/customer_records.csv"} <= set(files)  # fmt: skip
+    everything = "\n".join(files.values())
+    assert "440306198507077895" in everything  # M4's own resident ID
+    for other in ("31011519900305456X", "lina@example.com", "张伟", "M3"):
+        assert other not in everything
+    schema = json.loads(files["schema.json"])
+    resident = next(c for c in schema["customer_records"]["columns"] if c["name"] == "resident_id")
+    assert resident["tier"] == "L3"
+    log = cli("--home", home, "audit", "log", "--json")
+    assert json.dumps(log.json()).count("privacy.export") == 1
