@@ -105,3 +105,39 @@ def test_export_holds_the_person_and_no_one_sharing_the_family_phone(
     assert resident["tier"] == "L3"
     log = cli("--home", home, "audit", "log", "--json")
     assert json.dumps(log.json()).count("privacy.export") == 1
+
+
+def test_api_requests_are_for_privacy_officers(
+    tmp_path: Path, ingest_identity_sources: Callable[..., None]
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from custodia.api.app import create_app
+    from custodia.privacy.roles import Role
+    from custodia.privacy.tokens import issue_token
+    from custodia.settings import load_settings
+    from custodia.workspace import Workspace
+
+    settings = load_settings(home=tmp_path / "ws", loader_interval_seconds=0)
+    ws, admin = Workspace.create(settings)
+    with ws:
+        dpo = issue_token(ws.store, "dpo", Role.PRIVACY_OFFICER, created_by="test").token
+        marketer = issue_token(ws.store, "mk", Role.MARKETER, created_by="test").token
+    ingest_identity_sources(settings.home)
+    with TestClient(create_app(settings)) as api:
+        auth = {"Authorization": f"Bearer {admin.token}"}
+        assert api.post("/v1/identity/resolve", headers=auth).status_code == 200
+        body = {"ref": "member_id:M7", "reason": "ticket-1"}
+        denied = api.post("/v1/privacy/erase", json=body,
+                          headers={"Authorization": f"Bearer {marketer}"})  # fmt: skip
+        assert denied.status_code == 403
+        as_dpo = {"Authorization": f"Bearer {dpo}"}
+        exported = api.post("/v1/privacy/export", json={"ref": "member_id:M7"}, headers=as_dpo)
+        assert exported.status_code == 200, exported.text
+        assert exported.json()["data"]["customer_records"][0]["member_id"] == "M7"
+        erased = api.post("/v1/privacy/erase", json=body, headers=as_dpo)
+        assert erased.status_code == 200, erased.text
+        assert erased.json()["counts"]["exports"] == 1
+        assert "110105198001011239" not in erased.text
+        gone = api.post("/v1/privacy/export", json={"ref": "member_id:M7"}, headers=as_dpo)
+        assert gone.status_code == 404
