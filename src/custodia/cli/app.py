@@ -25,7 +25,6 @@ from custodia.cli import (
     lineage_cmd,
     load_cmd,
     plan_cmd,
-    portal_cmd,
     privacy_request_cmd,
     quality_cmd,
     quarantine_cmd,
@@ -86,7 +85,6 @@ review_cmd.register(app)
 cleanse_cmd.register(app)
 dp_cmd.register(app)
 consent_cmd.register(app)
-portal_cmd.register(app)
 privacy_request_cmd.register(app)
 
 
