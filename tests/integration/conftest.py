@@ -35,3 +35,22 @@ def ingest_identity_sources(cli: Any) -> Callable[..., None]:
             assert result.code == 0, result
 
     return ingest
+
+
+CONSENT_DATA = Path(__file__).resolve().parents[1] / "data" / "consent"
+
+
+@pytest.fixture
+def resolve_consent_people(cli: Any) -> Callable[[Path], None]:
+    """``resolve_consent_people(home)``: ingest ``tests/data/consent/people.csv`` (an adult and
+    two minors, members C1-C3) and resolve identities, through the CLI."""
+
+    def resolve(home: Path) -> None:
+        result = cli(
+            "--home", home, "ingest", "file", CONSENT_DATA / "people.csv",
+            "--source", "crm", "--mapping", CONSENT_DATA / "mapping.yaml", "--json",
+        )  # fmt: skip
+        assert result.code == 0, result
+        assert cli("--home", home, "identity", "resolve", "--json").code == 0
+
+    return resolve

@@ -17,7 +17,6 @@ from custodia.settings import Settings, load_settings
 from custodia.storage.store import AuditLog
 from custodia.workspace import Workspace
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "consent"
 ADULT, KID_BY_ID, KID_BY_BIRTHDAY = "member_id:C1", "member_id:C2", "member_id:C3"
 
 
@@ -27,16 +26,12 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def tokens(settings: Settings, cli: Any) -> dict[str, str]:
+def tokens(settings: Settings, resolve_consent_people: Any) -> dict[str, str]:
     ws, admin = Workspace.create(settings)
     roles = (Role.PRIVACY_OFFICER, Role.SERVICE_AGENT, Role.AUDITOR, Role.MARKETER)
     with ws:
         out = {r.value: issue_token(ws.store, r.value, r, created_by="test").token for r in roles}
-    home = settings.home
-    result = cli("--home", home, "ingest", "file", DATA / "people.csv", "--source", "crm",
-                 "--mapping", DATA / "mapping.yaml", "--json")  # fmt: skip
-    assert result.code == 0, result
-    assert cli("--home", home, "identity", "resolve", "--json").code == 0
+    resolve_consent_people(settings.home)
     return {"admin": admin.token, **out}
 
 

@@ -24,6 +24,7 @@ from custodia.api.routes import catalog as catalog_routes
 from custodia.api.routes import collector, dp, health, profiles, runs, sources, tables
 from custodia.api.routes import consents as consent_routes
 from custodia.api.routes import lineage as lineage_routes
+from custodia.api.routes import portal as portal_routes
 from custodia.api.routes import privacy_requests as privacy_request_routes
 from custodia.api.routes import quality as quality_routes
 from custodia.api.routes import quality_explain as quality_explain_routes
@@ -88,6 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(review_routes.router, prefix="/v1")
     app.include_router(dp.router, prefix="/v1")
     app.include_router(unmask_routes.router, prefix="/v1")
+    app.include_router(portal_routes.router, prefix="/v1")
     app.include_router(privacy_request_routes.router, prefix="/v1")
     return app
 

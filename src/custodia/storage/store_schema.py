@@ -491,6 +491,67 @@ unmask_approvals = Table(
 """One decision per approver and request (so two approvals are two distinct approvers)."""
 
 
+portal_tokens = Table(
+    "portal_tokens",
+    METADATA,
+    Column("token_id", String(64), primary_key=True),
+    Column("profile_id", String(40), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Index(None, "profile_id"),
+)
+"""Customer portal tokens: each reaches only ``/v1/portal/*`` and only its own profile; always
+expires. Kept apart from ``api_tokens`` so neither kind can pass for the other."""
+
+user_expiries = Table(
+    "user_expiries",
+    METADATA,
+    Column("expiry_id", String(40), primary_key=True),
+    Column("profile_id", String(40), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("names", JSON(none_as_null=True), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("enforced_at", UTCDateTime, nullable=True),
+    Column("receipt_id", String(40), nullable=True),
+    CheckConstraint("scope IN ('fields', 'categories')", name="scope_known"),
+    CheckConstraint("status IN ('pending', 'enforced', 'cancelled')", name="status_known"),
+    Index(None, "status", "expires_at"),
+    Index(None, "profile_id"),
+)
+"""Expiries a customer set on their own data ("delete after use"): the retention job removes
+the named fields or categories of ``profile_id`` once ``expires_at`` passes and marks the row
+``enforced`` with its receipt."""
+
+subject_requests = Table(
+    "subject_requests",
+    METADATA,
+    Column("request_id", String(40), primary_key=True),
+    Column("profile_id", String(40), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("receipt_id", String(40), nullable=True),
+    CheckConstraint("kind IN ('export', 'erasure')", name="kind_known"),
+    CheckConstraint(
+        "status IN ('received', 'in_progress', 'completed', 'rejected')", name="status_known"
+    ),
+    Index(None, "profile_id"),
+    Index(None, "status"),
+)
+"""Access (export) and erasure requests made by customers, for the privacy officer to fulfil."""
+
+
 STORE_TABLES = (
     workspace_info,
     api_tokens,
@@ -516,6 +577,9 @@ STORE_TABLES = (
     dp_releases,
     unmask_requests,
     unmask_approvals,
+    portal_tokens,
+    user_expiries,
+    subject_requests,
 )
 """Every table of the operational store, in creation order."""
 

@@ -14,42 +14,58 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import select, update
+from sqlalchemy import Column, Table, select, update
 
 from custodia.core.clock import Clock
 from custodia.storage.store import AuditLog, OperationalStore
-from custodia.storage.store_schema import api_tokens, check_fits
+from custodia.storage.store_schema import api_tokens, check_fits, portal_tokens
 
-# Every column except token_hash: rows handed out never carry the digest.
-PUBLIC_COLUMNS = tuple(column.name for column in api_tokens.c if column.name != "token_hash")
-_PUBLIC = tuple(api_tokens.c[name] for name in PUBLIC_COLUMNS)
+
+def _public(table: Table) -> tuple[Column[Any], ...]:
+    """Every column except token_hash: rows handed out never carry the digest."""
+    return tuple(column for column in table.c if column.name != "token_hash")
 
 
 class TokenTable:
-    """Rows of ``api_tokens``: insert, find by prefix, revoke, touch, list."""
+    """Rows of ``api_tokens``: insert, find by prefix, revoke, touch, list.
+
+    :class:`PortalTokenTable` is the same for customer portal tokens, in a table of their own.
+    """
+
+    TABLE: ClassVar[Table] = api_tokens
 
     def __init__(self, store: OperationalStore, clock: Clock | None = None) -> None:
         self._store = store
         self._clock = clock
+        self._t = self.TABLE
+        self._public = _public(self.TABLE)
 
-    @staticmethod
-    def fits(column: str, value: str) -> str:
+    @classmethod
+    def fits(cls, column: str, value: str) -> str:
         """Refuse a value longer than the column allows (a ValidationError naming the column)."""
-        return check_fits(api_tokens.c[column], value)
+        return check_fits(cls.TABLE.c[column], value)
 
     def insert(
-        self, values: Mapping[str, Any], token_hash: str, *, actor: str, audit: object
+        self,
+        values: Mapping[str, Any],
+        token_hash: str,
+        *,
+        actor: str,
+        audit: object,
+        action: str = "token.issue",
+        subject_ref: str | None = None,
     ) -> None:
-        """Store a new token row and its ``token.issue`` audit entry, atomically."""
+        """Store a new token row and its audit entry (``action`` about ``subject_ref``, by
+        default the token itself), atomically."""
         with self._store.begin() as conn:
-            conn.execute(api_tokens.insert().values(**values, token_hash=token_hash))
+            conn.execute(self._t.insert().values(**values, token_hash=token_hash))
             AuditLog(self._store, self._clock).append(
                 actor,
-                "token.issue",
-                "api_tokens",
-                subject_ref=str(values["token_id"]),
+                action,
+                self._t.name,
+                subject_ref=subject_ref or str(values["token_id"]),
                 details=audit,
                 conn=conn,
             )
@@ -57,32 +73,32 @@ class TokenTable:
     def find_by_prefix(self, prefix: str) -> tuple[dict[str, Any], str] | None:
         """The public values and the digest of the token with this prefix, if any."""
         with self._store.read() as conn:
-            query = select(*_PUBLIC, api_tokens.c.token_hash).where(api_tokens.c.prefix == prefix)
+            query = select(*self._public, self._t.c.token_hash).where(self._t.c.prefix == prefix)
             row = conn.execute(query).first()
         if row is None:
             return None
-        return {name: getattr(row, name) for name in PUBLIC_COLUMNS}, str(row.token_hash)
+        return {c.name: getattr(row, c.name) for c in self._public}, str(row.token_hash)
 
     def revoke(self, token_id: str, at: datetime, *, actor: str) -> bool:
         """Set ``revoked_at`` once, with its audit entry; False if nothing changed."""
         statement = (
-            update(api_tokens)
-            .where(api_tokens.c.token_id == token_id, api_tokens.c.revoked_at.is_(None))
+            update(self._t)
+            .where(self._t.c.token_id == token_id, self._t.c.revoked_at.is_(None))
             .values(revoked_at=at)
         )
         with self._store.begin() as conn:
             if conn.execute(statement).rowcount != 1:
                 return False
             AuditLog(self._store, self._clock).append(
-                actor, "token.revoke", "api_tokens", subject_ref=token_id, conn=conn
+                actor, "token.revoke", self._t.name, subject_ref=token_id, conn=conn
             )
         return True
 
     def touch(self, token_id: str, at: datetime) -> bool:
         """Record a use; False if the token was revoked meanwhile."""
         statement = (
-            update(api_tokens)
-            .where(api_tokens.c.token_id == token_id, api_tokens.c.revoked_at.is_(None))
+            update(self._t)
+            .where(self._t.c.token_id == token_id, self._t.c.revoked_at.is_(None))
             .values(last_used_at=at)
         )
         with self._store.begin() as conn:
@@ -90,10 +106,14 @@ class TokenTable:
 
     def list(self, *, include_revoked: bool) -> list[dict[str, Any]]:
         """Public values of every token, oldest first."""
-        query = select(*_PUBLIC).order_by(api_tokens.c.created_at, api_tokens.c.token_id)
+        query = select(*self._public).order_by(self._t.c.created_at, self._t.c.token_id)
         if not include_revoked:
-            query = query.where(api_tokens.c.revoked_at.is_(None))
+            query = query.where(self._t.c.revoked_at.is_(None))
         with self._store.read() as conn:
-            return [
-                {name: getattr(row, name) for name in PUBLIC_COLUMNS} for row in conn.execute(query)
-            ]
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+
+class PortalTokenTable(TokenTable):
+    """Rows of ``portal_tokens``: customer tokens, each tied to one profile."""
+
+    TABLE: ClassVar[Table] = portal_tokens

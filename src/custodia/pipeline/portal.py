@@ -1,0 +1,239 @@
+"""The customer portal: what a customer, holding a portal token, may see and change about
+themselves.
+
+Every function takes the caller's :class:`PortalTokenRecord`; the person is the token's profile
+(followed through merges to the live profile, with every id merged into it), never a reference
+from the request, so a customer cannot name anyone else. What comes back is their own data in
+clear, without ciphertext, key or blind-index fields and with free text of service interactions
+redacted (it may hold other people's numbers). Each call writes exactly one audit entry (a
+privacy event; actor ``portal:<token id>``), which shows in the customer's own usage trail.
+
+Example::
+
+    portal = Portal(ws, record)
+    portal.me()["consents"]["personalization"]
+    portal.set_consents([("marketing", "withdrawn", None)], gpc=None)
+    portal.request("erasure")
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any, Final
+
+from custodia.core.errors import NotFoundError, ValidationError
+from custodia.core.ids import new_id
+from custodia.pipeline.consent_subjects import consent_ledger, consent_state_view
+from custodia.pipeline.data_usage import profile_ids_of
+from custodia.pipeline.profile_view import ProfileView
+from custodia.privacy.audit_events import PrivacyAction, PrivacyEvent, record_privacy_event
+from custodia.privacy.consent import ConsentChoice
+from custodia.privacy.masking_policy import redact_free_text
+from custodia.privacy.portal_tokens import PortalTokenRecord
+from custodia.privacy.usage_trail import usage_trail
+from custodia.privacy.user_expiry import EXPIRY_CATEGORIES, ExpiryChoice
+from custodia.storage.store import AuditLog
+from custodia.storage.store_portal import SubjectRequestTable, UserExpiryTable
+from custodia.workspace import Workspace
+
+__all__ = ["PORTAL_CHANNEL", "REQUEST_KINDS", "Portal"]
+
+PORTAL_CHANNEL: Final = "portal"
+REQUEST_KINDS: Final = ("export", "erasure")
+_SECRET_NAME: Final = re.compile(r"cipher|blind|hmac|wrapped|nonce|(^|_)(dek|kek|key)(_|$)")
+"""Names of fields that hold ciphertext or key material: never shown, even to their owner."""
+_FREE_TEXT: Final = ("subject", "text")
+_TRAIL_PAGE: Final = 50
+
+
+class Portal:
+    """One customer's portal session: reads and changes about the token's profile only."""
+
+    def __init__(self, ws: Workspace, caller: PortalTokenRecord) -> None:
+        self._ws = ws
+        self._caller = caller
+        self._ids = profile_ids_of(ws, caller.profile_id)
+        self.profile_id = self._ids[0]
+
+    def me(self) -> dict[str, Any]:
+        """What is held about the customer, from where, for which purposes, and who used it."""
+        self._audit(PrivacyEvent(PrivacyAction.READ, "profiles", subject_ref=self.profile_id,
+                                 purpose="portal_access"))  # fmt: skip
+        held = self._held()
+        trail = usage_trail(AuditLog(self._ws.store, self._ws.clock), self._ids, limit=_TRAIL_PAGE)
+        return {
+            "profile_id": self.profile_id,
+            **held,
+            "consents": consent_state_view(consent_ledger(self._ws).state(self.profile_id)),
+            "usage": [_jsonable(asdict(use)) for use in trail.uses],
+            "expiries": self._rows(UserExpiryTable),
+            "requests": self._rows(SubjectRequestTable),
+        }
+
+    def set_consents(
+        self, choices: Sequence[tuple[str, str, str | None]], *, gpc: str | None
+    ) -> dict[str, Any]:
+        """Record each (purpose, status, notice version) as the customer's own choice through
+        the portal, after all of them validate (a refusal is audited once); then honour GPC."""
+        ledger = consent_ledger(self._ws)
+        with ledger.refusals_audited(self.profile_id, recorded_by=self._caller.actor):
+            parsed = [
+                ConsentChoice.parse(self.profile_id, status=status, purpose=purpose,
+                                    channel=PORTAL_CHANNEL, notice_version=notice)
+                for purpose, status, notice in choices
+            ]  # fmt: skip
+        for choice in parsed:
+            ledger.record(choice, recorded_by=self._caller.actor)
+        return self._consents_after(gpc)
+
+    def set_personalization(
+        self, on: bool, *, notice_version: str | None, gpc: str | None
+    ) -> dict[str, Any]:
+        """The personalization switch (one consent record), then GPC."""
+        ledger = consent_ledger(self._ws)
+        with ledger.refusals_audited(self.profile_id, recorded_by=self._caller.actor):
+            ledger.set_personalization(self.profile_id, on, channel=PORTAL_CHANNEL,
+                                       recorded_by=self._caller.actor,
+                                       notice_version=notice_version)  # fmt: skip
+        return self._consents_after(gpc)
+
+    def set_expiry(
+        self, *, fields: list[str] | None, categories: list[str] | None, expires_at: datetime
+    ) -> dict[str, Any]:
+        """Store a user-set expiry for the retention job to enforce (``pending`` until then)."""
+        choice = ExpiryChoice.parse(fields=fields, categories=categories, expires_at=expires_at,
+                                    now=self._ws.clock.now())  # fmt: skip
+        expiry_id = new_id("exp")
+        event = PrivacyEvent("expiry.set", "user_expiries", subject_ref=self.profile_id,
+                             purpose="user_expiry", fields=choice.fields,
+                             refs={"expiry_id": expiry_id})  # fmt: skip
+        row = {
+            "expiry_id": expiry_id, "profile_id": self.profile_id, "scope": choice.scope,
+            "names": list(choice.names), "expires_at": choice.expires_at, "status": "pending",
+            "created_at": self._ws.clock.now(), "created_by": self._caller.actor,
+        }  # fmt: skip
+        stored = UserExpiryTable(self._ws.store, self._ws.clock).insert(
+            row, actor=self._caller.actor, action=event.action, details=event.details()
+        )
+        return _expiry_view(stored)
+
+    def request(self, kind: str) -> tuple[dict[str, Any], bool]:
+        """Record an export or erasure request for the privacy officer; an open request of the
+        same kind is returned instead of a second one (``created`` False, nothing audited)."""
+        if kind not in REQUEST_KINDS:
+            raise ValidationError("kind", "known", "kind: export or erasure")
+        table = SubjectRequestTable(self._ws.store, self._ws.clock)
+        existing = table.open_of(self._ids, kind)
+        if existing is not None:
+            return _jsonable(existing), False
+        request_id, now = new_id("sreq"), self._ws.clock.now()
+        event = PrivacyEvent(f"privacy.request_{kind}", "subject_requests",
+                             subject_ref=self.profile_id, purpose=f"{kind}_request",
+                             refs={"request_id": request_id})  # fmt: skip
+        row = {
+            "request_id": request_id, "profile_id": self.profile_id, "kind": kind,
+            "status": "received", "channel": PORTAL_CHANNEL, "created_at": now,
+            "created_by": self._caller.actor, "updated_at": now,
+        }  # fmt: skip
+        stored = table.insert(row, actor=self._caller.actor, action=event.action,
+                              details=event.details())  # fmt: skip
+        return _jsonable(stored), True
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The customer's export and erasure requests with their status (an audited read)."""
+        self._audit(PrivacyEvent(PrivacyAction.READ, "subject_requests",
+                                 subject_ref=self.profile_id, purpose="portal_access"))  # fmt: skip
+        return self._rows(SubjectRequestTable)
+
+    # -- parts ----------------------------------------------------------------------------
+
+    def _held(self) -> dict[str, Any]:
+        view = ProfileView(self._ws)
+        try:
+            traits = view.traits(self.profile_id)
+        except NotFoundError:
+            return {"categories": {}, "attributes": {}, "identities": [], "sources": {},
+                    "activity": {}}  # fmt: skip
+        attributes = {
+            name: attr for name, attr in (traits.get("attributes") or {}).items()
+            if not _SECRET_NAME.search(name)
+        }  # fmt: skip
+        identities = [
+            {k: item[k] for k in ("id_type", "value", "source")}
+            for item in view.identities(self.profile_id, limit=500)["items"]
+        ]
+        return {
+            "categories": _categories(attributes),
+            "attributes": attributes,
+            "identities": identities,
+            "sources": _sources(identities),
+            "activity": self._activity(view),
+        }
+
+    def _activity(self, view: ProfileView) -> dict[str, Any]:
+        pid = self.profile_id
+        interactions = view.interactions(pid, limit=10)
+        interactions["items"] = [_redacted(row) for row in interactions["items"]]
+        return {
+            "events": _no_secrets(view.events(pid, limit=10)),
+            "orders": _no_secrets(view.orders(pid, limit=10)),
+            "interactions": _no_secrets(interactions),
+        }
+
+    def _consents_after(self, gpc: str | None) -> dict[str, Any]:
+        ledger = consent_ledger(self._ws)
+        ledger.honour_gpc(self.profile_id, gpc, recorded_by=self._caller.actor)
+        return consent_state_view(ledger.state(self.profile_id))
+
+    def _rows(self, kind: type[UserExpiryTable] | type[SubjectRequestTable]) -> list[Any]:
+        rows = kind(self._ws.store, self._ws.clock).of_profiles(self._ids)
+        return [_expiry_view(r) if kind is UserExpiryTable else _jsonable(r) for r in rows]
+
+    def _audit(self, event: PrivacyEvent) -> None:
+        record_privacy_event(AuditLog(self._ws.store, self._ws.clock), self._caller.actor, event)
+
+
+def _categories(attributes: dict[str, Any]) -> dict[str, list[str]]:
+    """Which fields of each category are held (tables of a category show under activity)."""
+    held = {
+        name: [f for f in category.fields if f in attributes]
+        for name, category in EXPIRY_CATEGORIES.items()
+    }
+    held["other"] = sorted(
+        n for n in attributes if not any(n in c.fields for c in EXPIRY_CATEGORIES.values())
+    )
+    return {name: fields for name, fields in held.items() if fields}
+
+
+def _sources(identities: list[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in identities:
+        source = str(item.get("source") or "unknown")
+        counts[source] = counts.get(source, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _no_secrets(page: dict[str, Any]) -> dict[str, Any]:
+    items = [{k: v for k, v in row.items() if not _SECRET_NAME.search(k)} for row in page["items"]]
+    return {**page, "items": items}
+
+
+def _redacted(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: redact_free_text(v) if k in _FREE_TEXT and isinstance(v, str) else v
+        for k, v in row.items()
+    }
+
+
+def _expiry_view(row: dict[str, Any]) -> dict[str, Any]:
+    view = _jsonable(row)
+    if row["scope"] == "categories":
+        view["tables"] = sorted({t for n in row["names"] for t in EXPIRY_CATEGORIES[n].tables})
+    return view
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
