@@ -25,6 +25,8 @@ from custodia.cli import (
     lineage_cmd,
     load_cmd,
     plan_cmd,
+    portal_cmd,
+    privacy_cmd,
     privacy_request_cmd,
     quality_cmd,
     quarantine_cmd,
@@ -85,6 +87,8 @@ review_cmd.register(app)
 cleanse_cmd.register(app)
 dp_cmd.register(app)
 consent_cmd.register(app)
+portal_cmd.register(app)
+privacy_cmd.register(app)
 privacy_request_cmd.register(app)
 
 
