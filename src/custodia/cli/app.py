@@ -26,7 +26,6 @@ from custodia.cli import (
     load_cmd,
     plan_cmd,
     portal_cmd,
-    privacy_cmd,
     privacy_request_cmd,
     quality_cmd,
     quarantine_cmd,
@@ -88,7 +87,6 @@ cleanse_cmd.register(app)
 dp_cmd.register(app)
 consent_cmd.register(app)
 portal_cmd.register(app)
-privacy_cmd.register(app)
 privacy_request_cmd.register(app)
 
 

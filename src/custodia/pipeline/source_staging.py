@@ -46,6 +46,7 @@ from custodia.core.tables import table_spec
 from custodia.pipeline.entry_validation import entry_validators_in_force, screen_mapped_rows
 from custodia.pipeline.load_report import TargetResult
 from custodia.pipeline.restaged_tags import carry_interaction_tags
+from custodia.pipeline.staged_redaction import redact_staged_rows
 from custodia.quality.entry import EntryValidator
 from custodia.storage.store_runs import RunLog
 from custodia.workspace import Workspace
@@ -146,9 +147,11 @@ def store_target(
     rows_in: int,
     started_at: datetime,
 ) -> TargetResult:
-    """Merge the passing rows by key (keeping derived text tags) and record the step."""
+    """Redact the passing rows' free text per the classification policy, merge them by key
+    (keeping derived text tags) and record the step."""
     spec = table_spec(target.table)
-    carried = carry_interaction_tags(ws, spec.name, mapped.passed, target.columns)
+    redacted = redact_staged_rows(ws, spec.name, mapped.passed, target.columns)
+    carried = carry_interaction_tags(ws, spec.name, redacted.rows, target.columns)
     commit = ws.lake.merge(spec.zone.value, spec.name, carried.rows, list(spec.key))
     version = ws.lake.version(spec.zone.value, spec.name)
     by_rule = dict(Counter(f"{f.field}:{f.rule}" for f in mapped.failures))
@@ -168,7 +171,8 @@ def store_target(
             "unmapped_by_rule": by_rule,
             "flagged_by_rule": dict(Counter(f"{f.field}:{f.rule}" for f in mapped.flagged)),
         }
-        | (carried.counts() if carried.rows is not mapped.passed else {}),
+        | (carried.counts() if carried.rows is not redacted.rows else {})
+        | redacted.detail,
     )
     return TargetResult(
         table=spec.name,

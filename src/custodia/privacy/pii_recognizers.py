@@ -36,6 +36,16 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
 from custodia.core.checksums import luhn_valid, resident_id_check_character
+from custodia.privacy.pii_entities import (
+    BANK_CARD,
+    CN_LANDLINE,
+    CN_MOBILE,
+    CN_PASSPORT,
+    CN_RESIDENT_ID,
+    EMAIL_ADDRESS,
+    PHONE_NUMBER,
+    PII_ENTITIES,
+)
 
 __all__ = [
     "BANK_CARD",
@@ -52,17 +62,6 @@ __all__ = [
     "pii_recognizers",
 ]
 
-CN_RESIDENT_ID = "CN_RESIDENT_ID"
-CN_MOBILE = "CN_MOBILE"
-CN_LANDLINE = "CN_LANDLINE"
-CN_PASSPORT = "CN_PASSPORT"
-BANK_CARD = "BANK_CARD"
-EMAIL_ADDRESS = "EMAIL_ADDRESS"
-PHONE_NUMBER = "PHONE_NUMBER"
-PII_ENTITIES = (
-    CN_RESIDENT_ID, CN_MOBILE, CN_LANDLINE, BANK_CARD, EMAIL_ADDRESS, CN_PASSPORT, PHONE_NUMBER,
-)  # fmt: skip
-"""Every entity type found, in the order overlapping findings of equal score are preferred."""
 
 OTHER_NUMBER_LABELS = (
     "订单", "单号", "运单", "工单", "发票", "券码", "验证码", "金额",

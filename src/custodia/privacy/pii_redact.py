@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from custodia.core.masking import mask_identifier
 from custodia.privacy.pii_detect import PiiFinding
+from custodia.privacy.pii_entities import known_entities
 from custodia.privacy.pii_nlp_engine import fold_for_matching
 from custodia.privacy.pii_recognizers import (
     BANK_CARD,
@@ -40,7 +41,6 @@ from custodia.privacy.pii_recognizers import (
     CN_RESIDENT_ID,
     EMAIL_ADDRESS,
     PHONE_NUMBER,
-    PII_ENTITIES,
 )
 
 __all__ = ["RedactedText", "RedactionAction", "RedactionPolicy", "mask_value", "redact_text"]
@@ -72,10 +72,7 @@ class RedactionPolicy(BaseModel):
     @field_validator("entities")
     @classmethod
     def _known_entities(cls, value: dict[str, RedactionAction]) -> dict[str, RedactionAction]:
-        unknown = sorted(set(value) - set(PII_ENTITIES))
-        if unknown:
-            raise ValueError(f"unknown personal-data entities {unknown}; known: {PII_ENTITIES}")
-        return value
+        return known_entities(value)
 
     def action_for(self, entity: str) -> RedactionAction:
         """The action for one entity type."""
