@@ -26,6 +26,7 @@ from custodia.cli import (
     load_cmd,
     plan_cmd,
     portal_cmd,
+    privacy_cmd,
     privacy_request_cmd,
     quality_cmd,
     quarantine_cmd,
@@ -87,6 +88,7 @@ cleanse_cmd.register(app)
 dp_cmd.register(app)
 consent_cmd.register(app)
 portal_cmd.register(app)
+privacy_cmd.register(app)
 privacy_request_cmd.register(app)
 
 
