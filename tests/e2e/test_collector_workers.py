@@ -81,7 +81,9 @@ def test_two_workers_and_a_loader_process(tmp_path: Path) -> None:
         deadline = time.monotonic() + 40
         while time.monotonic() < deadline:
             try:
-                if _post(port, auth, {"batch": []}) == 200 and len(_children(server.pid)) >= 3:
+                # both workers claim their shard of the log when their app starts
+                started = len(_children(server.pid)) >= 3 and (home / "eventlog.1.db").exists()
+                if _post(port, auth, {"batch": []}) == 200 and started:
                     break
             except OSError:
                 pass
