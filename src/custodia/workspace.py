@@ -94,6 +94,7 @@ class Workspace:
         policies = PolicyFile(home, on_change=PolicyChangeAudit(ws.store, clock))
         policies.write_defaults()
         policies.current()  # records the first version in the audit log
+        ClassificationFile(home).write_defaults()
         token = issue_token(ws.store, name="admin", role=Role.ADMIN, created_by="custodia init")
         marker.write_text(json.dumps(info.__dict__, indent=2) + "\n", encoding="utf-8")
         return ws, token
