@@ -241,6 +241,30 @@ def test_export_and_erasure_requests_are_recorded_once_and_kept_apart(
     assert queue.code == 0, queue
     assert sorted(r["kind"] for r in queue.json()) == ["erasure", "export"]
 
+    export_id = first.json()["request_id"]
+    staff_queue = "/v1/portal/staff/requests"
+    assert api.get(staff_queue, headers=_bearer(alice)).status_code == 401
+    assert api.get(staff_queue, headers=_bearer(staff["service_agent"])).status_code == 403
+    listed = api.get(staff_queue, headers=_bearer(staff["admin"]))
+    assert sorted(r["kind"] for r in listed.json()) == ["erasure", "export"]
+    before = len(_audit(settings))
+    done = api.post(f"{staff_queue}/{export_id}", headers=_bearer(staff["admin"]),
+                    json={"status": "completed", "receipt_id": "rcp_abc123"})  # fmt: skip
+    assert done.status_code == 200, done.text
+    assert (done.json()["status"], done.json()["receipt_id"]) == ("completed", "rcp_abc123")
+    assert [a for _, a, _ in _new_entries(settings, before)] == ["privacy.request_update"]
+    again = api.post(f"{staff_queue}/{export_id}", headers=_bearer(staff["admin"]),
+                     json={"status": "rejected"})  # fmt: skip
+    assert again.status_code == 404
+    rejected = cli("--home", settings.home, "portal", "settle", erase.json()["request_id"],
+                   "--status", "rejected", "--json")  # fmt: skip
+    assert rejected.code == 0 and rejected.json()["status"] == "rejected", rejected
+    statuses = {r["kind"]: r["status"] for r in
+                api.get("/v1/portal/requests", headers=_bearer(alice)).json()}  # fmt: skip
+    assert statuses == {"export": "completed", "erasure": "rejected"}
+    trail = api.get("/v1/portal/me", headers=_bearer(alice)).json()["usage"]
+    assert sum(use["action"] == "privacy.request_update" for use in trail) == 2
+
 
 def test_cli_issues_a_portal_token(cli: Any, settings: Settings, staff: dict[str, str]) -> None:
     issued = cli("--home", settings.home, "portal", "token", BOB, "--days", "3", "--json")

@@ -4,6 +4,7 @@ Commands::
 
     custodia --home H portal token PROFILE [--days 30] [--json]
     custodia --home H portal requests [--status received] [--json]
+    custodia --home H portal settle REQUEST_ID --status completed [--receipt RECEIPT_ID] [--json]
 
 ``PROFILE`` is any identifier of the person (``phone:138…``, ``member_id:M1``) or a profile id.
 The token is printed once and reaches only ``/v1/portal/*`` for that person; it expires after
@@ -65,14 +66,33 @@ def requests(
     json_out: JsonFlag = False,
 ) -> None:
     """Customers' export and erasure requests in one status, oldest first."""
-    from custodia.storage.store_portal import SubjectRequestTable
+    from custodia.pipeline.portal import request_queue
 
     with state(ctx).open_workspace() as ws:
-        rows = SubjectRequestTable(ws.store).with_status(status)
-    views = [{k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in r.items()}
-             for r in rows]  # fmt: skip
+        views = request_queue(ws, status)
     if json_out:
         print_json(views)
         return
     header = ["request_id", "profile_id", "kind", "status", "channel", "created_at"]
     print_rows(header, [[v[k] for k in header] for v in views], f"{len(views)} requests")
+
+
+@portal_app.command("settle")
+def settle(
+    ctx: typer.Context,
+    request_id: Annotated[str, typer.Argument(help="The request (sreq_…).")],
+    status: Annotated[str, typer.Option("--status", help="in_progress, completed or rejected.")],
+    receipt: Annotated[
+        str | None, typer.Option("--receipt", help="Receipt of the export or erasure done.")
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Move a customer's open request on (one audit entry, seen in their usage trail)."""
+    from custodia.pipeline.portal import settle_request
+
+    with state(ctx).open_workspace() as ws:
+        row = settle_request(ws, request_id, status, actor=f"cli:{os_user()}", receipt_id=receipt)
+    if json_out:
+        print_json(row)
+        return
+    print_rows(list(row), [list(row.values())], "Request")

@@ -29,7 +29,12 @@ from custodia.core.ids import new_id
 from custodia.pipeline.consent_subjects import consent_ledger, consent_state_view
 from custodia.pipeline.data_usage import profile_ids_of
 from custodia.pipeline.profile_view import ProfileView
-from custodia.privacy.audit_events import PrivacyAction, PrivacyEvent, record_privacy_event
+from custodia.privacy.audit_events import (
+    PrivacyAction,
+    PrivacyEvent,
+    check_surrogate,
+    record_privacy_event,
+)
 from custodia.privacy.consent import ConsentChoice
 from custodia.privacy.masking_policy import redact_free_text
 from custodia.privacy.portal_tokens import PortalTokenRecord
@@ -39,10 +44,18 @@ from custodia.storage.store import AuditLog
 from custodia.storage.store_portal import SubjectRequestTable, UserExpiryTable
 from custodia.workspace import Workspace
 
-__all__ = ["PORTAL_CHANNEL", "REQUEST_KINDS", "Portal"]
+__all__ = [
+    "PORTAL_CHANNEL",
+    "REQUEST_KINDS",
+    "REQUEST_OUTCOMES",
+    "Portal",
+    "request_queue",
+    "settle_request",
+]
 
 PORTAL_CHANNEL: Final = "portal"
 REQUEST_KINDS: Final = ("export", "erasure")
+REQUEST_OUTCOMES: Final = ("in_progress", "completed", "rejected")
 _SECRET_NAME: Final = re.compile(r"cipher|blind|hmac|wrapped|nonce|(^|_)(dek|kek|key)(_|$)")
 """Names of fields that hold ciphertext or key material: never shown, even to their owner."""
 _FREE_TEXT: Final = ("subject", "text")
@@ -194,6 +207,36 @@ class Portal:
 
     def _audit(self, event: PrivacyEvent) -> None:
         record_privacy_event(AuditLog(self._ws.store, self._ws.clock), self._caller.actor, event)
+
+
+def request_queue(ws: Workspace, status: str = "received") -> list[dict[str, Any]]:
+    """Customers' export and erasure requests in ``status``, oldest first: the privacy
+    officer's queue (rows hold surrogate keys only)."""
+    return [_jsonable(r) for r in SubjectRequestTable(ws.store, ws.clock).with_status(status)]
+
+
+def settle_request(
+    ws: Workspace, request_id: str, status: str, *, actor: str, receipt_id: str | None = None
+) -> dict[str, Any]:
+    """The privacy officer moves a customer's open request on: ``in_progress``, or
+    ``completed`` with the receipt of the export or erasure that fulfilled it, or ``rejected``.
+    One ``privacy.request_update`` audit entry (the customer sees it in their trail).
+
+    >>> settle_request(ws, "sreq_1", "completed", actor="cli:dpo",
+    ...                receipt_id="rcp_9")  # doctest: +SKIP
+    """
+    if status not in REQUEST_OUTCOMES:
+        raise ValidationError("status", "known", f"status: one of {', '.join(REQUEST_OUTCOMES)}")
+    refs = {"request_id": check_surrogate("request_id", request_id)}
+    if receipt_id is not None:
+        refs["receipt_id"] = check_surrogate("receipt_id", receipt_id)
+    table = SubjectRequestTable(ws.store, ws.clock)
+    profile_id = table.get(request_id)["profile_id"]
+    event = PrivacyEvent("privacy.request_update", "subject_requests", subject_ref=profile_id,
+                         refs=refs, rule=f"status.{status}")  # fmt: skip
+    row = table.set_status(request_id, status, at=ws.clock.now(), receipt_id=receipt_id,
+                           actor=actor, action=event.action, details=event.details())  # fmt: skip
+    return _jsonable(row)
 
 
 def _categories(attributes: dict[str, Any]) -> dict[str, list[str]]:

@@ -121,6 +121,33 @@ class SubjectRequestTable(_AuditedRows):
             found = conn.execute(query.limit(1)).first()
         return None if found is None else dict(found._mapping)
 
+    def set_status(
+        self, request_id: str, status: str, *, at: datetime, receipt_id: str | None,
+        actor: str, action: str, details: object,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Move an open request to ``status`` (with the receipt that fulfilled it) and write its
+        audit entry, atomically; NotFoundError if it is unknown or already finished."""
+        statement = (
+            update(subject_requests)
+            .where(
+                subject_requests.c.request_id == request_id,
+                subject_requests.c.status.in_(OPEN_REQUEST_STATUSES),
+            )
+            .values(status=status, updated_at=at, receipt_id=receipt_id)
+        )
+        with self._store.begin() as conn:
+            if conn.execute(statement).rowcount != 1:
+                raise NotFoundError(f"open request {request_id} not found")
+            row = conn.execute(
+                select(subject_requests.c.profile_id).where(
+                    subject_requests.c.request_id == request_id
+                )
+            ).scalar_one()
+            AuditLog(self._store, self._clock).append(
+                actor, action, self.TABLE.name, subject_ref=row, details=details, conn=conn
+            )
+        return self.get(request_id)
+
     def with_status(self, status: str, *, limit: int = 100) -> list[dict[str, Any]]:
         """Requests in ``status``, oldest first: the privacy officer's queue."""
         query = (

@@ -10,6 +10,10 @@
 - ``POST /v1/portal/expiry``: "delete after use" on fields or categories, for the retention job;
 - ``POST /v1/portal/requests`` (``export`` or ``erasure``) and ``GET /v1/portal/requests``.
 
+Staff side of the requests (privacy officers, admins; staff tokens): ``GET
+/v1/portal/staff/requests?status=received`` (the queue) and ``POST
+/v1/portal/staff/requests/{id}`` ``{"status": "completed", "receipt_id": "..."}``.
+
 ``Sec-GPC: 1`` on the consent and personalization PUTs is honoured as an opt-out of sharing.
 Every call writes one audit entry (see :mod:`custodia.pipeline.portal`).
 """
@@ -25,13 +29,14 @@ from pydantic import BaseModel, Field
 from custodia.api.deps import WorkspaceDep, require_role
 from custodia.api.portal_deps import PortalCallerDep
 from custodia.pipeline.consent_subjects import consent_profile
-from custodia.pipeline.portal import Portal
+from custodia.pipeline.portal import Portal, request_queue, settle_request
 from custodia.privacy.portal_tokens import DEFAULT_PORTAL_TOKEN_LIFETIME, issue_portal_token
 from custodia.privacy.roles import Role
 from custodia.privacy.tokens import TokenRecord
 
 router = APIRouter(prefix="/portal", tags=["portal"])
 
+OfficerDep = Annotated[TokenRecord, Depends(require_role(Role.ADMIN, Role.PRIVACY_OFFICER))]
 IssuerDep = Annotated[
     TokenRecord, Depends(require_role(Role.ADMIN, Role.PRIVACY_OFFICER, Role.SERVICE_AGENT))
 ]
@@ -74,6 +79,13 @@ class ExpiryBody(BaseModel):
     fields: list[str] | None = Field(default=None, max_length=50)
     categories: list[str] | None = Field(default=None, max_length=50)
     expires_at: datetime
+
+
+class SettleBody(BaseModel):
+    """Where a customer's request stands now, and the receipt that fulfilled it."""
+
+    status: Literal["in_progress", "completed", "rejected"]
+    receipt_id: str | None = Field(default=None, max_length=40)
 
 
 class RequestBody(BaseModel):
@@ -146,3 +158,22 @@ def submit_request(
 def list_requests(ws: WorkspaceDep, caller: PortalCallerDep) -> list[dict[str, Any]]:
     """The caller's export and erasure requests with their status, newest first."""
     return Portal(ws, caller).requests()
+
+
+@router.get("/staff/requests")
+def queue(
+    ws: WorkspaceDep,
+    _caller: OfficerDep,
+    status: Literal["received", "in_progress", "completed", "rejected"] = "received",
+) -> list[dict[str, Any]]:
+    """Customers' requests in one status, oldest first (privacy officers, admins)."""
+    return request_queue(ws, status)
+
+
+@router.post("/staff/requests/{request_id}")
+def settle(
+    request_id: str, body: SettleBody, ws: WorkspaceDep, caller: OfficerDep
+) -> dict[str, Any]:
+    """Move a customer's open request on (one audit entry); 404 if unknown or finished."""
+    return settle_request(ws, request_id, body.status, actor=f"token:{caller.name}",
+                          receipt_id=body.receipt_id)  # fmt: skip
