@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from custodia import __version__
@@ -31,6 +32,7 @@ from custodia.api.routes import quality_explain as quality_explain_routes
 from custodia.api.routes import quarantine as quarantine_routes
 from custodia.api.routes import review as review_routes
 from custodia.api.routes import unmask as unmask_routes
+from custodia.api.validation_errors import validation_error
 from custodia.core.errors import (
     AuthenticationError,
     CustodiaError,
@@ -73,6 +75,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.workspace = workspace
     app.add_exception_handler(CustodiaError, _custodia_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.include_router(health.router)
     app.include_router(tables.router, prefix="/v1")
     app.include_router(runs.router, prefix="/v1")

@@ -19,6 +19,10 @@ from custodia.privacy.roles import Role
 from custodia.privacy.tokens import TokenRecord, verify_token
 from custodia.workspace import Workspace
 
+STORE_INT_MAX = 2**63 - 1
+"""The largest offset, sequence number or id a query parameter may carry: the store's integers
+are 64-bit, and a larger one reached SQLite as an OverflowError (a 500) instead of a 422."""
+
 _bearer = HTTPBearer(auto_error=False, description="API token from `custodia init`")
 
 

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from custodia.api.deps import WorkspaceDep, require_role
+from custodia.api.deps import STORE_INT_MAX, WorkspaceDep, require_role
 from custodia.pipeline.data_usage import customer_usage, profile_ids_of
 from custodia.privacy.roles import Role
 from custodia.privacy.tokens import TokenRecord
@@ -33,7 +33,9 @@ AuditReaderDep = Annotated[
     TokenRecord, Depends(require_role(Role.ADMIN, Role.PRIVACY_OFFICER, Role.AUDITOR))
 ]
 Limit = Annotated[int, Query(ge=1, le=MAX_TRAIL_PAGE)]
-BeforeSeq = Annotated[int | None, Query(ge=1, description="Only entries older than this seq.")]
+BeforeSeq = Annotated[
+    int | None, Query(ge=1, le=STORE_INT_MAX, description="Only entries older than this seq.")
+]
 
 
 @router.get("/profiles/{ref}/usage")

@@ -24,7 +24,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from custodia.api.deps import WorkspaceDep, current_token, require_role
+from custodia.api.deps import STORE_INT_MAX, WorkspaceDep, current_token, require_role
 from custodia.api.masking_deps import PolicyDep, UnmaskDep
 from custodia.pipeline.identity_resolve import ResolveReport, resolve_identities
 from custodia.pipeline.identity_review import (
@@ -49,7 +49,7 @@ ProfileReaderDep = Annotated[TokenRecord, Depends(current_token)]
 """Any caller; the masking policy decides what each role sees (roles it does not list: 403)."""
 StewardDep = Annotated[TokenRecord, Depends(require_role(Role.ADMIN, Role.DATA_STEWARD))]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=STORE_INT_MAX)]
 
 
 @router.get("/profiles/{ref}")

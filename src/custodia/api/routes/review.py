@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from custodia.api.deps import WorkspaceDep, require_role
+from custodia.api.deps import STORE_INT_MAX, WorkspaceDep, require_role
 from custodia.api.masking_deps import PolicyDep
 from custodia.pipeline.review_decisions import DecisionResult, decide_task, task_view
 from custodia.pipeline.review_records import jsonable
@@ -52,7 +52,7 @@ def tasks(
     rule: Annotated[str | None, Query()] = None,
     table: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=STORE_INT_MAX)] = 0,
 ) -> list[dict[str, Any]]:
     rows = ReviewQueue(ws.store).tasks(
         status=None if status == "all" else status, rule=rule, table=table, limit=limit,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from custodia.api.deps import CallerDep, WorkspaceDep
 from custodia.core.errors import TableNotFoundError
@@ -15,9 +15,11 @@ router = APIRouter(tags=["runs"])
 
 
 @router.get("/runs")
-def list_runs(ws: WorkspaceDep, _caller: CallerDep, limit: int = 50) -> list[dict[str, Any]]:
+def list_runs(
+    ws: WorkspaceDep, _caller: CallerDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> list[dict[str, Any]]:
     """Newest runs first, with status and row totals."""
-    return [asdict(r) for r in RunLog(ws.store, ws.clock).list_runs(limit=min(limit, 500))]
+    return [asdict(r) for r in RunLog(ws.store, ws.clock).list_runs(limit=limit)]
 
 
 @router.get("/runs/{run_id}")
