@@ -277,3 +277,19 @@ def test_cli_issues_a_portal_token(cli: Any, settings: Settings, staff: dict[str
     assert cli("--home", settings.home, "portal", "token", "member_id:NOPE").code == 1
     issue_actor = [a for a in _audit(settings) if a[1] == "token.issue"][-1]
     assert issue_actor[0].startswith("cli:") and issue_actor[2] == out["profile_id"]
+
+
+def test_activity_shows_the_persons_own_events_only(
+    cli: Any, tmp_path: Path, ingest_identity_sources: Any
+) -> None:
+    settings = load_settings(home=tmp_path / "ids", loader_interval_seconds=0)
+    Workspace.create(settings)[0].close()
+    ingest_identity_sources(settings.home)
+    assert cli("--home", settings.home, "identity", "resolve", "--json").code == 0
+    issued = cli("--home", settings.home, "portal", "token", "user_id:U3", "--json").json()
+    with TestClient(create_app(settings)) as client:
+        me = client.get("/v1/portal/me", headers=_bearer(issued["token"]))
+    assert me.status_code == 200, me.text
+    events = me.json()["activity"]["events"]["items"]
+    assert events and {e["user_id"] for e in events if e["user_id"]} == {"U3"}
+    assert "U4" not in me.text and "U2" not in me.text
