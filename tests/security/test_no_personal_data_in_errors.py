@@ -104,3 +104,28 @@ def test_the_check_finds_a_value_when_there_is_one() -> None:
     detector = PiiDetector()
     assert _leaks(detector, f"no profile for phone {PHONE[:3]} {PHONE[3:7]} {PHONE[7:]}") == [PHONE]
     assert _leaks(detector, f'{{"input": "{EMAIL}"}}') == [EMAIL]
+
+
+def test_the_server_access_log_keeps_identifiers_out() -> None:
+    """uvicorn logs each request path; a server app redacts profile references in it."""
+    from custodia.api.access_log import ACCESS_LOGGER, install_access_log_redaction
+
+    install_access_log_redaction()
+    install_access_log_redaction()
+    logger, lines = logging.getLogger(ACCESS_LOGGER), []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    logger.addHandler(handler)
+    level, logger.level = logger.level, logging.INFO
+    try:
+        for path in (f"/v1/profiles/phone:{PHONE}/traits?limit=5", f"/v1/profiles/email%3A{EMAIL}",
+                     f"/v1/profiles/resident_id:{RESIDENT_ID}", "/v1/runs?limit=5"):  # fmt: skip
+            logger.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", path, "1.1", 200)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    detector = PiiDetector()
+    assert [line for line in lines if _leaks(detector, line)] == []
+    assert lines[0].endswith('"GET /v1/profiles/phone:***/traits?limit=5 HTTP/1.1" 200')
+    assert "/v1/runs?limit=5" in lines[3]
+    assert sum(isinstance(f, type(logger.filters[0])) for f in logger.filters) == 1
