@@ -293,3 +293,28 @@ def test_activity_shows_the_persons_own_events_only(
     events = me.json()["activity"]["events"]["items"]
     assert events and {e["user_id"] for e in events if e["user_id"]} == {"U3"}
     assert "U4" not in me.text and "U2" not in me.text
+
+
+def test_ciphertext_and_blind_index_values_are_never_shown(
+    api: TestClient, staff: dict[str, str], settings: Settings
+) -> None:
+    from sqlalchemy import select, update
+
+    from custodia.storage.store_schema import profile_registry
+
+    alice = _portal_token(api, staff, ALICE)
+    sealed = "enc:v1:dk_" + "0" * 32 + ":" + "A" * 40
+    with Workspace.open(settings) as ws:
+        pid = consent_profile(ws, ALICE)
+        where = profile_registry.c.profile_id == pid
+        with ws.store.begin() as conn:
+            traits = conn.execute(select(profile_registry.c.traits).where(where)).scalar_one()
+            traits["resident_id"] = {**traits["resident_id"], "value": sealed}
+            traits["phone"]["conflicts"] = [{"value": "bi1_" + "B" * 43, "source": "crm"}]
+            conn.execute(update(profile_registry).where(where).values(traits=traits))
+    me = api.get("/v1/portal/me", headers=_bearer(alice))
+    assert me.status_code == 200, me.text
+    resident = me.json()["attributes"]["resident_id"]
+    assert (resident["value"], resident["encrypted"]) == (None, True)
+    assert me.json()["attributes"]["phone"]["conflicts"] == []
+    assert "enc:v1" not in me.text and "bi1_" not in me.text

@@ -35,7 +35,9 @@ from custodia.privacy.audit_events import (
     check_surrogate,
     record_privacy_event,
 )
+from custodia.privacy.blind_index import DIGEST_PREFIX
 from custodia.privacy.consent import ConsentChoice
+from custodia.privacy.field_crypto import is_ciphertext
 from custodia.privacy.masking_policy import redact_free_text
 from custodia.privacy.portal_tokens import PortalTokenRecord
 from custodia.privacy.usage_trail import usage_trail
@@ -58,6 +60,7 @@ REQUEST_KINDS: Final = ("export", "erasure")
 REQUEST_OUTCOMES: Final = ("in_progress", "completed", "rejected")
 _SECRET_NAME: Final = re.compile(r"cipher|blind|hmac|wrapped|nonce|(^|_)(dek|kek|key)(_|$)")
 """Names of fields that hold ciphertext or key material: never shown, even to their owner."""
+_SEALED: Final = ("enc:", DIGEST_PREFIX)
 _FREE_TEXT: Final = ("subject", "text")
 _TRAIL_PAGE: Final = 50
 
@@ -171,12 +174,14 @@ class Portal:
             return {"categories": {}, "attributes": {}, "identities": [], "sources": {},
                     "activity": {}}  # fmt: skip
         attributes = {
-            name: attr for name, attr in (traits.get("attributes") or {}).items()
+            name: _clear_attribute(attr)
+            for name, attr in (traits.get("attributes") or {}).items()
             if not _SECRET_NAME.search(name)
-        }  # fmt: skip
+        }
         identities = [
             {k: item[k] for k in ("id_type", "value", "source")}
             for item in view.identities(self.profile_id, limit=500)["items"]
+            if not _sealed(item["value"])
         ]
         return {
             "categories": _categories(attributes),
@@ -259,8 +264,25 @@ def _sources(identities: list[dict[str, Any]]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+def _sealed(value: object) -> bool:
+    """Ciphertext (any ``enc:`` form, even a damaged one) or a blind-index digest: meaningless
+    to the customer and never shown."""
+    return is_ciphertext(value) or (isinstance(value, str) and value.startswith(_SEALED))
+
+
+def _clear_attribute(attr: dict[str, Any]) -> dict[str, Any]:
+    """A golden attribute with sealed values left out (``encrypted`` says one is held)."""
+    conflicts = [c for c in attr.get("conflicts") or [] if not _sealed(c.get("value"))]
+    if not _sealed(attr.get("value")):
+        return {**attr, "conflicts": conflicts}
+    return {**attr, "value": None, "encrypted": True, "conflicts": conflicts}
+
+
 def _no_secrets(page: dict[str, Any]) -> dict[str, Any]:
-    items = [{k: v for k, v in row.items() if not _SECRET_NAME.search(k)} for row in page["items"]]
+    items = [
+        {k: None if _sealed(v) else v for k, v in row.items() if not _SECRET_NAME.search(k)}
+        for row in page["items"]
+    ]
     return {**page, "items": items}
 
 
