@@ -216,6 +216,18 @@ def test_user_set_expiry_is_stored_for_the_retention_job(
     listed = api.get("/v1/portal/me", headers=_bearer(alice)).json()["expiries"]
     assert len(listed) == 2
 
+    bob = _portal_token(api, staff, BOB)
+    mine = f"/v1/portal/expiry/{row['expiry_id']}"
+    assert api.delete(mine, headers=_bearer(bob)).status_code == 404  # not Bob's
+    before = len(_audit(settings))
+    cancelled = api.delete(mine, headers=_bearer(alice))
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert [a for _, a, _ in _new_entries(settings, before)] == ["expiry.cancel"]
+    assert api.delete(mine, headers=_bearer(alice)).status_code == 404  # no longer pending
+    with Workspace.open(settings) as ws:
+        due = UserExpiryTable(ws.store).due(at=datetime.now(UTC) + timedelta(days=8))
+        assert [r["scope"] for r in due] == ["fields"]
+
 
 def test_export_and_erasure_requests_are_recorded_once_and_kept_apart(
     api: TestClient, staff: dict[str, str], settings: Settings, cli: Any

@@ -136,6 +136,17 @@ class Portal:
         )
         return _expiry_view(stored)
 
+    def cancel_expiry(self, expiry_id: str) -> dict[str, Any]:
+        """Cancel one of the customer's pending expiries (404 for anyone else's)."""
+        check_surrogate("expiry_id", expiry_id)
+        event = PrivacyEvent("expiry.cancel", "user_expiries", subject_ref=self.profile_id,
+                             purpose="user_expiry", refs={"expiry_id": expiry_id})  # fmt: skip
+        row = UserExpiryTable(self._ws.store, self._ws.clock).cancel(
+            expiry_id, self._ids, actor=self._caller.actor, action=event.action,
+            details=event.details(),
+        )  # fmt: skip
+        return _expiry_view(row)
+
     def request(self, kind: str) -> tuple[dict[str, Any], bool]:
         """Record an export or erasure request for the privacy officer; an open request of the
         same kind is returned instead of a second one (``created`` False, nothing audited)."""

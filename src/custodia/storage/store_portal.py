@@ -93,6 +93,29 @@ class UserExpiryTable(_AuditedRows):
         with self._store.read() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
+    def cancel(
+        self, expiry_id: str, profile_ids: list[str], *, actor: str, action: str, details: object
+    ) -> dict[str, Any]:
+        """Cancel a pending expiry of these profiles, with its audit entry, atomically;
+        NotFoundError if there is no such pending expiry of theirs."""
+        statement = (
+            update(user_expiries)
+            .where(
+                user_expiries.c.expiry_id == expiry_id,
+                user_expiries.c.profile_id.in_(profile_ids),
+                user_expiries.c.status == "pending",
+            )
+            .values(status="cancelled")
+        )
+        with self._store.begin() as conn:
+            if conn.execute(statement).rowcount != 1:
+                raise NotFoundError(f"pending expiry {expiry_id} not found")
+            AuditLog(self._store, self._clock).append(
+                actor, action, self.TABLE.name, subject_ref=profile_ids[0], details=details,
+                conn=conn,
+            )  # fmt: skip
+        return self.get(expiry_id)
+
     def mark_enforced(self, expiry_id: str, *, at: datetime, receipt_id: str) -> bool:
         """Record that the data was removed (once); False if it was not pending."""
         statement = (

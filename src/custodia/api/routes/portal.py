@@ -8,6 +8,7 @@
 - ``PUT /v1/portal/consents``: grant or withdraw purposes (channel ``portal``, actor
   ``customer``); ``PUT /v1/portal/personalization``: the personalization switch;
 - ``POST /v1/portal/expiry``: "delete after use" on fields or categories, for the retention job;
+  ``DELETE /v1/portal/expiry/{id}`` cancels a pending one;
 - ``POST /v1/portal/requests`` (``export`` or ``erasure``) and ``GET /v1/portal/requests``.
 
 Staff side of the requests (privacy officers, admins; staff tokens): ``GET
@@ -141,6 +142,12 @@ def set_expiry(body: ExpiryBody, ws: WorkspaceDep, caller: PortalCallerDep) -> d
     return Portal(ws, caller).set_expiry(
         fields=body.fields, categories=body.categories, expires_at=body.expires_at
     )
+
+
+@router.delete("/expiry/{expiry_id}")
+def cancel_expiry(expiry_id: str, ws: WorkspaceDep, caller: PortalCallerDep) -> dict[str, Any]:
+    """Cancel one of the caller's pending expiries; 404 if it is not theirs or not pending."""
+    return Portal(ws, caller).cancel_expiry(expiry_id)
 
 
 @router.post("/requests", status_code=201)
