@@ -91,10 +91,10 @@ class Workspace:
         ws = cls(settings, info, clock)
         ws.store.migrate()
         ws.ensure_lake_tables()
-        policies = PolicyFile(home, on_change=PolicyChangeAudit(ws.store, clock))
-        policies.write_defaults()
-        policies.current()  # records the first version in the audit log
-        ClassificationFile(home).write_defaults()
+        audit = PolicyChangeAudit(ws.store, clock)
+        for policies in (PolicyFile(home, audit), ClassificationFile(home, audit)):
+            policies.write_defaults()
+            policies.current()  # records the first version in the audit log
         token = issue_token(ws.store, name="admin", role=Role.ADMIN, created_by="custodia init")
         marker.write_text(json.dumps(info.__dict__, indent=2) + "\n", encoding="utf-8")
         return ws, token

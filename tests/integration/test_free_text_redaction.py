@@ -197,3 +197,22 @@ def test_policy_file_errors_name_the_file_line_and_rule(cli: Any, tmp_path: Path
         assert result.code == 1, text
         assert expected in result.stderr, (text, result.stderr)
         assert str(path) in result.stderr
+
+
+def test_each_new_policy_version_writes_one_audit_entry(
+    cli: Any, workspace_home: Path, tmp_path: Path
+) -> None:
+    def changes() -> list[dict[str, Any]]:
+        log = ok(cli("--home", workspace_home, "audit", "log", "--action", "policy.change",
+                     "--json"))  # fmt: skip
+        return [e for e in log if e["resource"] == "privacy/classification.yaml"]
+
+    assert len(changes()) == 1, "init records the shipped version"
+    policy = tmp_path / "classification.yaml"
+    policy.write_text("free_text:\n  interactions.text: {action: flag}\n", encoding="utf-8")
+    for _ in range(2):  # the same version twice: recorded once
+        ok(cli("--home", workspace_home, "privacy", "classification", "--set", policy, "--json"))
+    ingest(cli, workspace_home, write_tickets(tmp_path))
+    [newest, first] = changes()
+    assert newest["details"]["previous_sha256"] == first["details"]["sha256"]
+    assert "interactions.text" not in json.dumps(newest)

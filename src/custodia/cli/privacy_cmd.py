@@ -20,7 +20,8 @@ import typer
 from custodia.cli.context import state
 from custodia.cli.output import print_json, print_rows
 from custodia.core.tables import table_spec
-from custodia.privacy.classification import ClassificationFile, ClassificationPolicy
+from custodia.pipeline.staged_redaction import classification_file
+from custodia.privacy.classification import ClassificationPolicy
 
 privacy_app = typer.Typer(help="Privacy policy files: classification and free-text scanning.")
 
@@ -51,7 +52,7 @@ def classification(
         )
     else:
         with state(ctx).open_workspace() as ws:
-            policies = ClassificationFile(ws.home)
+            policies = classification_file(ws)
             policy = (
                 policies.replace(_read(set_file), str(set_file))
                 if set_file is not None

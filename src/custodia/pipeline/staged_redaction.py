@@ -26,9 +26,10 @@ from typing import Any
 import pyarrow as pa
 
 from custodia.privacy.classification import ClassificationFile
+from custodia.privacy.policy_audit import PolicyChangeAudit
 from custodia.workspace import Workspace
 
-__all__ = ["StagedRedaction", "redact_staged_rows"]
+__all__ = ["StagedRedaction", "classification_file", "redact_staged_rows"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,12 @@ class StagedRedaction:
 
     rows: pa.Table
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+def classification_file(ws: Workspace) -> ClassificationFile:
+    """The workspace's classification policy; each new version a process loads or installs
+    writes one ``policy.change`` audit entry (its SHA-256, never its content)."""
+    return ClassificationFile(ws.home, on_change=PolicyChangeAudit(ws.store, ws.clock))
 
 
 def redact_staged_rows(
@@ -48,7 +55,7 @@ def redact_staged_rows(
     Tables without scanned columns, and empty batches, pass through without loading the
     detector.
     """
-    rules = ClassificationFile(ws.home).current().free_text_rules(table)
+    rules = classification_file(ws).current().free_text_rules(table)
     present = {name: rule for name, rule in rules.items() if name in set(mapped_columns)}
     if not present or rows.num_rows == 0:
         return StagedRedaction(rows)
