@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from custodia.privacy.pii_detect import PiiDetector
+from custodia.privacy.pii_entities import PHONE_NUMBER, PII_ENTITIES
 from custodia.privacy.pii_evaluation import LabelledText, load_labelled_texts, score_detection
-from custodia.privacy.pii_recognizers import PHONE_NUMBER, PII_ENTITIES
 from custodia.privacy.pii_redact import RedactionPolicy, redact_text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

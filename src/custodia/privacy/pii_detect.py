@@ -10,7 +10,7 @@ loads nothing and reaches no network.
 The text is width-folded (and numbers in Chinese numerals turned into digits) before analysis,
 keeping its length, so offsets hold for the original; and
 findings that overlap are settled once: the higher score wins, then the longer span, then the
-entity earlier in :data:`~custodia.privacy.pii_recognizers.PII_ENTITIES` (a valid resident ID
+entity earlier in :data:`~custodia.privacy.pii_entities.PII_ENTITIES` (a valid resident ID
 beats a Luhn-valid 18-digit "card"). A :class:`PiiFinding` holds offsets, never the value, so
 findings can be logged.
 
@@ -31,12 +31,13 @@ from datetime import date
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 
+from custodia.privacy.pii_entities import PII_ENTITIES
 from custodia.privacy.pii_nlp_engine import (
     PII_LANGUAGE,
     MixedScriptNlpEngine,
     fold_for_matching,
 )
-from custodia.privacy.pii_recognizers import PII_ENTITIES, pii_recognizers
+from custodia.privacy.pii_recognizers import pii_recognizers
 
 __all__ = ["DEFAULT_THRESHOLD", "PiiDetector", "PiiFinding"]
 

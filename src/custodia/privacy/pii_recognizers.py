@@ -44,19 +44,10 @@ from custodia.privacy.pii_entities import (
     CN_RESIDENT_ID,
     EMAIL_ADDRESS,
     PHONE_NUMBER,
-    PII_ENTITIES,
 )
 
 __all__ = [
-    "BANK_CARD",
-    "CN_LANDLINE",
-    "CN_MOBILE",
-    "CN_PASSPORT",
-    "CN_RESIDENT_ID",
-    "EMAIL_ADDRESS",
     "OTHER_NUMBER_LABELS",
-    "PHONE_NUMBER",
-    "PII_ENTITIES",
     "InternationalPhoneRecognizer",
     "LabelledPatternRecognizer",
     "pii_recognizers",

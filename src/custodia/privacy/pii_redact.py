@@ -33,15 +33,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from custodia.core.masking import mask_identifier
 from custodia.privacy.pii_detect import PiiFinding
-from custodia.privacy.pii_entities import known_entities
-from custodia.privacy.pii_nlp_engine import fold_for_matching
-from custodia.privacy.pii_recognizers import (
+from custodia.privacy.pii_entities import (
     BANK_CARD,
     CN_MOBILE,
     CN_RESIDENT_ID,
     EMAIL_ADDRESS,
     PHONE_NUMBER,
+    known_entities,
 )
+from custodia.privacy.pii_nlp_engine import fold_for_matching
 
 __all__ = ["RedactedText", "RedactionAction", "RedactionPolicy", "mask_value", "redact_text"]
 

@@ -9,13 +9,7 @@ import pytest
 import spacy.util
 
 from custodia.privacy.pii_detect import PiiDetector, PiiFinding
-from custodia.privacy.pii_nlp_engine import (
-    PII_LANGUAGE,
-    MixedScriptNlpEngine,
-    fold_numerals,
-    fold_width,
-)
-from custodia.privacy.pii_recognizers import (
+from custodia.privacy.pii_entities import (
     BANK_CARD,
     CN_LANDLINE,
     CN_MOBILE,
@@ -23,6 +17,12 @@ from custodia.privacy.pii_recognizers import (
     CN_RESIDENT_ID,
     EMAIL_ADDRESS,
     PHONE_NUMBER,
+)
+from custodia.privacy.pii_nlp_engine import (
+    PII_LANGUAGE,
+    MixedScriptNlpEngine,
+    fold_numerals,
+    fold_width,
 )
 
 TODAY = date(2026, 11, 24)
