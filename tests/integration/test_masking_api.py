@@ -215,3 +215,13 @@ def test_workspace_policy_file_overrides_the_shipped_one(
         len(changes) == 2 and changes[1].details["previous_sha256"] == changes[0].details["sha256"]
     )
     assert changes[1].resource == "privacy/policy.yaml"
+
+
+def test_a_tier_raised_by_the_classification_policy_is_masked_as_raised(
+    api: TestClient, tokens: dict[str, str], settings: Settings
+) -> None:
+    assert _traits(api, tokens, "marketer")["city"] == "北京"  # L1 in the data model: clear
+    classification = settings.home / "privacy" / "classification.yaml"
+    classification.write_text("tiers:\n  profiles.city: L3\n", encoding="utf-8")
+    assert "city" not in _traits(api, tokens, "marketer")  # L3 is absent for marketers
+    assert _traits(api, tokens, "privacy_officer")["city"] == "**"  # L3: masked, as a resident ID

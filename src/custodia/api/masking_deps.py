@@ -2,7 +2,9 @@
 
 The workspace's ``HOME/privacy/policy.yaml`` is read once per app and again whenever the file
 changes (one ``stat`` per request), so a policy edit takes effect without a restart; each new
-version is written to the audit log once (``policy.change``).
+version is written to the audit log once (``policy.change``). Columns are judged by the tiers of
+``HOME/privacy/classification.yaml`` (which can raise a column above ``core.tables``), read the
+same way.
 """
 
 from __future__ import annotations
@@ -13,17 +15,23 @@ from fastapi import Depends, Header, Query, Request
 
 from custodia.api.deps import get_workspace
 from custodia.core.errors import ValidationError
+from custodia.privacy.classification import ClassificationFile
 from custodia.privacy.masking_policy import MaskingPolicy, PolicyFile
 from custodia.privacy.policy_audit import PolicyChangeAudit
 
 
 async def current_policy(request: Request) -> MaskingPolicy:
+    """The masking policy, judging columns by the workspace's classification tiers."""
     policies = getattr(request.app.state, "masking_policies", None)
-    if not isinstance(policies, PolicyFile):
+    classes = getattr(request.app.state, "classification_policies", None)
+    if not isinstance(policies, PolicyFile) or not isinstance(classes, ClassificationFile):
         ws = await get_workspace(request)
-        policies = PolicyFile(ws.home, on_change=PolicyChangeAudit(ws.store, ws.clock))
+        audit = PolicyChangeAudit(ws.store, ws.clock)
+        policies = PolicyFile(ws.home, on_change=audit)
+        classes = ClassificationFile(ws.home, on_change=audit)
         request.app.state.masking_policies = policies
-    return policies.current()
+        request.app.state.classification_policies = classes
+    return policies.current().with_tiers(classes.current().tier)
 
 
 PolicyDep = Annotated[MaskingPolicy, Depends(current_policy)]

@@ -30,7 +30,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic import ValidationError as PydanticError
 
 from custodia.core.errors import PermissionDeniedError, ValidationError
@@ -212,6 +212,14 @@ class MaskingPolicy(BaseModel):
 
     masking: MaskingSection
     unmask: UnmaskRules
+    _tier_of: Callable[[str, str], Tier] | None = PrivateAttr(default=None)
+
+    def with_tiers(self, tier_of: Callable[[str, str], Tier]) -> MaskingPolicy:
+        """The same policy judging columns by the workspace's tiers (a classification policy
+        that raises some above ``core.tables``) in every masker it makes."""
+        copy = self.model_copy()
+        copy._tier_of = tier_of
+        return copy
 
     @classmethod
     def shipped(cls) -> MaskingPolicy:
@@ -255,7 +263,8 @@ class MaskingPolicy(BaseModel):
         """One role's view; ``reveal`` names fields an approved unmask request shows in clear;
         ``tier_of(table, column)`` gives the workspace's tiers where they differ from
         ``core.tables`` (a classification policy that raises some)."""
-        return Masker(self.role(role), self.masking.kinds, frozenset(reveal), tier_of=tier_of)
+        tiers = tier_of or self._tier_of
+        return Masker(self.role(role), self.masking.kinds, frozenset(reveal), tier_of=tiers)
 
 
 @dataclass
