@@ -64,6 +64,9 @@ _WIRE_FIELDS: Final = {
     **{column: (wire,) for column, wire in _IDS.items()},
 }
 COLLECTOR_COLUMNS: Final = frozenset(_WIRE_FIELDS)
+_OBJECTS: Final = frozenset({"traits", "properties", "context", "integrations"})
+"""Wire fields kept raw until a column needs them."""
+_NO_RAW: Final = msgspec.Raw(b"")
 """The ``events`` columns the collector can show rules before the loader normalizes a message."""
 
 
@@ -82,6 +85,10 @@ class EntryRules(Protocol):
 
     @property
     def columns(self) -> tuple[str, ...]: ...
+
+    @property
+    def applies_to_types(self) -> frozenset[str] | None:
+        """Message types some rule may judge (None: any); others are skipped unread."""
 
     def check(self, record: Mapping[str, Any]) -> Sequence[EntryFinding]: ...
 
@@ -112,11 +119,14 @@ def screen_messages(
     ``source`` is the name of the source the write key belongs to."""
     single = kind if kind in SINGLE_KINDS else None
     invalid = {p.index for p in problems}
-    reader = _reader(tuple(rules.columns))
+    reader = _reader(tuple(dict.fromkeys(("type", *rules.columns))))
+    types = rules.applies_to_types
     rejection: str | None = None
     rejected = held = flagged = 0
     for index, message in enumerate(reader.messages(wire)):
         if index in invalid or message is None:
+            continue
+        if types is not None and _type(message, single) not in types:
             continue
         found = rules.check(reader.columns(message, single, wire.shared, source))
         if not found:
@@ -147,12 +157,17 @@ def message_columns(
 
 class _Reader:
     """Decodes only the message fields the rules' columns need (msgspec skips the rest without
-    building them), a whole batch in one call."""
+    building them), a whole batch in one call. JSON objects (``traits``, ``context``, ...) are
+    kept as raw bytes and decoded only when a column needs them: a track event's ``context``
+    is never built for a rule on an identify call's traits."""
 
     def __init__(self, columns: tuple[str, ...]) -> None:
         self._columns = columns
         fields = sorted({wire for column in columns for wire in _WIRE_FIELDS[column]})
-        message = msgspec.defstruct("EntryFields", [(f, Any, None) for f in fields])
+        message = msgspec.defstruct(
+            "EntryFields",
+            [(f, msgspec.Raw, _NO_RAW) if f in _OBJECTS else (f, Any, None) for f in fields],
+        )
         batch = msgspec.defstruct("EntryBatch", [("batch", list[message])])  # type: ignore[valid-type]
         self._message: msgspec.json.Decoder[Any] = msgspec.json.Decoder(message)
         self._batch: msgspec.json.Decoder[Any] = msgspec.json.Decoder(batch)
@@ -194,15 +209,30 @@ def _column(message: Any, name: str, kind: str | None, shared: BatchFields) -> A
         value = getattr(message, _IDS[name])
         return None if value is None or value == "" else str(value)
     if name == "context":
-        return _merged(shared.context, message.context)
+        return _merged(shared.context, _json(message.context))
     if name == "integrations":
-        return _merged(shared.integrations, message.integrations)
+        return _merged(shared.integrations, _json(message.integrations))
     if name == "traits":
-        context = _merged(shared.context, message.context)
-        traits = message.traits if isinstance(message.traits, dict) else None
-        context = context if isinstance(context, dict) else None
-        return promoted_traits(_type(message, kind) or "", traits, context)
-    return getattr(message, name)
+        own = _json(message.traits)
+        traits = own if isinstance(own, dict) else None
+        kind_of = _type(message, kind) or ""
+        if kind_of != "identify":
+            return traits  # only an identify call's context.traits are promoted
+        context = _merged(shared.context, _json(message.context))
+        return promoted_traits(kind_of, traits, context if isinstance(context, dict) else None)
+    return _json(getattr(message, name)) if name in _OBJECTS else getattr(message, name)
+
+
+def _json(raw: Any) -> Any:
+    """A raw JSON field decoded (None when the message does not have it)."""
+    if not isinstance(raw, msgspec.Raw):
+        return raw
+    if not raw:
+        return None
+    try:
+        return msgspec.json.decode(raw)
+    except (msgspec.DecodeError, RecursionError):
+        return None
 
 
 def _type(message: Any, kind: str | None) -> str | None:

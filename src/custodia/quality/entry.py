@@ -40,6 +40,8 @@ from typing import Any, Final
 
 import msgspec
 import pyarrow as pa
+import sqlglot
+from sqlglot import exp
 
 from custodia.core.tables import TableSpec, table_spec
 from custodia.quality.entry_where import Condition, compile_where
@@ -113,6 +115,10 @@ class EntryValidator:
         scopes = [c for checks in grouped.values() for check in checks for c in check.scope]
         self.columns: tuple[str, ...] = tuple(dict.fromkeys([*grouped, *scopes]))
         """The record's columns the rules read (JSON columns as a whole, ``where`` columns)."""
+        self.applies_to_types: frozenset[str] | None = _types_judged(self.rules)
+        """The ``type`` values a record must have for any rule to judge it (None: any record
+        may be judged): lets the collector skip e.g. track events when every rule is on
+        identify calls, without building their columns."""
 
     def check(self, record: Mapping[str, Any]) -> list[EntryViolation]:
         """The rules ``record`` breaks (empty when it passes). ``record`` maps column names to
@@ -140,6 +146,36 @@ class EntryValidator:
             and (not rule.where or compile_where(rule.where, spec)[1] <= set(columns))
         ]
         return EntryValidator(self.table, kept) if kept else None
+
+
+def _types_judged(rules: Sequence[Any]) -> frozenset[str] | None:
+    """The union of the ``type`` values each rule's ``where`` requires (a conjunct
+    ``type = 'x'`` or ``type IN (...)``), or None when some rule does not require one."""
+    found: set[str] = set()
+    for rule in rules:
+        values = _required_values(rule.where, "type") if rule.where else None
+        if values is None:
+            return None
+        found |= values
+    return frozenset(found)
+
+
+def _required_values(where: str, column: str) -> set[str] | None:
+    try:
+        tree = sqlglot.parse_one(where, read="duckdb")
+    except sqlglot.errors.ParseError:
+        return None
+    conjuncts = list(tree.flatten()) if isinstance(tree, exp.And) else [tree]
+    for part in conjuncts:
+        if isinstance(part, exp.EQ | exp.In) and _is_column(part.this, column):
+            literals = [part.expression] if isinstance(part, exp.EQ) else part.expressions
+            if literals and all(isinstance(v, exp.Literal) and v.is_string for v in literals):
+                return {str(v.this).lower() for v in literals}
+    return None
+
+
+def _is_column(node: exp.Expression, column: str) -> bool:
+    return isinstance(node, exp.Column) and node.name == column and not node.table
 
 
 def entry_validators(ruleset: RuleSet) -> dict[str, EntryValidator]:

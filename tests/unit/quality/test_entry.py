@@ -240,3 +240,22 @@ def test_json_paths_compile_for_duckdb_and_spark(ruleset: RuleSet) -> None:
     assert "NOT regexp_matches(json_extract_string(t.\"traits\", '$.phone'), '^(?:" in phone
     assert "TRY_CAST(json_extract_string(t.\"properties\", '$.order.total') AS DOUBLE) < 0" in total
     assert "GET_JSON_OBJECT(t.`traits`, '$.phone') RLIKE" in in_dialect(phone, "spark")
+
+
+def test_the_types_a_validator_can_judge_come_from_the_rules_where() -> None:
+    from custodia.quality.entry import EntryValidator
+    from custodia.quality.models import RuleSet
+
+    def validator(*wheres: str | None) -> EntryValidator:
+        rules = [
+            {"name": f"r{i}", "table": "events", "column": "traits.phone", "check": "format",
+             "format": "cn_mobile", "at_entry": {"action": "flag"}, **({"where": w} if w else {})}
+            for i, w in enumerate(wheres)
+        ]  # fmt: skip
+        return EntryValidator("events", RuleSet.model_validate({"rules": rules}).rules)
+
+    assert validator("type = 'identify'").applies_to_types == {"identify"}
+    both = validator("type IN ('identify', 'Track') AND source = 'web'", "type = 'page'")
+    assert both.applies_to_types == {"identify", "track", "page"}
+    assert validator("type = 'identify'", None).applies_to_types is None  # one rule on all
+    assert validator("type = 'identify' OR source = 'web'").applies_to_types is None
