@@ -144,10 +144,10 @@ class LabelledPatternRecognizer(PatternRecognizer):
         context: list[str] | None = None,
     ) -> list[RecognizerResult]:
         """Drop the matches that the text around them says are some other number."""
-        return [r for r in raw_recognizer_results if not self._vetoed(text, r.start)]
+        return [r for r in raw_recognizer_results if not self._vetoed(text, r.start, r.end)]
 
-    def _vetoed(self, text: str, start: int) -> bool:
-        if _glued_to_code(text, start):
+    def _vetoed(self, text: str, start: int, end: int) -> bool:
+        if _glued_to_code(text, start, end):
             return True
         window = _clause_before(text, start).lower()
         other = max((window.rfind(label) for label in self._other_labels), default=-1)
@@ -163,10 +163,15 @@ def _clause_before(text: str, start: int) -> str:
     return window[ends[-1].end() :] if ends else window
 
 
-def _glued_to_code(text: str, start: int) -> bool:
-    """A number directly after Latin letters (``LM2023…``) belongs to a code, unless a label."""
-    letters = re.search(r"[A-Za-z]+$", text[max(0, start - 12) : start])
-    return letters is not None and letters.group().lower() not in _LABELS_GLUED_TO_NUMBERS
+def _glued_to_code(text: str, start: int, end: int) -> bool:
+    """A number directly after Latin letters (``LM2023…``) belongs to a code, unless a label;
+    so does one inside an identifier (``cns_7081…``: directly after ``x_``), or one followed
+    by ``_`` (``…_v2``)."""
+    before = text[max(0, start - 12) : start]
+    letters = re.search(r"[A-Za-z]+$", before)
+    if letters is not None and letters.group().lower() not in _LABELS_GLUED_TO_NUMBERS:
+        return True
+    return bool(re.search(r"[A-Za-z0-9]_$", before)) or text[end : end + 1] == "_"
 
 
 class InternationalPhoneRecognizer(PhoneRecognizer):
