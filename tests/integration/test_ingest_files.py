@@ -243,3 +243,43 @@ def test_progress_and_summary_for_people(cli: Any, workspace_home: Path) -> None
     assert "customer_records" in result.stdout
     assert "Quarantined rows" in result.stdout
     assert "ingest" in result.stderr  # the progress bar
+
+
+MISSING_COLUMN_MAPPING = """\
+sources:
+  - name: crm
+    format: csv
+    entity: customers
+    targets:
+      - table: customer_records
+        key: member_id
+        columns:
+          member_id: member_id
+          name: name
+          phone: phone
+{extra}"""
+
+
+def test_a_file_without_a_mapped_column_is_quarantined_not_failed(
+    cli: Any, workspace_home: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "members.csv"
+    data.write_text("member_id,name,phone\nM1,张伟,13812340001\nM2,李娜,13812340002\n", "utf-8")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(MISSING_COLUMN_MAPPING.format(extra="          email: email\n"), "utf-8")
+    result = cli("--home", workspace_home, "ingest", "file", data, "--source", "crm",
+                 "--mapping", mapping, "--json")  # fmt: skip
+    assert result.code == 0, result
+    [target] = result.json()["sources"][0]["targets"]
+    assert target["rows_unmapped"] == 2
+    assert target["unmapped_by_rule"] == {"customer_records.email:mapping:missing_field": 2}
+    entries = cli("--home", workspace_home, "quarantine", "list", "--json").json()
+    assert {(e["rule"], e["position"]) for e in entries} == {
+        ("mapping:missing_field", 1), ("mapping:missing_field", 2),
+    }  # fmt: skip
+    assert "email: the source's records have no such field" in entries[0]["reason"]
+    mapping.write_text(MISSING_COLUMN_MAPPING.format(extra=""), "utf-8")  # the mapping is fixed
+    replay = cli("--home", workspace_home, "quarantine", "replay", "--mapping", mapping, "--json")
+    assert replay.code == 0 and replay.json()["replayed"] == 2, replay
+    stored = _sql(cli, workspace_home, "select member_id from customer_records order by 1")
+    assert [r["member_id"] for r in stored] == ["M1", "M2"]

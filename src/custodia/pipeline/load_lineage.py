@@ -264,6 +264,17 @@ def _run_origins() -> dict[str, ColumnOrigin]:
     return {col: ColumnOrigin(f"run metadata: {col}", (), kind="run") for col in _RUN_COLUMNS}
 
 
+def target_input_fields(source: SourceMapping, target: TargetMapping) -> set[str]:
+    """The top-level fields of the source's records that the target's columns read (renames
+    and derived fields followed back to what the source delivers)."""
+    return {
+        field.split(".", 1)[0]
+        for origin in _target_origins(source, target).values()
+        for field in origin.input_fields
+        if field != "*"
+    }
+
+
 def _target_origins(source: SourceMapping, target: TargetMapping) -> dict[str, ColumnOrigin]:
     resolver = _FieldResolver(source)
     try:

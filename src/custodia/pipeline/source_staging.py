@@ -44,6 +44,7 @@ from custodia.core.arrow_values import value_as_text
 from custodia.core.errors import QueryError
 from custodia.core.tables import table_spec
 from custodia.pipeline.entry_validation import entry_validators_in_force, screen_mapped_rows
+from custodia.pipeline.load_lineage import target_input_fields
 from custodia.pipeline.load_report import TargetResult
 from custodia.pipeline.restaged_tags import carry_interaction_tags
 from custodia.pipeline.staged_redaction import redact_staged_rows
@@ -198,10 +199,19 @@ def _stage_one(
     entry_rules: EntryValidator | None,
 ) -> TargetResult:
     started = ws.clock.now()
-    mapped = map_target(
-        ws, source, target, lookups, records, run_id=run_id, loaded_at=loaded_at,
-        entry_rules=entry_rules,
-    )  # fmt: skip
+    try:
+        mapped = map_target(
+            ws, source, target, lookups, records, run_id=run_id, loaded_at=loaded_at,
+            entry_rules=entry_rules,
+        )  # fmt: skip
+    except QueryError:
+        # a file lacking a field the mapping reads (a CSV column missing from its header):
+        # its records wait in the quarantine; a database table lacking it is a mapping error
+        # that fails the load and leaves its watermark alone
+        missing = sorted(target_input_fields(source, target) - set(relation.column_names))
+        if not missing or target.from_ != "records" or source.format.is_database:
+            raise
+        mapped = _unmappable(source, target, relation, missing)
     entries = _quarantine_entries(ws, source, relation, mapped.failures, run_id, loaded_at)
     entries += _quarantine_entries(
         ws, source, relation, mapped.flagged, run_id, loaded_at, status="flagged"
@@ -211,6 +221,27 @@ def _stage_one(
         ws, runs, run_id, source, target, mapped,
         step="stage", rows_in=relation.num_rows, started_at=started,
     )  # fmt: skip
+
+
+def _unmappable(
+    source: SourceMapping, target: TargetMapping, relation: pa.Table, missing: Sequence[str]
+) -> MappedRows:
+    """Every record as a failure when the file lacks fields the mapping reads (e.g. a column
+    missing from a CSV header): kept in the quarantine, replayable once file or mapping is
+    fixed; the source's other targets and files still load."""
+    reason = (
+        f"{missing[0]}: the source's records have no such field, which mapping "
+        f"{source.name} -> {target.table} reads"
+        + (f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else "")
+    )
+    field = f"{target.table}.{missing[0]}"  # replay maps the record again into this table
+    files = relation.column("_source_file").to_pylist()
+    places = relation.column("_position").to_pylist()
+    failures = [
+        MappingFailure("mapping:missing_field", field, reason, file, position)
+        for file, position in zip(files, places, strict=True)
+    ]
+    return MappedRows(table_spec(target.table).arrow_schema().empty_table(), failures)
 
 
 def _quarantine_entries(
