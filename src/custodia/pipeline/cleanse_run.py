@@ -31,7 +31,11 @@ from custodia.core.tables import CUSTOMER_RECORDS
 from custodia.pipeline.cleanse_dedupe import DedupeResult, deduplicate
 from custodia.pipeline.cleanse_fill import FillResult, fill_gaps
 from custodia.pipeline.cleanse_standardize import StandardizeResult, standardize_table
-from custodia.pipeline.cleansing_spec import CleansingSpec, cleansing_in_force
+from custodia.pipeline.cleansing_spec import (
+    CleansingSpec,
+    cleansing_in_force,
+    ensure_cleansing_file,
+)
 from custodia.storage.store_runs import RunLog, RunStatus
 from custodia.workspace import Workspace
 
@@ -55,6 +59,7 @@ class CleansingReport(BaseModel):
 def run_cleansing(ws: Workspace, *, progress: Progress | None = None) -> CleansingReport:
     """Run every cleansing step of the file in force, in one recorded run."""
     runs = RunLog(ws.store, ws.clock)
+    ensure_cleansing_file(ws)
     in_force = cleansing_in_force(ws)
     run_id = runs.start_run(RUN_KIND, {"cleansing": in_force.origin})
     try:

@@ -27,7 +27,6 @@ Example::
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -44,6 +43,7 @@ from custodia.core.errors import TableNotFoundError, ValidationError
 from custodia.core.tables import CUSTOMER_RECORDS, PROFILES, TableSpec, table_spec
 from custodia.core.yaml_document import load_yaml_mapping
 from custodia.pipeline.cleansing_standardizers import STANDARDIZERS
+from custodia.pipeline.file_in_force import FileInForce
 from custodia.workspace import Workspace
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "StandardizeRule",
     "cleansing_in_force",
     "cleansing_path",
+    "ensure_cleansing_file",
     "install_cleansing",
     "load_cleansing_file",
     "parse_cleansing",
@@ -233,10 +234,6 @@ def cleansing_path(ws: Workspace) -> Path:
     return ws.home / "quality" / "cleansing.yaml"
 
 
-def _active_path(ws: Workspace) -> Path:
-    return ws.home / "quality" / "cleansing.active.yaml"
-
-
 def shipped_cleansing_text() -> str:
     return resources.files("custodia.pipeline").joinpath("cleansing.yaml").read_text("utf-8")
 
@@ -251,30 +248,24 @@ def load_cleansing_file(path: Path) -> CleansingSpec:
     return parse_cleansing(text, origin=path.name)
 
 
+def _cleansing_file(ws: Workspace) -> FileInForce[CleansingSpec]:
+    return FileInForce(
+        cleansing_path(ws), shipped_cleansing_text,
+        lambda text, origin: parse_cleansing(text, origin=origin), load_cleansing_file,
+    )  # fmt: skip
+
+
 def cleansing_in_force(ws: Workspace) -> CleansingInForce:
     """The cleansing spec a run uses: the file, else its last valid copy, else the shipped one."""
-    path = cleansing_path(ws)
-    if not path.exists():
-        install_cleansing(ws, shipped_cleansing_text())
-    try:
-        spec = load_cleansing_file(path)
-    except ValidationError as exc:
-        active = _active_path(ws)
-        if active.exists():
-            return CleansingInForce(load_cleansing_file(active), active.name, str(exc))
-        shipped = parse_cleansing(shipped_cleansing_text(), origin="shipped")
-        return CleansingInForce(shipped, "shipped", str(exc))
-    shutil.copyfile(path, _active_path(ws))
-    return CleansingInForce(spec, path.name)
+    found = _cleansing_file(ws).in_force()
+    return CleansingInForce(found.value, found.origin, found.error)
+
+
+def ensure_cleansing_file(ws: Workspace) -> None:
+    """Write the shipped cleansing steps to ``cleansing.yaml`` if there is no file yet."""
+    _cleansing_file(ws).ensure()
 
 
 def install_cleansing(ws: Workspace, text: str, *, origin: str = "cleansing") -> CleansingSpec:
     """Check cleansing text and, only if it is valid, make it the workspace's cleansing file."""
-    spec = parse_cleansing(text, origin=origin)
-    path = cleansing_path(ws)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    shutil.copyfile(path, _active_path(ws))
-    return spec
+    return _cleansing_file(ws).install(text, origin=origin)

@@ -17,12 +17,11 @@ Example::
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from custodia.core.errors import ValidationError
+from custodia.pipeline.file_in_force import FileInForce
 from custodia.quality.models import RuleSet
 from custodia.quality.rule_file import load_rule_file, parse_rules
 from custodia.workspace import Workspace
@@ -50,58 +49,28 @@ def rules_path(ws: Workspace) -> Path:
     return ws.home / "quality" / "rules.yaml"
 
 
-def _active_path(ws: Workspace) -> Path:
-    return ws.home / "quality" / "rules.active.yaml"
-
-
 def shipped_rules_text() -> str:
     return resources.files("custodia.pipeline").joinpath("quality_rules.yaml").read_text("utf-8")
 
 
+def _rules_file(ws: Workspace) -> FileInForce[RuleSet]:
+    return FileInForce(
+        rules_path(ws), shipped_rules_text, lambda text, origin: parse_rules(text, origin=origin),
+        load_rule_file,
+    )  # fmt: skip
+
+
 def rules_in_force(ws: Workspace) -> RulesInForce:
     """The rule set a run uses now (see the module docstring for the order)."""
-    path = rules_path(ws)
-    if not path.exists():
-        return RulesInForce(parse_rules(shipped_rules_text(), origin="shipped"), "shipped")
-    try:
-        ruleset = load_rule_file(path)
-    except ValidationError as exc:
-        return _fallback(ws, str(exc))
-    _keep_active_copy(path, _active_path(ws))
-    return RulesInForce(ruleset, path.name)
-
-
-def _fallback(ws: Workspace, error: str) -> RulesInForce:
-    """The last valid copy, or the shipped rules when that copy is unreadable too (e.g. written
-    by an older version whose rule model accepted something this one refuses)."""
-    active = _active_path(ws)
-    if active.exists():
-        try:
-            return RulesInForce(load_rule_file(active), active.name, error=error)
-        except ValidationError:
-            pass
-    return RulesInForce(parse_rules(shipped_rules_text(), origin="shipped"), "shipped", error)
+    found = _rules_file(ws).in_force()
+    return RulesInForce(found.value, found.origin, found.error)
 
 
 def ensure_rules_file(ws: Workspace) -> None:
     """Write the shipped rules to ``rules.yaml`` if the workspace has no rule file yet."""
-    if not rules_path(ws).exists():
-        install_rules(ws, shipped_rules_text(), origin="shipped")
-
-
-def _keep_active_copy(path: Path, active: Path) -> None:
-    """Copy a valid rule file to the active copy, only when it changed."""
-    if not active.exists() or active.read_bytes() != path.read_bytes():
-        shutil.copyfile(path, active)
+    _rules_file(ws).ensure()
 
 
 def install_rules(ws: Workspace, text: str, *, origin: str = "rules") -> RuleSet:
     """Check rule text and, only if it is valid, make it the workspace's rule file."""
-    ruleset = parse_rules(text, origin=origin)
-    path = rules_path(ws)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    shutil.copyfile(path, _active_path(ws))
-    return ruleset
+    return _rules_file(ws).install(text, origin=origin)
