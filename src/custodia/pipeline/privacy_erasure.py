@@ -43,7 +43,7 @@ from custodia.storage.store_erasure import compact_store, delete_person_rows
 from custodia.storage.store_keys import DataKeyTable
 from custodia.workspace import Workspace
 
-__all__ = ["ErasureReceipt", "erase_person", "exports_dir"]
+__all__ = ["ErasureReceipt", "clean_lake_in_child", "clean_tables", "erase_person", "exports_dir"]
 
 
 @dataclass(frozen=True)
@@ -113,11 +113,11 @@ def _erase_lake(ws: Workspace, scope: PersonScope) -> dict[str, int]:
         counts[f"lake.{keys.table}"] = result.deleted
         touched.append((keys.zone, keys.table))
     if touched:
-        counts.update(_clean_lake_in_child(ws.lake.root, touched))
+        counts.update(clean_lake_in_child(ws.lake.root, touched))
     return counts
 
 
-def _clean_lake_in_child(root: Path, tables: list[tuple[str, str]]) -> dict[str, int]:
+def clean_lake_in_child(root: Path, tables: list[tuple[str, str]]) -> dict[str, int]:
     """Vacuum and log cleanup in a spawned process (see the module docstring)."""
     context = multiprocessing.get_context("spawn")
     with context.Pool(1) as pool:
