@@ -36,7 +36,7 @@ from custodia.pipeline.profile_view import ProfileView, ref_variants
 from custodia.storage.store_identity import IdentityGraphStore
 from custodia.workspace import Workspace
 
-__all__ = ["LakeKeys", "PersonScope", "person_scope"]
+__all__ = ["LakeKeys", "PersonScope", "lake_rows", "person_scope"]
 
 _REF_TYPES: Final = ("member_id", "user_id", "phone", "email")
 _RECORD_VALUE_COLUMNS: Final = (
@@ -87,6 +87,16 @@ def person_scope(ws: Workspace, ref: str) -> PersonScope:
     return scope
 
 
+def lake_rows(ws: Workspace, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+    """Rows of a read-only query over the canonical tables; [] when a table does not exist
+    (a workspace that never loaded that kind of data)."""
+    try:
+        rows: list[dict[str, Any]] = ws.query_engine().query(sql, list(params)).to_pylist()
+    except TableNotFoundError:
+        return []
+    return rows
+
+
 class _LakeScan:
     """Looks up the surrogate keys of the person's rows, table by table."""
 
@@ -119,13 +129,7 @@ class _LakeScan:
         return self._ws.lake.exists(table_spec(table).zone.value, table)
 
     def _select(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
-        try:
-            rows: list[dict[str, Any]] = (
-                self._ws.query_engine().query(sql, list(params)).to_pylist()
-            )
-        except TableNotFoundError:
-            return []
-        return rows
+        return lake_rows(self._ws, sql, params)
 
     def _select_in(self, sql: str, values: Sequence[str]) -> list[dict[str, Any]]:
         """``sql`` with one ``{in}`` placeholder, run over ``values`` in chunks."""

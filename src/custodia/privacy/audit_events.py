@@ -67,6 +67,7 @@ class PrivacyAction(StrEnum):
     EXPORT = "privacy.export"
     ERASE = "privacy.erase"
     EXPIRE = "privacy.expire"
+    RETENTION = "privacy.retention"
     CONSENT_CHANGE = "consent.change"
     POLICY_CHANGE = "policy.change"
     KEY_CREATE = "key.create"

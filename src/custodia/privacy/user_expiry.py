@@ -23,7 +23,13 @@ from typing import Final
 from custodia.core.errors import ValidationError
 from custodia.core.tables import CUSTOMER_RECORDS, PROFILES
 
-__all__ = ["EXPIRY_CATEGORIES", "EXPIRY_FIELDS", "MAX_EXPIRY_HORIZON", "ExpiryChoice"]
+__all__ = [
+    "EXPIRY_CATEGORIES",
+    "EXPIRY_FIELDS",
+    "MAX_EXPIRY_HORIZON",
+    "ExpiryChoice",
+    "expiry_coverage",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,12 +92,20 @@ class ExpiryChoice:
         known = EXPIRY_FIELDS if scope == "fields" else tuple(EXPIRY_CATEGORIES)
         unique = _known_names(scope, names or (), known)
         _check_time(expires_at, now)
-        if scope == "fields":
-            return cls(scope, unique, expires_at, unique, ())
-        chosen = [EXPIRY_CATEGORIES[name] for name in unique]
-        covered = tuple(sorted({f for c in chosen for f in c.fields}))
-        tables = tuple(sorted({t for c in chosen for t in c.tables}))
-        return cls(scope, unique, expires_at, covered, tables)
+        return cls(scope, unique, expires_at, *expiry_coverage(scope, unique))
+
+
+def expiry_coverage(scope: str, names: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(fields, tables) that a stored expiry's ``scope`` and ``names`` stand for.
+
+    >>> expiry_coverage("categories", ["contact", "service"])
+    (('address', 'email', 'phone'), ('interactions',))
+    """
+    if scope == "fields":
+        return tuple(sorted(set(names))), ()
+    chosen = [EXPIRY_CATEGORIES[name] for name in names if name in EXPIRY_CATEGORIES]
+    fields = tuple(sorted({f for c in chosen for f in c.fields}))
+    return fields, tuple(sorted({t for c in chosen for t in c.tables}))
 
 
 def _known_names(scope: str, names: Sequence[str], known: Sequence[str]) -> tuple[str, ...]:
