@@ -31,6 +31,7 @@ from custodia.api.routes import privacy_requests as privacy_request_routes
 from custodia.api.routes import quality as quality_routes
 from custodia.api.routes import quality_explain as quality_explain_routes
 from custodia.api.routes import quarantine as quarantine_routes
+from custodia.api.routes import retention as retention_routes
 from custodia.api.routes import review as review_routes
 from custodia.api.routes import unmask as unmask_routes
 from custodia.api.validation_errors import validation_error
@@ -95,6 +96,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(unmask_routes.router, prefix="/v1")
     app.include_router(portal_routes.router, prefix="/v1")
     app.include_router(privacy_request_routes.router, prefix="/v1")
+    app.include_router(retention_routes.router, prefix="/v1")
     return app
 
 

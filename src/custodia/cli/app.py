@@ -30,6 +30,7 @@ from custodia.cli import (
     privacy_request_cmd,
     quality_cmd,
     quarantine_cmd,
+    retention_cmd,
     review_cmd,
     runs_cmd,
     serve_cmd,
@@ -90,6 +91,7 @@ consent_cmd.register(app)
 portal_cmd.register(app)
 privacy_cmd.register(app)
 privacy_request_cmd.register(app)
+retention_cmd.register(app)
 
 
 def main() -> None:
