@@ -45,7 +45,7 @@ from custodia.collect.segment_wire import (
     MAX_REQUEST_BYTES,
     SINGLE_KINDS,
     WireItems,
-    find_problems,
+    check_messages,
     split_request,
 )
 from custodia.collect.sources import CollectorSource, SourceRegistry
@@ -163,12 +163,16 @@ class Collector:
             return CollectorReply.error(
                 401, "unauthorized", "write key: missing, unknown or disabled"
             )
-        problems = find_problems(kind, wire, received_at=received_at)
+        check = check_messages(kind, wire, received_at=received_at)
+        problems = check.problems
         if kind in SINGLE_KINDS and problems:
             raise problems[0].error
         screen = EntryScreen()
         if self._entry_rules is not None:
-            screen = screen_messages(self._entry_rules, kind, wire, problems, source=source.name)
+            screen = screen_messages(
+                self._entry_rules, kind, wire, problems, source=source.name,
+                message_types=check.types,
+            )  # fmt: skip
             if kind in SINGLE_KINDS and screen.rejection is not None:
                 return CollectorReply.error(400, "rule_violation", screen.rejection)
         wait = self._limiter.admit(

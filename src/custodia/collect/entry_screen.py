@@ -114,13 +114,18 @@ def screen_messages(
     problems: Sequence[MessageProblem],
     *,
     source: str | None = None,
+    message_types: frozenset[str] | None = None,
 ) -> EntryScreen:
     """Judge every message of ``wire`` that is valid Segment (``problems`` are skipped);
-    ``source`` is the name of the source the write key belongs to."""
+    ``source`` is the name of the source the write key belongs to. ``message_types``, when
+    known (:attr:`~custodia.collect.segment_wire.MessageCheck.types`), are the types of all the
+    messages: a request of types no rule judges is not read at all."""
+    types = rules.applies_to_types
+    if types is not None and message_types is not None and types.isdisjoint(message_types):
+        return EntryScreen()
     single = kind if kind in SINGLE_KINDS else None
     invalid = {p.index for p in problems}
     reader = _reader(tuple(dict.fromkeys(("type", *rules.columns))))
-    types = rules.applies_to_types
     rejection: str | None = None
     rejected = held = flagged = 0
     for index, message in enumerate(reader.messages(wire)):

@@ -19,7 +19,8 @@ from __future__ import annotations
 from typing import Any, Final
 
 from custodia.collect.segment import MAX_MESSAGE_ID_LENGTH, TOP_LEVEL_KEY
-from custodia.collect.segment_wire import MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_REQUEST_BYTES
+from custodia.collect.segment_wire import MAX_BATCH_EVENTS, MAX_REQUEST_BYTES
+from custodia.collect.wire_check import MAX_EVENT_BYTES
 
 __all__ = ["SECURITY_SCHEMES", "add_collector_paths", "collector_paths"]
 

@@ -46,15 +46,8 @@ from custodia.collect.segment import (
     promoted_traits,
     with_top_level,
 )
-from custodia.collect.segment_wire import (
-    MAX_DEPTH,
-    MAX_EVENT_BYTES,
-    SINGLE_KINDS,
-    BatchFields,
-    decode_value,
-    limits_problem,
-    split_request,
-)
+from custodia.collect.segment_wire import SINGLE_KINDS, BatchFields, decode_value, split_request
+from custodia.collect.wire_check import MAX_DEPTH, MAX_EVENT_BYTES, limits_problem
 from custodia.core.errors import ValidationError
 from custodia.core.tables import EVENTS
 

@@ -4,13 +4,14 @@ The collector must validate every event before it answers, at hundreds of thousa
 per second, so it does not build Python objects for what it does not check. It decodes the body
 with msgspec into typed structs (a batch into one raw slice per message, a message into the
 fields the Segment spec constrains; properties, traits and context stay raw bytes) and checks
-the spec's rules on those. The rules are :func:`custodia.collect.segment.normalize_message`'s:
+the spec's rules on those (:mod:`custodia.collect.wire_check`: a common batch as a whole, other
+batches message by message). The rules are :func:`custodia.collect.segment.normalize_message`'s:
 whenever the fast check finds a message invalid, the verdict (field, rule, message) comes from
 ``normalize_message`` itself, so both always agree on what is wrong.
 
 Rules that apply before the spec, to every message:
 
-- a message is at most :data:`MAX_EVENT_BYTES` of JSON and nests at most :data:`MAX_DEPTH`
+- a message is at most ``MAX_EVENT_BYTES`` of JSON and nests at most ``MAX_DEPTH``
   levels of objects and arrays;
 - numbers must fit a 64-bit float (``1e400`` is refused).
 
@@ -26,22 +27,28 @@ Example::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 import msgspec
 
 from custodia.collect.http_body import CollectRequestError, too_large
-from custodia.collect.segment import MAX_MESSAGE_ID_LENGTH, MESSAGE_TYPES, normalize_message
+from custodia.collect.segment import MESSAGE_TYPES, normalize_message
+from custodia.collect.wire_check import (
+    MAX_DEPTH,
+    MAX_EVENT_BYTES,
+    batch_types,
+    limits_problem,
+    message_valid,
+    nesting_depth,
+    shared_sent_at,
+)
 from custodia.core.errors import ValidationError
 
-MAX_EVENT_BYTES: Final = 32 * 1024
 MAX_REQUEST_BYTES: Final = 500 * 1024
 MAX_BATCH_EVENTS: Final = 2_500
-MAX_DEPTH: Final = 100
 SINGLE_KINDS: Final = MESSAGE_TYPES
 BATCH_KINDS: Final = frozenset({"batch", "import"})
 COLLECT_KINDS: Final = SINGLE_KINDS | BATCH_KINDS
@@ -103,8 +110,6 @@ _RAW_BATCH_DECODER: Final = msgspec.json.Decoder(RawBatch)
 _ITEMS_DECODER: Final = msgspec.json.Decoder(list[msgspec.Raw])
 _TYPED_BATCH_DECODER: Final = msgspec.json.Decoder(TypedBatch)
 _ANY_DECODER: Final = msgspec.json.Decoder()
-_JSON_STRING: Final = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKETS: Final = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +144,17 @@ class ParsedRequest:
     events: int
     write_key: str | None
     problems: list[MessageProblem] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageCheck:
+    """What :func:`check_messages` found about the messages of a request."""
+
+    problems: list[MessageProblem]
+    """The messages that cannot be stored, with the reason for each."""
+    types: frozenset[str] | None = None
+    """The message types of the request when known: the route's type, or every type of a batch
+    whose messages are all valid and of a type spelled in lower case (``None`` otherwise)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,19 +228,36 @@ def _split_single(body: bytes) -> WireItems:
 
 def find_problems(kind: str, wire: WireItems, *, received_at: datetime) -> list[MessageProblem]:
     """The messages of ``wire`` that cannot be stored as events, with the reason for each."""
+    return check_messages(kind, wire, received_at=received_at).problems
+
+
+def check_messages(kind: str, wire: WireItems, *, received_at: datetime) -> MessageCheck:
+    """:func:`find_problems`, and the message types of the request when they come for free."""
     if kind in SINGLE_KINDS:
         error = check_item(wire.items[0], kind, wire.shared, received_at, decoded=wire.decoded)
-        return [] if error is None else [MessageProblem(0, error)]
+        return MessageCheck([] if error is None else [MessageProblem(0, error)], frozenset({kind}))
+    typed = _typed_batch(wire)
+    if typed is not None:  # the common batch is judged as a whole (wire_check.batch_types)
+        types = batch_types(wire.items, typed, wire.shared, received_at)
+        if types is not None:
+            return MessageCheck([], types)
+    messages = typed if typed is not None else [_decode_message(i) for i in wire.items]
+    return MessageCheck(_problems_one_by_one(wire, messages, received_at))
+
+
+def _problems_one_by_one(
+    wire: WireItems, messages: Sequence[WireMessage | None], received_at: datetime
+) -> list[MessageProblem]:
     problems = []
     shared = wire.shared
-    for index, (item, message) in enumerate(zip(wire.items, _typed_items(wire), strict=True)):
+    for index, (item, message) in enumerate(zip(wire.items, messages, strict=True)):
         # The common case inline (this loop runs for every event): within the limits,
         # decodable and valid. Anything else gets the full check and its verdict.
         if (
             message is not None
             and len(item) <= MAX_EVENT_BYTES
             and item.count(b"{") + item.count(b"[") <= MAX_DEPTH
-            and _valid(message, None, shared, received_at)
+            and message_valid(message, None, shared, received_at)
         ):
             continue
         error = check_item(item, None, shared, received_at)
@@ -233,15 +266,15 @@ def find_problems(kind: str, wire: WireItems, *, received_at: datetime) -> list[
     return problems
 
 
-def _typed_items(wire: WireItems) -> Sequence[WireMessage | None]:
-    """Every message decoded into :class:`WireMessage`: in one call for the whole batch when
-    every message decodes, else one by one (``None`` for those that do not)."""
-    if wire.batch is not None:
-        try:
-            return _TYPED_BATCH_DECODER.decode(wire.batch).batch
-        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
-            pass
-    return [_decode_message(item) for item in wire.items]
+def _typed_batch(wire: WireItems) -> list[WireMessage] | None:
+    """Every message of a batch decoded into :class:`WireMessage` in one call; ``None`` when
+    some message does not decode (those are then decoded one by one)."""
+    if wire.batch is None:
+        return None
+    try:
+        return _TYPED_BATCH_DECODER.decode(wire.batch).batch
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        return None
 
 
 def check_item(
@@ -261,35 +294,9 @@ def check_item(
     if error is not None:
         return error
     message = decoded if decoded is not None else _decode_message(item)
-    if message is not None and _valid(message, kind, shared, received_at):
+    if message is not None and message_valid(message, kind, shared, received_at):
         return None
     return verdict(item, kind, shared, received_at)
-
-
-def limits_problem(item: bytes) -> ValidationError | None:
-    """The size and nesting limits every message must respect."""
-    if len(item) > MAX_EVENT_BYTES:
-        return ValidationError(
-            "message", "max_size", f"message: larger than {MAX_EVENT_BYTES} bytes"
-        )
-    if nesting_depth(item) > MAX_DEPTH:
-        return ValidationError(
-            "message", "max_depth", f"message: nested deeper than {MAX_DEPTH} levels"
-        )
-    return None
-
-
-def nesting_depth(raw: bytes) -> int:
-    """How deeply objects and arrays nest in the JSON text ``raw`` (brackets inside strings do
-    not count). Cheap when the text has few brackets, which is nearly always."""
-    brackets = raw.count(b"{") + raw.count(b"[")
-    if brackets <= MAX_DEPTH:
-        return brackets
-    depth = deepest = 0
-    for char in _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS):
-        depth += 1 if char in (0x7B, 0x5B) else -1
-        deepest = max(deepest, depth)
-    return deepest
 
 
 def verdict(
@@ -328,77 +335,6 @@ def decode_value(item: bytes) -> Any:
         raise ValidationError("message", "invalid_utf8", "message: not valid UTF-8") from None
     except (msgspec.DecodeError, RecursionError):
         raise ValidationError("message", "invalid_json", "message: not valid JSON") from None
-
-
-# -- the fast check: accepts exactly what normalize_message accepts --------------------------
-
-
-def _valid(m: WireMessage, kind: str | None, shared: BatchFields, received: datetime) -> bool:
-    """One function on purpose: it runs for every event the collector receives."""
-    kind = kind or m.type
-    if kind is None:
-        return False
-    if kind not in MESSAGE_TYPES:
-        kind = kind.lower()
-        if kind not in MESSAGE_TYPES:
-            return False
-    user_id = m.userId
-    has_user = user_id is not None and user_id != ""
-    if kind == "alias":
-        if not has_user or m.previousId is None or m.previousId == "":
-            return False
-    else:
-        has_anonymous = m.anonymousId is not None and m.anonymousId != ""
-        has_group = m.groupId is not None and m.groupId != ""
-        if not (has_user or has_anonymous) or (kind == "track" and not m.event):
-            return False
-        if kind == "group" and not has_group:
-            return False
-    message_id = m.messageId
-    if message_id is not None and len(str(message_id)) > MAX_MESSAGE_ID_LENGTH:
-        return False
-    return _times_valid(m, shared, received)
-
-
-def _times_valid(m: WireMessage, shared: BatchFields, received: datetime) -> bool:
-    try:
-        # "originalTimestamp, else timestamp" (an empty string counts as absent), one parse
-        original = _instant(m.originalTimestamp or m.timestamp)
-        sent_at = _instant(m.sentAt) if m.sentAt else None
-        if sent_at is None:
-            if not shared.sent_at_valid:
-                return False
-            sent_at = shared.sent_at_instant
-        if original is not None and sent_at is not None:
-            received - (sent_at - original)
-    except (ValueError, OverflowError):
-        return False
-    return True
-
-
-def _instant(value: str | None) -> datetime | None:
-    """The instant ``normalize_message`` would parse (``None`` and ``""`` are absent)."""
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if "Z" in value else value)
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    if parsed.year in (1, 9999):  # only there can the conversion to UTC overflow
-        parsed.astimezone(UTC)
-    return parsed
-
-
-def shared_sent_at(value: str | None) -> tuple[datetime | None, bool]:
-    """A batch's ``sentAt`` parsed once: (instant, valid). Unlike a message's own ``sentAt``,
-    an empty string is invalid (``normalize_message``'s rule)."""
-    if value is None:
-        return None, True
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        instant = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None, False
-    return instant, True
 
 
 # -- request-level decoding ---------------------------------------------------------------------

@@ -11,13 +11,8 @@ import pytest
 
 from custodia.collect.http_body import CollectRequestError, decode_body
 from custodia.collect.segment_rows import entry_events
-from custodia.collect.segment_wire import (
-    MAX_BATCH_EVENTS,
-    MAX_DEPTH,
-    MAX_EVENT_BYTES,
-    nesting_depth,
-    parse_request,
-)
+from custodia.collect.segment_wire import MAX_BATCH_EVENTS, parse_request
+from custodia.collect.wire_check import MAX_DEPTH, MAX_EVENT_BYTES, nesting_depth
 from custodia.core.errors import ValidationError
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from custodia.collect.entry_screen import COLLECTOR_COLUMNS, message_columns, screen_messages
-from custodia.collect.segment_wire import BatchFields, find_problems, split_request
+from custodia.collect.segment_wire import BatchFields, check_messages, split_request
 from custodia.quality.entry import EntryValidator, entry_validator
 from custodia.quality.rule_file import parse_rules
 
@@ -60,8 +60,11 @@ def rules() -> EntryValidator:
 
 def _screen(rules: EntryValidator, kind: str, body: dict[str, Any], source: str = "app") -> Any:
     wire = split_request(kind, json.dumps(body).encode())
-    problems = find_problems(kind, wire, received_at=NOW)
-    return screen_messages(rules, kind, wire, problems, source=source)
+    check = check_messages(kind, wire, received_at=NOW)
+    screen = screen_messages(rules, kind, wire, check.problems, source=source,
+                             message_types=check.types)  # fmt: skip
+    assert screen == screen_messages(rules, kind, wire, check.problems, source=source)
+    return screen
 
 
 def test_the_collector_judges_only_rules_on_columns_it_sees_on_the_wire(
@@ -122,3 +125,33 @@ def test_where_conditions_see_the_source_of_the_write_key(rules: EntryValidator)
     assert _screen(rules, "identify", body, source="web").rejection == (
         "traits.email: violates rule web_email_format (not in format email)"
     )
+
+
+IDENTIFY_RULE = """
+rules:
+  - name: identify_phone
+    table: events
+    column: traits.phone
+    check: format
+    format: cn_mobile
+    where: "type = 'identify'"
+    at_entry: {action: quarantine}
+"""
+
+
+@pytest.mark.parametrize(
+    ("batch", "counts"),
+    [
+        ([{"type": "track", "userId": "u", "event": "E", "traits": {"phone": "1"}}], (0, 0)),
+        ([{"type": "track", "userId": "u", "event": "E"},
+          {"type": "identify", "userId": "u", "traits": {"phone": "1"}}], (1, 0)),
+        ([{"type": "Identify", "userId": "u", "traits": {"phone": "1"}}], (1, 0)),
+    ],
+)  # fmt: skip
+def test_a_batch_of_types_no_rule_judges_is_not_read(
+    batch: list[dict[str, Any]], counts: tuple[int, int]
+) -> None:
+    validator = entry_validator(parse_rules(IDENTIFY_RULE), "events")
+    assert validator is not None and validator.applies_to_types == {"identify"}
+    screen = _screen(validator, "batch", {"batch": batch})  # with and without the types
+    assert (screen.held, screen.flagged) == counts
