@@ -24,6 +24,10 @@ from custodia.core.errors import ConfigurationError
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "changethis", "secret", "custodia"})
 MIN_SECRET_LENGTH = 32
 
+MIN_KDF_MEMORY_KIB = 19_456
+MIN_KDF_TIME_COST = 2
+"""OWASP's minimum Argon2id cost (19 MiB, 2 passes); production settings refuse less."""
+
 Environment = Literal["development", "test", "production"]
 
 
@@ -101,6 +105,34 @@ class Settings(BaseSettings):
         ),
     )
 
+    session_minutes: int = Field(
+        default=60,
+        ge=5,
+        le=1440,
+        description=(
+            "Lifetime of a console login session (POST /v1/auth/login); use does not extend "
+            "it, and logout, disabling the user or a new role or password end it sooner."
+        ),
+    )
+    password_kdf_memory_kib: int = Field(
+        default=65_536,
+        ge=8,
+        le=4_194_304,
+        description=(
+            "Argon2id memory per password hash, in KiB (RFC 9106 low-memory profile: 65536). "
+            f"Production refuses less than {MIN_KDF_MEMORY_KIB}; lower values are for tests."
+        ),
+    )
+    password_kdf_time_cost: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description=(
+            "Argon2id passes per password hash (RFC 9106 low-memory profile: 3). Production "
+            f"refuses less than {MIN_KDF_TIME_COST}."
+        ),
+    )
+
     debug: bool = Field(
         default=False,
         description="Show full tracebacks of unexpected errors in the CLI (they may quote data).",
@@ -115,6 +147,19 @@ class Settings(BaseSettings):
             raise ConfigurationError(
                 f"secret_key: a placeholder or short secret is refused in {self.environment}; "
                 f"set CUSTODIA_SECRET_KEY to a random value of {MIN_SECRET_LENGTH}+ characters"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_weak_password_hashing(self) -> Settings:
+        weak = (
+            self.password_kdf_memory_kib < MIN_KDF_MEMORY_KIB
+            or self.password_kdf_time_cost < MIN_KDF_TIME_COST
+        )
+        if weak and self.environment == "production":
+            raise ConfigurationError(
+                "password_kdf_memory_kib, password_kdf_time_cost: below the minimum "
+                f"({MIN_KDF_MEMORY_KIB} KiB, {MIN_KDF_TIME_COST} passes) in production"
             )
         return self
 

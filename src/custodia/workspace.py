@@ -37,6 +37,7 @@ from custodia.core.ids import new_id
 from custodia.core.tables import TABLES, lake_tables
 from custodia.privacy.classification import ClassificationFile
 from custodia.privacy.masking_policy import PolicyFile
+from custodia.privacy.passwords import PasswordHashing
 from custodia.privacy.policy_audit import PolicyChangeAudit
 from custodia.privacy.roles import Role
 from custodia.privacy.tokens import IssuedToken, issue_token
@@ -155,6 +156,15 @@ class Workspace:
         if not self.settings.uses_placeholder_secret:
             return self.settings.secret_key.get_secret_value().encode()
         return (self.home / "keys" / "server.key").read_bytes().strip()
+
+    @cached_property
+    def password_hashing(self) -> PasswordHashing:
+        """Argon2id at the cost the settings ask for (one instance per workspace, so the
+        stand-in hash of a login for an unknown user is made once)."""
+        return PasswordHashing(
+            memory_kib=self.settings.password_kdf_memory_kib,
+            time_cost=self.settings.password_kdf_time_cost,
+        )
 
     def table_locations(self) -> dict[str, TableLocation]:
         """Where each lakehouse table lives, for the query engine."""

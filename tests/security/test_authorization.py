@@ -3,13 +3,15 @@
 - Function level: every route guarded by ``require_role`` is found from ``app.routes`` (the roles
   are read from the dependency itself, so a new route is covered without editing this file) and
   called with a marketer's token: 403 wherever the marketer is not listed (401 on the customer
-  portal, which takes customers' portal tokens only); without a token: 401.
+  portal, which takes customers' portal tokens only); without a token: 401 (``POST
+  /v1/auth/login`` and ``/health`` are the only public routes). A console login session of each
+  role is refused exactly where that role is.
 - Property level: every GET route, under every role, answers without ciphertext (``enc:v1:``) or
   key fields (``wrapped_key``, ``secret``, ``token_hash``).
 - Object level: there is one workspace per tenant (no tenant column or tenant id in a token); a
-  token is valid only in the workspace that issued it, so another tenant's customers are out of
-  reach. Within a workspace, an unmask request belongs to its requester: others who may not
-  approve neither see it nor use it, and it opens only the customer it names.
+  token or login session is valid only in the workspace that issued it, so another tenant's
+  customers are out of reach. Within a workspace, an unmask request belongs to its requester:
+  others who may not approve neither see it nor use it, and it opens only the customer it names.
 """
 
 from __future__ import annotations
@@ -109,7 +111,33 @@ def test_every_route_but_health_needs_a_token(
     answers = {f"{m} {p}": api.request(m, _filled(p, {}), json={}).status_code
                for m, p, roles in routes if roles is not None}  # fmt: skip
     assert {route: code for route, code in answers.items() if code != 401} == {}
-    assert [p for _m, p, roles in routes if roles is None] == ["/health"]
+    assert [p for _m, p, roles in routes if roles is None] == ["/health", "/v1/auth/login"]
+
+
+@pytest.mark.parametrize("role", sorted(ALL_ROLES))
+def test_a_login_session_has_exactly_its_users_role(
+    api: TestClient, secured: SecuredWorkspace, routes: list[tuple[str, str, Any]], role: str
+) -> None:
+    """A session is checked like an API token: 403 on every route its role is not given, and
+    ``/v1/auth/me`` names the role and the user."""
+    session = secured.session_auth(role)
+    denied = [(m, p) for m, p, roles in routes if roles is not None and role not in roles]
+    answers = {f"{m} {p}": api.request(m, _filled(p, {}), headers=session, json={}).status_code
+               for m, p in denied}  # fmt: skip
+    assert {route: code for route, code in answers.items() if code not in (401, 403)} == {}
+    assert sum(code == 403 for code in answers.values()) >= (0 if role == "admin" else 5)
+    me = api.get("/v1/auth/me", headers=session).json()
+    assert (me["kind"], me["role"], me["user"]["username"]) == ("session", role, f"{role}-用户")
+
+
+def test_a_session_opens_only_the_workspace_that_issued_it(
+    secured: SecuredWorkspace, tmp_path: Any
+) -> None:
+    other = load_settings(home=tmp_path / "other")
+    Workspace.create(other)[0].close()
+    with TestClient(create_app(other)) as client:
+        answer = client.get("/v1/auth/me", headers=secured.session_auth("admin"))
+    assert answer.status_code == 401
 
 
 @pytest.mark.parametrize("role", sorted(ALL_ROLES))

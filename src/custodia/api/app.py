@@ -1,8 +1,8 @@
 """The HTTP API: ``create_app(settings)`` builds the FastAPI application of one workspace.
 
 Routes are thin: they parse, call the workspace, and shape the answer. Every route except
-``/health`` (and, later, the collector's ``/v1/track``-style routes, which use write keys) needs an
-API token (``Authorization: Bearer cus_...``).
+``/health``, ``POST /v1/auth/login`` and the collector's ``/v1/track``-style routes (which use
+write keys) needs an API token or a login session (``Authorization: Bearer cus_...``).
 
 Example::
 
@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from custodia import __version__
 from custodia.api.access_log import install_access_log_redaction
 from custodia.api.routes import audit as audit_routes
+from custodia.api.routes import auth as auth_routes
 from custodia.api.routes import catalog as catalog_routes
 from custodia.api.routes import collector, dp, health, profiles, runs, sources, tables
 from custodia.api.routes import consents as consent_routes
@@ -43,6 +44,7 @@ from custodia.core.errors import (
     QueryError,
     StorageError,
     TableNotFoundError,
+    TooManyAttemptsError,
     ValidationError,
 )
 from custodia.core.process_heap import freeze_startup_heap
@@ -51,6 +53,7 @@ from custodia.workspace import Workspace
 
 _STATUS = (
     (AuthenticationError, 401),
+    (TooManyAttemptsError, 429),
     (PermissionDeniedError, 403),
     (TableNotFoundError, 404),
     (NotFoundError, 404),
@@ -79,6 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(CustodiaError, _custodia_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.include_router(health.router)
+    app.include_router(auth_routes.router, prefix="/v1")
     app.include_router(tables.router, prefix="/v1")
     app.include_router(runs.router, prefix="/v1")
     app.include_router(sources.router, prefix="/v1")
@@ -124,4 +128,6 @@ async def _custodia_error(_request: Request, exc: Exception) -> JSONResponse:
     status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
     body = {"code": type(exc).__name__, "message": str(exc).splitlines()[0]}
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, TooManyAttemptsError):
+        headers = {"Retry-After": str(exc.retry_after_seconds)}
     return JSONResponse(body, status_code=status, headers=headers)

@@ -23,7 +23,10 @@ STORE_INT_MAX = 2**63 - 1
 """The largest offset, sequence number or id a query parameter may carry: the store's integers
 are 64-bit, and a larger one reached SQLite as an OverflowError (a 500) instead of a 422."""
 
-_bearer = HTTPBearer(auto_error=False, description="API token from `custodia init`")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="API token (`custodia init`) or login session token (POST /v1/auth/login)",
+)
 
 
 async def get_workspace(request: Request) -> Workspace:
@@ -39,7 +42,10 @@ async def current_token(
     ws: WorkspaceDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> TokenRecord:
-    """The verified API token of the caller; 401 when it is missing, unknown, revoked or expired."""
+    """The verified token of the caller; 401 when it is missing, unknown, revoked or expired.
+
+    API tokens and login sessions are the same kind of record (a session is a token of
+    ``kind='session'`` tied to a user), checked here by one path: :func:`verify_token`."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationError("missing API token: send 'Authorization: Bearer <token>'")
     record = verify_token(ws.store, credentials.credentials)

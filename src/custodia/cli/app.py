@@ -37,6 +37,7 @@ from custodia.cli import (
     source_cmd,
     sql_cmd,
     text_cmd,
+    user_cmd,
     workspace_cmd,
 )
 from custodia.cli.context import CliState
@@ -92,6 +93,7 @@ portal_cmd.register(app)
 privacy_cmd.register(app)
 privacy_request_cmd.register(app)
 retention_cmd.register(app)
+user_cmd.register(app)
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ logged, returned in HTTP responses and printed by the CLI as they are.
     │   └── ReadOnlyViolationError a statement would write, attach or read outside the lakehouse
     ├── ValidationError           bad input: names the field and the rule, never the value
     ├── AuthenticationError       a missing, unknown, revoked or expired token
+    ├── TooManyAttemptsError      repeated failed logins: retry after a pause (HTTP 429)
     └── PermissionDeniedError     a valid caller whose role does not allow the action
 """
 
@@ -83,3 +84,14 @@ class AuthenticationError(CustodiaError):
 
 class PermissionDeniedError(CustodiaError):
     """The caller is known but its role does not allow the action."""
+
+
+class TooManyAttemptsError(CustodiaError):
+    """Too many failed attempts in a row (a login, say): refused until ``retry_after_seconds``
+    have passed, whatever is sent meanwhile."""
+
+    def __init__(self, retry_after_seconds: int, message: str | None = None) -> None:
+        self.retry_after_seconds = max(1, retry_after_seconds)
+        super().__init__(
+            message or f"too many failed attempts; retry in {self.retry_after_seconds} seconds"
+        )

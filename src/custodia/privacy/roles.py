@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from custodia.core.errors import ValidationError
+
 
 class Role(StrEnum):
     """What a principal is allowed to see and do.
@@ -52,3 +54,16 @@ _ROLE_LABELS = {
     Role.PRIVACY_OFFICER: "privacy officer 隐私官",
     Role.AUDITOR: "auditor 审计员",
 }
+
+
+def parse_role(value: Role | str) -> Role:
+    """``value`` as a :class:`Role`; an unknown one is a ValidationError (field ``role``, rule
+    ``known_role``).
+
+    >>> parse_role("auditor") is Role.AUDITOR
+    True
+    """
+    try:
+        return Role(value)
+    except ValueError:
+        raise ValidationError("role", "known_role") from None

@@ -34,11 +34,13 @@ from typing import Any, Final
 from custodia.core.clock import Clock, SystemClock
 from custodia.core.errors import AuthenticationError, ValidationError
 from custodia.core.ids import new_id
-from custodia.privacy.roles import Role
+from custodia.privacy.roles import Role, parse_role
 from custodia.storage.store import OperationalStore
 from custodia.storage.store_tokens import TokenTable
 
 TOKEN_SCHEME: Final = "cus"  # noqa: S105 - a format tag, not a secret
+API_TOKEN: Final = "api"  # noqa: S105 - a token kind, not a secret
+SESSION_TOKEN: Final = "session"  # noqa: S105 - a token kind, not a secret
 LAST_USED_RESOLUTION: Final = timedelta(seconds=60)
 """``last_used_at`` is rewritten at most this often per token, so that verifying a token on every
 API request does not turn every request into a write (SQLite has a single writer)."""
@@ -63,6 +65,19 @@ class TokenRecord:
     expires_at: datetime | None
     revoked_at: datetime | None
     last_used_at: datetime | None
+    kind: str = API_TOKEN
+    user_id: str | None = None
+
+    @property
+    def is_session(self) -> bool:
+        """A console session (issued by a login to ``user_id``) rather than an API token."""
+        return self.kind == SESSION_TOKEN
+
+    @property
+    def actor(self) -> str:
+        """How the holder appears in the audit log: ``user:<user id>`` for a session,
+        ``token:<name>`` for an API token."""
+        return f"user:{self.user_id}" if self.is_session else f"token:{self.name}"
 
     @property
     def display(self) -> str:
@@ -99,12 +114,54 @@ def issue_token(
     acting principal recorded in the audit log. ``expires_in=None`` means no expiry.
     """
     now = (clock or SystemClock()).now()
-    record = _new_record(name, _role(role), created_by, now, _expiry(now, expires_in))
+    record = _new_record(name, parse_role(role), created_by, now, _expiry(now, expires_in))
     token = f"{TOKEN_SCHEME}_{record.prefix}_{secrets.token_urlsafe(_SECRET_BYTES)}"
     TokenTable(store, clock).insert(
         _record_values(record), _digest(token), actor=created_by, audit=_audit_details(record)
     )
     return IssuedToken(token=token, record=record)
+
+
+def issue_session(
+    store: OperationalStore,
+    user_id: str,
+    role: Role,
+    *,
+    expires_in: timedelta,
+    clock: Clock | None = None,
+) -> IssuedToken:
+    """Issue the session token of a login: a token of ``kind='session'`` tied to ``user_id``,
+    with the user's role, that always expires. Written with its ``auth.login`` audit entry
+    (actor ``user:<user id>``) in one transaction; verified like any token (:func:`verify_token`).
+    """
+    now = (clock or SystemClock()).now()
+    record = replace(
+        _new_record(user_id, role, f"user:{user_id}", now, _expiry(now, expires_in)),
+        kind=SESSION_TOKEN,
+        user_id=user_id,
+    )
+    token = f"{TOKEN_SCHEME}_{record.prefix}_{secrets.token_urlsafe(_SECRET_BYTES)}"
+    details = {"outcome": "done", "role": role.value, "session": record.token_id,
+               "expires_at": _iso(record.expires_at)}  # fmt: skip
+    TokenTable(store, clock).insert(
+        _record_values(record), _digest(token), actor=record.created_by, audit=details,
+        action="auth.login", subject_ref=user_id,
+    )  # fmt: skip
+    return IssuedToken(token=token, record=record)
+
+
+def end_session(
+    store: OperationalStore, record: TokenRecord, *, clock: Clock | None = None
+) -> bool:
+    """Log out: revoke the session ``record`` with its ``auth.logout`` entry. API tokens are not
+    sessions (a :class:`ValidationError`): revoke those on purpose, with :func:`revoke_token`."""
+    if not record.is_session:
+        raise ValidationError("token", "session_only", "token: only a login session can log out")
+    now = (clock or SystemClock()).now()
+    return TokenTable(store, clock).revoke(
+        record.token_id, now, actor=record.actor, action="auth.logout",
+        subject_ref=record.user_id, details={"outcome": "done", "session": record.token_id},
+    )  # fmt: skip
 
 
 def verify_token(
@@ -160,13 +217,6 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _role(role: Role | str) -> Role:
-    try:
-        return Role(role)
-    except ValueError:
-        raise ValidationError("role", "known_role") from None
-
-
 def _expiry(now: datetime, expires_in: timedelta | None) -> datetime | None:
     if expires_in is None:
         return None
@@ -210,13 +260,16 @@ def _record_values(record: TokenRecord) -> dict[str, Any]:
 
 
 def _audit_details(record: TokenRecord) -> dict[str, str | None]:
-    expires = None if record.expires_at is None else record.expires_at.isoformat()
     return {
         "name": record.name,
         "role": record.role.value,
         "prefix": record.prefix,
-        "expires_at": expires,
+        "expires_at": _iso(record.expires_at),
     }
+
+
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat()
 
 
 def _token_record(row: dict[str, Any]) -> TokenRecord:

@@ -116,7 +116,13 @@ api_tokens = Table(
     Column("expires_at", UTCDateTime, nullable=True),
     Column("revoked_at", UTCDateTime, nullable=True),
     Column("last_used_at", UTCDateTime, nullable=True),
+    Column("kind", String(16), nullable=False, server_default="api"),
+    Column("user_id", String(40), nullable=True),
+    Index(None, "user_id"),
 )
+"""Bearer tokens of staff and services. ``kind`` is ``api`` (issued for a person or a service,
+no expiry unless given) or ``session`` (issued by a console login to the user ``user_id``, always
+expiring); both are verified the same way."""
 
 pipeline_runs = Table(
     "pipeline_runs",
@@ -551,6 +557,39 @@ subject_requests = Table(
 )
 """Access (export) and erasure requests made by customers, for the privacy officer to fulfil."""
 
+users = Table(
+    "users",
+    METADATA,
+    Column("user_id", String(40), primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("username_key", String(64), nullable=False, unique=True),
+    Column("role", String(32), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("password_changed_at", UTCDateTime, nullable=False),
+    Column("last_login_at", UTCDateTime, nullable=True),
+    CheckConstraint("status IN ('active', 'disabled')", name="status_known"),
+)
+"""People who log in to the console with a username and password. ``username_key`` is the
+NFKC-normalised, case-folded username (unique, so ``Alice`` and ``ａｌｉｃｅ`` are one user);
+``password_hash`` is an Argon2id PHC string, never the password."""
+
+login_throttle = Table(
+    "login_throttle",
+    METADATA,
+    Column("throttle_key", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime, nullable=True),
+    Index(None, "last_failure_at"),
+)
+"""Failed logins per username, known or not (keyed by a keyed hash of the username, so unknown
+names typed at the login form, which may be mistyped passwords, are not stored); rows are
+forgotten once their last failure is old."""
+
 
 STORE_TABLES = (
     workspace_info,
@@ -580,6 +619,8 @@ STORE_TABLES = (
     portal_tokens,
     user_expiries,
     subject_requests,
+    users,
+    login_throttle,
 )
 """Every table of the operational store, in creation order."""
 

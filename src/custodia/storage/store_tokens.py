@@ -79,8 +79,18 @@ class TokenTable:
             return None
         return {c.name: getattr(row, c.name) for c in self._public}, str(row.token_hash)
 
-    def revoke(self, token_id: str, at: datetime, *, actor: str) -> bool:
-        """Set ``revoked_at`` once, with its audit entry; False if nothing changed."""
+    def revoke(
+        self,
+        token_id: str,
+        at: datetime,
+        *,
+        actor: str,
+        action: str = "token.revoke",
+        subject_ref: str | None = None,
+        details: object = None,
+    ) -> bool:
+        """Set ``revoked_at`` once, with its audit entry (``action`` about ``subject_ref``, by
+        default the token itself); False if nothing changed."""
         statement = (
             update(self._t)
             .where(self._t.c.token_id == token_id, self._t.c.revoked_at.is_(None))
@@ -90,7 +100,12 @@ class TokenTable:
             if conn.execute(statement).rowcount != 1:
                 return False
             AuditLog(self._store, self._clock).append(
-                actor, "token.revoke", self._t.name, subject_ref=token_id, conn=conn
+                actor,
+                action,
+                self._t.name,
+                subject_ref=subject_ref or token_id,
+                details=details,
+                conn=conn,
             )
         return True
 
