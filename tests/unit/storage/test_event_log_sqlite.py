@@ -54,6 +54,24 @@ def test_entries_survive_reopening_and_offsets_are_per_consumer(tmp_path: Path) 
         assert status.oldest_pending_at == AT
 
 
+def test_a_new_log_has_16k_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    with SqliteEventLog(tmp_path / "new.db") as log:
+        log.append([_entry(1)]).result(timeout=10)
+    old = sqlite3.connect(tmp_path / "old.db")
+    old.execute("PRAGMA journal_mode=WAL")
+    old.execute("CREATE TABLE t (x)")
+    old.close()
+    with SqliteEventLog(tmp_path / "old.db") as log:
+        log.append([_entry(2)]).result(timeout=10)
+        assert [r.entry.payload for r in log.read("c", limit=5)] == [_entry(2).payload]
+    sizes = {}
+    for name in ("new.db", "old.db"):
+        conn = sqlite3.connect(tmp_path / name)
+        sizes[name] = conn.execute("PRAGMA page_size").fetchone()[0]
+        conn.close()
+    assert sizes == {"new.db": 16384, "old.db": 4096}
+
+
 def test_read_stops_at_the_byte_budget_but_returns_at_least_one(log: SqliteEventLog) -> None:
     log.append([_entry(n) for n in range(10)]).result(timeout=10)
     assert len(log.read("c", limit=10, max_bytes=1)) == 1
