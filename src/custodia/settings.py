@@ -23,7 +23,6 @@ from custodia.core.errors import ConfigurationError
 
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "changethis", "secret", "custodia"})
 MIN_SECRET_LENGTH = 32
-
 MIN_KDF_MEMORY_KIB = 19_456
 MIN_KDF_TIME_COST = 2
 """OWASP's minimum Argon2id cost (19 MiB, 2 passes); production settings refuse less."""
@@ -68,6 +67,13 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `custodia serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `custodia serve` uses.")
+    field_encryption: bool = Field(
+        default=True,
+        description=(
+            "Encrypt L3 columns of customer records and profiles at rest, each subject under "
+            "their own data key (docs/privacy-encryption.md). Turn off only to measure its cost."
+        ),
+    )
     duckdb_threads: int = Field(
         default=0, ge=0, description="DuckDB worker threads; 0 uses one per CPU core."
     )

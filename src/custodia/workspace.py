@@ -36,6 +36,10 @@ from custodia.core.errors import WorkspaceError
 from custodia.core.ids import new_id
 from custodia.core.tables import TABLES, lake_tables
 from custodia.privacy.classification import ClassificationFile
+from custodia.privacy.column_sealing import ColumnSealer
+from custodia.privacy.data_keys import DataKeyRing
+from custodia.privacy.field_crypto import FieldCipher
+from custodia.privacy.keys import FileKeyProvider
 from custodia.privacy.masking_policy import PolicyFile
 from custodia.privacy.passwords import PasswordHashing
 from custodia.privacy.policy_audit import PolicyChangeAudit
@@ -45,6 +49,7 @@ from custodia.settings import Settings
 from custodia.storage.audit_anchor import ANCHOR_FILE, FileAuditAnchor, anchor_key
 from custodia.storage.engine import QueryEngine
 from custodia.storage.lake import Lakehouse, TableLocation
+from custodia.storage.sealing import SealedColumns
 from custodia.storage.store import OperationalStore
 from custodia.storage.transform import run_transform
 
@@ -126,7 +131,21 @@ class Workspace:
 
     @cached_property
     def lake(self) -> Lakehouse:
-        return Lakehouse(self.settings.lake_root)
+        return Lakehouse(self.settings.lake_root, sealing=self.sealing)
+
+    @cached_property
+    def sealing(self) -> ColumnSealer | None:
+        """Encryption at rest of L3 columns (docs/privacy-encryption.md); None when turned off."""
+        if not self.settings.field_encryption:
+            return None
+        policy = ClassificationFile(self.home, on_change=PolicyChangeAudit(self.store, self.clock))
+        return ColumnSealer(policy.current, lambda: FieldCipher(self.data_keys))
+
+    @cached_property
+    def data_keys(self) -> DataKeyRing:
+        """Per-customer data keys, wrapped by the master keys in ``HOME/keys``."""
+        provider = FileKeyProvider.for_workspace(self.home, self.clock)
+        return DataKeyRing(self.store, provider, clock=self.clock)
 
     @cached_property
     def store(self) -> OperationalStore:
@@ -173,12 +192,17 @@ class Workspace:
                 zone=spec.zone.value,
                 path=self.lake.path(spec.zone.value, spec.name),
                 columns=spec.column_names,
+                sealed=_sealed_columns(spec.name),
             )
             for spec in lake_tables()
         }
 
     def query_engine(self) -> QueryEngine:
-        return QueryEngine(self.table_locations(), threads=self.settings.duckdb_threads or None)
+        return QueryEngine(
+            self.table_locations(),
+            threads=self.settings.duckdb_threads or None,
+            sealing=self.sealing,
+        )
 
     def query(self, sql: str) -> pa.Table:
         """Run read-only SQL over the canonical tables (with Delta time travel)."""
@@ -241,3 +265,10 @@ def _write_secret(path: Path) -> None:
 
 
 __all__ = ["TABLES", "Workspace", "WorkspaceInfo", "read_marker"]
+
+
+def _sealed_columns(table: str) -> SealedColumns | None:
+    """The columns of ``table`` the engine opens (every personal text column of a subject
+    table, whatever the policy says today, so older sealed values still open)."""
+    opened = ColumnSealer.opened_columns(table)
+    return None if opened is None else SealedColumns(table, opened[0], opened[1])

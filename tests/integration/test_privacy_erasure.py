@@ -14,9 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from parquet_text import table_strings
 
 NEEDLES = (
     "13812340001", "+8613812340001", "8613812340001",
@@ -28,14 +28,6 @@ NEEDLES = (
 OTHERS = ("lina@example.com", "31011519900305456X", "13812340003", "王芳")
 
 
-def _strings(table: pa.Table) -> list[str]:
-    out: list[str] = []
-    for column in table.columns:
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            out += [v for v in column.to_pylist() if v is not None]
-    return out
-
-
 def _hits(home: Path, needles: tuple[str, ...]) -> dict[str, list[str]]:
     """needle -> files holding it (raw bytes, plus decoded parquet strings)."""
     found: dict[str, list[str]] = {}
@@ -43,7 +35,7 @@ def _hits(home: Path, needles: tuple[str, ...]) -> dict[str, list[str]]:
         data = path.read_bytes()
         texts = [data]
         if path.suffix == ".parquet":
-            texts += [s.encode() for s in _strings(pq.read_table(path))]
+            texts += [s.encode() for s in table_strings(pq.read_table(path))]
         for needle in needles:
             if any(needle.encode() in t for t in texts):
                 found.setdefault(needle, []).append(str(path.relative_to(home)))

@@ -24,6 +24,7 @@ from datetime import date
 from typing import Any
 
 from custodia.identity.normalize import resident_id_birth_date
+from custodia.pipeline.identifier_blinding import opened_traits
 from custodia.pipeline.profile_view import ProfileView
 from custodia.privacy.consent_ledger import ConsentLedger, ConsentState
 from custodia.storage.store_consents import ConsentRow
@@ -51,7 +52,10 @@ def consent_ledger(ws: Workspace) -> ConsentLedger:
 
     def birth_dates(profile_ids: Sequence[str]) -> dict[str, date]:
         entries = graph.registry(profile_ids)
-        found = {pid: birth_date_of(entry.traits) for pid, entry in entries.items()}
+        found = {
+            pid: birth_date_of(opened_traits(ws, pid, entry.traits))
+            for pid, entry in entries.items()
+        }
         return {pid: born for pid, born in found.items() if born is not None}
 
     return ConsentLedger(

@@ -75,7 +75,7 @@ def write_profiles(
                 "merged_into": None,
                 "merged_at": None,
                 "record_count": count,
-                "traits": {**traits.get(profile_id, {}), "_seen": [_iso(first), _iso(last)]},
+                "traits": _sealed_traits(ws, profile_id, traits.get(profile_id, {}), first, last),
                 "updated_at": now,
             })  # fmt: skip
         graph.register_profiles(rows)
@@ -88,6 +88,19 @@ def write_profiles(
     profiles = pa.concat_tables(lake_parts) if lake_parts else PROFILES.arrow_schema().empty_table()
     identifiers = _identifier_rows(graph, None if full else affected)
     _write_lake(ws, affected, gone, profiles, identifiers, full=full)
+
+
+def _sealed_traits(
+    ws: Workspace,
+    profile_id: str,
+    traits: dict[str, Any],
+    first: datetime | None,
+    last: datetime | None,
+) -> dict[str, Any]:
+    """Traits as the store keeps them: L3 values sealed (see privacy.column_sealing)."""
+    traits = {**traits, "_seen": [_iso(first), _iso(last)]}
+    sealed = ws.sealing.seal_traits(profile_id, traits) if ws.sealing else traits
+    return sealed or traits
 
 
 def _iso(value: datetime | None) -> str | None:

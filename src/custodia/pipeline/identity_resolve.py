@@ -35,6 +35,7 @@ from custodia.identity.matching import (
 )
 from custodia.identity.models import IdentitySpec
 from custodia.identity.profile_ids import assign_profile_ids
+from custodia.pipeline.identifier_blinding import IdentifierBlinding
 from custodia.pipeline.identity_inputs import IdentityInputs, read_identity_inputs
 from custodia.pipeline.identity_matching import probabilistic_edges
 from custodia.pipeline.identity_profiles import write_profiles
@@ -105,7 +106,7 @@ def _resolve(ws: Workspace, run_id: str, full: bool, progress: Progress) -> Reso
     )
     progress("read", 1, 1)
     scope = sorted(inputs.records)
-    flags = _store_records(graph, inputs, spec, now)
+    flags = _store_records(graph, inputs, spec, now, IdentifierBlinding(ws))
     progress("match", 0, 2)
     detached = graph.cannot_link_records(MANUAL_CANNOT_LINK)
     holders = graph.identifiers_of(None) if full else _holders(graph, scope)
@@ -141,7 +142,11 @@ def _watermark(ws: Workspace) -> datetime | None:
 
 
 def _store_records(
-    graph: IdentityGraphStore, inputs: IdentityInputs, spec: IdentitySpec, now: datetime
+    graph: IdentityGraphStore,
+    inputs: IdentityInputs,
+    spec: IdentitySpec,
+    now: datetime,
+    blinding: IdentifierBlinding,
 ) -> dict[str, list[dict[str, str]]]:
     by_type: dict[str, tuple[list[str], list[str | None]]] = {}
     for record_id, id_type, raw in inputs.raw_identifiers:
@@ -152,7 +157,7 @@ def _store_records(
     flags: dict[str, list[dict[str, str]]] = {}
     for id_type, (ids, values) in sorted(by_type.items()):
         found = extract_identifiers(ids, {id_type: values}, spec)
-        identifiers.extend(found.identifiers)
+        identifiers.extend(blinding.triples(found.identifiers))
         for record_id, record_flags in found.flags.items():
             flags.setdefault(record_id, []).extend(record_flags)
     rows = [

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from custodia.core.errors import NotFoundError, ValidationError
 from custodia.core.masking import mask_identifier
 from custodia.identity.matching import MANUAL_CANNOT_LINK, edge_id
+from custodia.pipeline.identifier_blinding import opened_traits
 from custodia.pipeline.identity_resolve import recluster
 from custodia.pipeline.identity_workspace import load_workspace_spec
 from custodia.storage.store import AuditLog
@@ -111,7 +112,7 @@ def explain_profile(ws: Workspace, profile_id: str) -> Explanation:
         aliases=aliases,
         records=records,
         edges=edges,
-        traits=(entry.traits or {}) if entry else {},
+        traits=opened_traits(ws, live, entry.traits) if entry else {},
     )
 
 

@@ -36,6 +36,7 @@ from typing import Any
 from custodia.core.ids import new_id
 from custodia.pipeline.privacy_scope import PersonScope, person_scope
 from custodia.privacy.audit_events import PrivacyAction, PrivacyEvent, record_privacy_event
+from custodia.privacy.column_sealing import subject_ids_of
 from custodia.storage.event_log_erasure import erase_log_entries, event_log_files
 from custodia.storage.lake import Lakehouse
 from custodia.storage.store import AuditLog
@@ -138,7 +139,8 @@ def clean_tables(root: str, tables: list[tuple[str, str]]) -> tuple[int, int]:
 def _erase_store(ws: Workspace, scope: PersonScope, actor: str) -> dict[str, int]:
     keys = DataKeyTable(ws.store, ws.clock)
     shredded = 0
-    for customer_id in keys.for_customers(scope.profile_ids):
+    subjects = subject_ids_of(profile_ids=scope.profile_ids, record_ids=scope.record_ids)
+    for customer_id in keys.for_customers(subjects):
         shredded += keys.shred(customer_id, actor=actor).keys_shredded
     rows = delete_person_rows(ws.store, profile_ids=scope.profile_ids, record_ids=scope.record_ids)
     compact_store(ws.store)

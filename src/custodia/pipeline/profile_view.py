@@ -28,6 +28,7 @@ import pyarrow as pa
 from custodia.core.errors import NotFoundError, TableNotFoundError, ValidationError
 from custodia.identity.models import ID_TYPES
 from custodia.identity.normalize import normalize_values
+from custodia.pipeline.identifier_blinding import IdentifierBlinding, opened_traits
 from custodia.pipeline.identity_review import resolve_profile_id
 from custodia.storage.store_identity import IdentityGraphStore, ProfileEntry
 from custodia.workspace import Workspace
@@ -69,13 +70,14 @@ class ProfileView:
     def __init__(self, ws: Workspace) -> None:
         self._ws = ws
         self._graph = IdentityGraphStore(ws.store)
+        self._blinding = IdentifierBlinding(ws)
 
     def find(self, ref: str) -> str:
         """The live profile id for ``ID_TYPE:VALUE``, or NotFoundError."""
         id_type, value = parse_profile_ref(ref)
         if id_type == "profile_id":
             return resolve_profile_id(self._graph, value)
-        found = self._graph.lookup(id_type, value)
+        found = self._graph.lookup(id_type, self._blinding.value(id_type, value))
         if found is None:
             raise NotFoundError(f"no profile holds this {id_type}")
         return resolve_profile_id(self._graph, found)
@@ -86,12 +88,12 @@ class ProfileView:
         id_type, value = parse_profile_ref(ref)
         if id_type == "profile_id":
             return self.traits(resolve_profile_id(self._graph, value))
-        entry = self._graph.profile_by_identifier(id_type, value)
+        entry = self._graph.profile_by_identifier(id_type, self._blinding.value(id_type, value))
         if entry is None:
             raise NotFoundError(f"no profile holds this {id_type}")
         if entry.merged_into is not None:
             return self.traits(resolve_profile_id(self._graph, entry.merged_into))
-        return _traits_view(entry)
+        return self._traits_view(entry)
 
     def identifiers(self, profile_id: str) -> list[tuple[str, str, str]]:
         """(record, type, value) of every identifier of the profile."""
@@ -102,7 +104,10 @@ class ProfileView:
         entry = self._graph.registry([profile_id]).get(profile_id)
         if entry is None:
             raise NotFoundError(f"profile {profile_id} not found")
-        return _traits_view(entry)
+        return self._traits_view(entry)
+
+    def _traits_view(self, entry: ProfileEntry) -> dict[str, Any]:
+        return _traits_view(entry, opened_traits(self._ws, entry.profile_id, entry.traits))
 
     def identities(self, profile_id: str, *, limit: int = 100, offset: int = 0) -> dict[str, Any]:
         """The profile's identifiers with the records and sources that carry them."""
@@ -218,8 +223,8 @@ class ProfileView:
         }
 
 
-def _traits_view(entry: ProfileEntry) -> dict[str, Any]:
-    traits = dict(entry.traits or {})
+def _traits_view(entry: ProfileEntry, opened: dict[str, Any] | None) -> dict[str, Any]:
+    traits = dict(opened or {})
     seen = traits.pop("_seen", [None, None])
     return {
         "profile_id": entry.profile_id,

@@ -194,6 +194,16 @@ class DataKeyRing:
             found.update({c: self._open(rows[c]) for c in missing})
         return found
 
+    def erased_among(self, customer_ids: Iterable[str]) -> set[str]:
+        """The customers among ``customer_ids`` whose data key was shredded (erased subjects).
+
+        One store read for the customers whose key is not cached (a cached key is live)."""
+        unknown = [c for c in dict.fromkeys(customer_ids) if self._cache.for_customer(c) is None]
+        if not unknown:
+            return set()
+        rows = self._table.for_customers(unknown)
+        return {c for c, row in rows.items() if row.wrapped_key is None}
+
     def key(self, key_id: str) -> DataKey:
         """The data key with this id (as named in a ciphertext)."""
         return self.keys_by_id([key_id])[key_id]

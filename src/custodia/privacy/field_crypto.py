@@ -82,6 +82,10 @@ class FieldCipher:
         key = self._ring.keys_for([customer_id], actor=actor)[customer_id]
         return _seal(key, value, table, row_key, column)
 
+    def erased_subjects(self, customer_ids: Sequence[str]) -> set[str]:
+        """Customers whose data key was shredded: nothing may be encrypted for them again."""
+        return self._ring.erased_among(customer_ids)
+
     def decrypt(self, ciphertext: str, *, table: str, row_key: str, column: str) -> str:
         """The value, if ``ciphertext`` was made for exactly this table, row and column."""
         key_id, body = _parse(ciphertext, table, column)

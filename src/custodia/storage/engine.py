@@ -33,6 +33,8 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from duckdb.func import FunctionNullHandling, PythonUDFType
+from duckdb.sqltypes import VARCHAR
 from sqlglot import exp
 
 from custodia.core.errors import (
@@ -44,6 +46,7 @@ from custodia.core.errors import (
 from custodia.storage.engine_views import lock_down, register_snapshot
 from custodia.storage.lake import TableLocation, TableSnapshot, open_snapshot, version_range
 from custodia.storage.rows_json import rows_as_json
+from custodia.storage.sealing import OPEN_FUNCTION, ColumnSealing, SealedColumns
 from custodia.storage.sql_guard import (
     DIALECT,
     TableReference,
@@ -72,14 +75,14 @@ class _Bindings:
     """Snapshots chosen for one query; one registration per (table, version)."""
 
     names: dict[tuple[str, int], str] = field(default_factory=dict)
-    snapshots: dict[str, tuple[TableSnapshot, tuple[str, ...]]] = field(default_factory=dict)
+    snapshots: dict[str, tuple[TableSnapshot, TableLocation]] = field(default_factory=dict)
     renames: list[tuple[TableReference, str]] = field(default_factory=list)
 
-    def bind(self, key: str, snapshot: TableSnapshot, columns: tuple[str, ...]) -> str:
+    def bind(self, key: str, snapshot: TableSnapshot, location: TableLocation) -> str:
         slot = (key, snapshot.version)
         if slot not in self.names:
             self.names[slot] = f"{_HIDDEN_PREFIX}{len(self.names)}__"
-            self.snapshots[self.names[slot]] = (snapshot, columns)
+            self.snapshots[self.names[slot]] = (snapshot, location)
         return self.names[slot]
 
     def display_names(self) -> dict[str, str]:
@@ -98,9 +101,16 @@ class QueryEngine:
         table = engine.query("select count(*) as n from events")
     """
 
-    def __init__(self, catalog: Mapping[str, TableLocation], *, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Mapping[str, TableLocation],
+        *,
+        threads: int | None = None,
+        sealing: ColumnSealing | None = None,
+    ) -> None:
         self._catalog = dict(catalog)
         self._threads = threads
+        self._sealing = sealing
 
     def tables(self) -> dict[str, TableLocation]:
         """The catalog this engine resolves table names against."""
@@ -145,7 +155,9 @@ class QueryEngine:
                 if "." in key:
                     zone = quote_identifier(key.split(".", 1)[0])
                     con.execute(f"CREATE SCHEMA IF NOT EXISTS {zone}")
-                register_snapshot(con, _view_target(key), snapshot, location.columns)
+                register_snapshot(
+                    con, _view_target(key), snapshot, location.columns, self._opened(location)
+                )
             yield con
         finally:
             con.close()
@@ -173,7 +185,7 @@ class QueryEngine:
             spec = time_travel_of(ref.node)
             if (key, spec) not in cache:
                 cache[(key, spec)] = self._snapshot(key, spec)
-            hidden = bindings.bind(key, cache[(key, spec)], self._catalog[key].columns)
+            hidden = bindings.bind(key, cache[(key, spec)], self._catalog[key])
             bindings.renames.append((ref, hidden))
         return bindings
 
@@ -211,7 +223,13 @@ class QueryEngine:
         con.execute("SET TimeZone = 'UTC'")
         # Footers are read when views are bound and again by the query: read them once.
         con.execute("SET parquet_metadata_cache = true")
+        if self._sealing is not None:
+            _add_open_function(con, self._sealing)
         return con
+
+    def _opened(self, location: TableLocation) -> SealedColumns | None:
+        """The sealed columns of a table, when this engine can open them."""
+        return location.sealed if self._sealing is not None else None
 
     @contextmanager
     def _connection(
@@ -220,13 +238,45 @@ class QueryEngine:
         con = self._new_connection()
         try:
             readable: list[str] = []
-            for hidden, (snapshot, columns) in bindings.snapshots.items():
-                readable += register_snapshot(con, quote_identifier(hidden), snapshot, columns)
+            for hidden, (snapshot, location) in bindings.snapshots.items():
+                readable += register_snapshot(
+                    con,
+                    quote_identifier(hidden),
+                    snapshot,
+                    location.columns,
+                    self._opened(location),
+                )
             if hardened:
                 lock_down(con, readable)
             yield con
         finally:
             con.close()
+
+
+def _add_open_function(con: duckdb.DuckDBPyConnection, sealing: ColumnSealing) -> None:
+    """Register the vectorized function the views of sealed columns call (storage.sealing)."""
+
+    def open_chunk(table: Any, column: Any, row_keys: Any, values: Any) -> pa.Array:
+        name, col = _first_text(table), _first_text(column)
+        return sealing.open(name, col, _flat(row_keys), _flat(values))
+
+    con.create_function(
+        OPEN_FUNCTION,
+        open_chunk,
+        [VARCHAR, VARCHAR, VARCHAR, VARCHAR],
+        VARCHAR,
+        type=PythonUDFType.ARROW,
+        null_handling=FunctionNullHandling.SPECIAL,
+        side_effects=False,
+    )
+
+
+def _flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _first_text(values: pa.Array | pa.ChunkedArray) -> str:
+    return str(_flat(values)[0].as_py()) if len(values) else ""
 
 
 def _render(sql: str, tree: exp.Expr, bindings: _Bindings) -> str:

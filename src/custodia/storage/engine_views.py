@@ -32,6 +32,7 @@ import duckdb
 
 from custodia.core.errors import StorageError
 from custodia.storage.lake_history import DataFile, TableSnapshot
+from custodia.storage.sealing import OPEN_FUNCTION, SealedColumns
 from custodia.storage.sql_guard import quote_identifier
 
 __all__ = [
@@ -52,8 +53,12 @@ def register_snapshot(
     target: str,
     snapshot: TableSnapshot,
     columns: Sequence[str] = (),
+    sealed: SealedColumns | None = None,
 ) -> list[str]:
-    """Create view ``target`` (already quoted) over ``snapshot``; returns the files it reads."""
+    """Create view ``target`` (already quoted) over ``snapshot``; returns the files it reads.
+
+    With ``sealed``, those columns are read through the open function (storage.sealing).
+    """
     unsupported = UNSUPPORTED_FEATURES.intersection(snapshot.reader_features())
     if unsupported:
         raise StorageError(
@@ -76,8 +81,26 @@ def register_snapshot(
             _branch(con, list(group), wanted, types, partitions, None)
             for _, group in groupby(sorted(files, key=partition_key), key=partition_key)
         ]
-    con.execute(f"CREATE VIEW {target} AS " + "\nUNION ALL\n".join(branches))
+    body = "\nUNION ALL\n".join(branches)
+    con.execute(f"CREATE VIEW {target} AS {_opening(body, wanted, sealed)}")
     return [f.path for f in files]
+
+
+def _opening(body: str, wanted: Sequence[str], sealed: SealedColumns | None) -> str:
+    """``body``, with the sealed columns it returns replaced by their opened values."""
+    if sealed is None or sealed.row_key not in wanted:
+        return body
+    opened = [c for c in sealed.columns if c in wanted]
+    if not opened:
+        return body
+    key = quote_identifier(sealed.row_key)
+    table = _string_literal(sealed.table)
+    calls = ", ".join(
+        f"{OPEN_FUNCTION}({table}, {_string_literal(c)}, CAST({key} AS VARCHAR), "
+        f"{quote_identifier(c)}) AS {quote_identifier(c)}"
+        for c in opened
+    )
+    return f"SELECT * REPLACE ({calls}) FROM (\n{body}\n) AS __custodia_sealed"
 
 
 def lock_down(con: duckdb.DuckDBPyConnection, readable_files: Sequence[str]) -> None:

@@ -52,6 +52,7 @@ from custodia.storage.lake_history import (
 )
 from custodia.storage.lake_keys import new_rows_only
 from custodia.storage.lake_schema import conform_to_schema, delta_compatible_schema
+from custodia.storage.sealing import ColumnSealing, SealedColumns
 
 __all__ = [
     "CommitRecord",
@@ -80,6 +81,8 @@ class TableLocation:
     zone: str
     path: Path
     columns: tuple[str, ...] = ()
+    sealed: SealedColumns | None = None
+    """Columns that may hold encrypted values, opened by the engine's sealing hook."""
 
 
 @dataclass(frozen=True)
@@ -103,8 +106,13 @@ class Lakehouse:
         lake.delete_by_keys("curated", "profiles", "profile_id", ["p-42"])
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, sealing: ColumnSealing | None = None) -> None:
         self.root = Path(root)
+        self._sealing = sealing
+
+    def _sealed(self, name: str, data: pa.Table) -> pa.Table:
+        """``data`` with the columns the sealing hook encrypts sealed (see storage.sealing)."""
+        return data if self._sealing is None else self._sealing.seal(name, data)
 
     # -- locating tables --------------------------------------------------------------------
 
@@ -212,7 +220,7 @@ class Lakehouse:
         An empty ``data`` commits nothing and returns ``version=None``.
         """
         label, table = f"{zone}.{name}", self._open(zone, name)
-        rows = conform_to_schema(data, _arrow_schema(table), table=label)
+        rows = conform_to_schema(self._sealed(name, data), _arrow_schema(table), table=label)
         if rows.num_rows == 0:
             return CommitResult(version=None)
         with delta_errors(label):
@@ -253,7 +261,7 @@ class Lakehouse:
     ) -> CommitResult:
         """Replace the whole content in one commit (older versions stay readable until vacuum)."""
         label, table = f"{zone}.{name}", self._open(zone, name)
-        rows = conform_to_schema(data, _arrow_schema(table), table=label)
+        rows = conform_to_schema(self._sealed(name, data), _arrow_schema(table), table=label)
         with delta_errors(label):
             write_deltalake(
                 table, rows, mode="overwrite", commit_properties=_commit_properties(commit_info)
@@ -277,7 +285,7 @@ class Lakehouse:
         Idempotent: merging the same data twice leaves the same rows.
         """
         label, table = f"{zone}.{name}", self._open(zone, name)
-        rows = conform_to_schema(data, _arrow_schema(table), table=label)
+        rows = conform_to_schema(self._sealed(name, data), _arrow_schema(table), table=label)
         _check_keys(rows, key_columns, label)
         if rows.num_rows == 0:
             return CommitResult(version=None)
