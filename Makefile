@@ -7,13 +7,15 @@ BIN := $(VENV)/bin
 DEMO_HOME ?= .custodia-demo
 CUSTOMERS ?= 2000
 SEED ?= 7
+# Optional extras to install too; CI adds `spark` so the Spark engine's tests run there.
+EXTRAS ?= dev
 
 .PHONY: demo test check lint types layers security pytest docs bench clean
 
 $(BIN)/custodia: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $(BIN)/custodia
 
 demo: $(BIN)/custodia

@@ -23,9 +23,9 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +140,11 @@ class Workspace:
             return None
         policy = ClassificationFile(self.home, on_change=PolicyChangeAudit(self.store, self.clock))
         return ColumnSealer(policy.current, lambda: FieldCipher(self.data_keys))
+
+    def sealing_factory(self) -> Callable[[], ColumnSealer] | None:
+        """A picklable builder of :attr:`sealing`, for engines whose workers are other
+        processes (Spark): each builds its own hook from the workspace settings."""
+        return partial(workspace_sealing, self.settings) if self.settings.field_encryption else None
 
     @cached_property
     def data_keys(self) -> DataKeyRing:
@@ -265,6 +270,14 @@ def _write_secret(path: Path) -> None:
 
 
 __all__ = ["TABLES", "Workspace", "WorkspaceInfo", "read_marker"]
+
+
+def workspace_sealing(settings: Settings) -> ColumnSealer:
+    """The sealing hook of the workspace ``settings`` name (:meth:`Workspace.sealing_factory`)."""
+    sealing = Workspace.open(settings).sealing
+    if sealing is None:
+        raise WorkspaceError("field encryption is turned off in this workspace's settings")
+    return sealing
 
 
 def _sealed_columns(table: str) -> SealedColumns | None:

@@ -79,7 +79,9 @@ def rule_session(
         own = spark is None
         spark = spark_session() if own else spark
         try:
-            with SparkQueryEngine(ws.table_locations(), spark).session(tables) as spark_rules:
+            with SparkQueryEngine(
+                ws.table_locations(), spark, sealing=ws.sealing_factory()
+            ).session(tables) as spark_rules:
                 yield _SparkRules(spark_rules)
         finally:
             if own:

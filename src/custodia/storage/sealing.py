@@ -15,7 +15,10 @@ from typing import Protocol
 
 import pyarrow as pa
 
-__all__ = ["OPEN_FUNCTION", "ColumnSealing", "SealedColumns"]
+__all__ = ["CIPHERTEXT_MARK", "OPEN_FUNCTION", "ColumnSealing", "SealedColumns"]
+
+CIPHERTEXT_MARK = "enc:"
+"""How every sealed value starts (``enc:v1:<key id>:...``); other text is never opened."""
 
 OPEN_FUNCTION = "__custodia_open"
 """Name of the DuckDB function that opens a sealed value: (table, column, row key, value)."""

@@ -31,10 +31,12 @@ Example::
 
 from __future__ import annotations
 
+import os
+import pickle  # nosec B403 - hashes the engine's own factory, never unpickles
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
@@ -47,6 +49,7 @@ from custodia.core.errors import ConfigurationError, QueryError, StorageError, T
 from custodia.storage.engine_views import UNSUPPORTED_FEATURES, hive_layout, partition_key
 from custodia.storage.lake import TableLocation, TableSnapshot, open_snapshot
 from custodia.storage.lake_history import DataFile
+from custodia.storage.sealing import CIPHERTEXT_MARK, ColumnSealing, SealedColumns
 from custodia.storage.sql_guard import table_references
 
 if TYPE_CHECKING:
@@ -89,6 +92,9 @@ def spark_session(
         raise ConfigurationError(
             "engine 'spark': pyspark is not installed (pip install 'custodia[spark]')"
         ) from err
+    # The Python workers must be this interpreter (with custodia importable, for the sealing
+    # hook): pyspark takes the worker's interpreter from PYSPARK_PYTHON, not only the config.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master).appName("custodia")
     for key, value in {**_LOCAL_CONFIG, **(config or {})}.items():
         builder = builder.config(key, value)
@@ -113,9 +119,19 @@ class SparkQueryEngine:
 
     dialect = SPARK_DIALECT
 
-    def __init__(self, catalog: Mapping[str, TableLocation], spark: SparkSession) -> None:
+    def __init__(
+        self,
+        catalog: Mapping[str, TableLocation],
+        spark: SparkSession,
+        *,
+        sealing: Callable[[], ColumnSealing] | None = None,
+    ) -> None:
+        """``sealing`` builds the hook that opens sealed columns (storage.sealing); it is
+        pickled to the Python workers, which call it once each, so it must be picklable
+        (e.g. ``functools.partial`` of a module function and the workspace settings)."""
         self._catalog = dict(catalog)
         self._spark = spark
+        self._sealing = sealing
 
     @contextmanager
     def session(self, tables: Iterable[str]) -> Iterator[SparkQuerySession]:
@@ -123,7 +139,7 @@ class SparkQueryEngine:
 
         Tables a later query names that were not listed are registered when first used.
         """
-        session = SparkQuerySession(self._spark, self._catalog)
+        session = SparkQuerySession(self._spark, self._catalog, self._sealing)
         _register_duckdb_functions(self._spark)
         try:
             for key in tables:
@@ -138,9 +154,15 @@ class SparkQuerySession:
 
     dialect = SPARK_DIALECT
 
-    def __init__(self, spark: SparkSession, catalog: Mapping[str, TableLocation]) -> None:
+    def __init__(
+        self,
+        spark: SparkSession,
+        catalog: Mapping[str, TableLocation],
+        sealing: Callable[[], ColumnSealing] | None = None,
+    ) -> None:
         self._spark = spark
         self._catalog = catalog
+        self._sealing = sealing
         self._views: list[str] = []
 
     def register(self, key: str) -> None:
@@ -152,7 +174,10 @@ class SparkQuerySession:
             raise TableNotFoundError(f"unknown table '{key}'; known tables: {known}")
         location = self._catalog[key]
         snapshot = open_snapshot(location.path, label=key)
-        snapshot_frame(self._spark, snapshot, location.columns).createOrReplaceTempView(key)
+        frame = snapshot_frame(self._spark, snapshot, location.columns)
+        if location.sealed is not None and self._sealing is not None:
+            frame = _opened(frame, location.sealed, self._sealing)
+        frame.createOrReplaceTempView(key)
         self._views.append(key)
 
     def run(self, sql: str) -> pa.Table:
@@ -216,6 +241,43 @@ def snapshot_frame(
     else:
         frame = _partition_branches(spark, snapshot, files, partitions)
     return frame.select(*[col(f"`{c}`") for c in wanted])
+
+
+def _opened(
+    frame: DataFrame, sealed: SealedColumns, sealing: Callable[[], ColumnSealing]
+) -> DataFrame:
+    """``frame`` with its sealed columns read through the sealing hook, in the workers."""
+    from pyspark.sql.functions import col, lit, udf
+    from pyspark.sql.types import StringType
+
+    if sealed.row_key not in frame.columns:
+        return frame
+
+    def open_value(table: str, column: str, key: str | None, value: str | None) -> str | None:
+        if value is None or not value.startswith(CIPHERTEXT_MARK):
+            return value
+        hook = _worker_sealing(sealing)
+        opened = hook.open(table, column, pa.array([key], pa.string()), pa.array([value]))
+        return opened[0].as_py()  # type: ignore[no-any-return]
+
+    open_udf = udf(open_value, StringType())
+    for name in (c for c in sealed.columns if c in frame.columns):
+        key = col(f"`{sealed.row_key}`").cast("string")
+        frame = frame.withColumn(
+            name, open_udf(lit(sealed.table), lit(name), key, col(f"`{name}`"))
+        )
+    return frame
+
+
+_WORKER_SEALING: dict[int, ColumnSealing] = {}
+
+
+def _worker_sealing(build: Callable[[], ColumnSealing]) -> ColumnSealing:
+    """One sealing hook per worker process and workspace (the factory's pickled identity)."""
+    slot = hash(pickle.dumps(build))
+    if slot not in _WORKER_SEALING:
+        _WORKER_SEALING[slot] = build()
+    return _WORKER_SEALING[slot]
 
 
 def _partition_branches(
