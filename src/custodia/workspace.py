@@ -91,9 +91,11 @@ class Workspace:
         if marker.exists():
             raise WorkspaceError(f"{home} is already a Custodia workspace")
         info = WorkspaceInfo(new_id("ws"), FORMAT_VERSION, clock.now().isoformat())
-        for sub in ("lake", "keys", "sources"):
+        for sub in ("lake", "sources"):
             (home / sub).mkdir(exist_ok=True)
+        (home / "keys").mkdir(mode=0o700, exist_ok=True)
         _write_secret(home / "keys" / "server.key")
+        FileKeyProvider.for_workspace(home, clock)  # master keys, 0600, before any data arrives
         ws = cls(settings, info, clock)
         ws.store.migrate()
         ws.ensure_lake_tables()

@@ -22,6 +22,7 @@ from custodia.cli import (
     dp_cmd,
     identity_cmd,
     ingest_cmd,
+    keys_cmd,
     lineage_cmd,
     load_cmd,
     plan_cmd,
@@ -94,6 +95,7 @@ privacy_cmd.register(app)
 privacy_request_cmd.register(app)
 retention_cmd.register(app)
 user_cmd.register(app)
+keys_cmd.register(app)
 
 
 def main() -> None:

@@ -236,6 +236,16 @@ class DataKeyRing:
                 found[key_id] = exc
         return found
 
+    def status(self) -> dict[str, object]:
+        """Master key versions and data key counts (no key material): for ``keys status``."""
+        live = self._table.live_keys_per_kek()
+        return {
+            "active_kek": self._provider.active_kek(),
+            "keks": {k: live.get(k, 0) for k in self._provider.kek_ids()},
+            "data_keys_live": sum(live.values()),
+            "data_keys_shredded": self._table.shredded_count(),
+        }
+
     def shred(self, customer_id: str, *, actor: str) -> ShredRecord:
         """Destroy the customer's data key and blind indexes (crypto-shredding); audited."""
         self._cache.evict_customer(customer_id)

@@ -185,6 +185,12 @@ class DataKeyTable:
         with self._store.read() as conn:
             return {str(kek): int(count) for kek, count in conn.execute(query)}
 
+    def shredded_count(self) -> int:
+        """How many data keys were shredded (erased subjects)."""
+        query = select(func.count()).where(data_keys.c.wrapped_key.is_(None))
+        with self._store.read() as conn:
+            return int(conn.execute(query).scalar_one())
+
     def audit(self, actor: str, action: str, details: object) -> None:
         """One audit entry for a key operation done outside this table (e.g. a rotation)."""
         AuditLog(self._store, self._clock).append(actor, action, "data_keys", details=details)
