@@ -66,16 +66,16 @@ def write_profiles(
         chunk = affected[start : start + PROFILES_PER_CHUNK]
         assignment = {r: p for p in chunk for r in members.get(p, ())}
         traits = golden_traits(ws, spec, assignment, customers)
+        stored = _stored_traits(ws, chunk, traits, stats)
         rows = []
         for profile_id in chunk:
-            count, first, last = stats.get(profile_id, (0, None, None))
             rows.append({
                 "profile_id": profile_id,
                 "created_at": created.get(profile_id, now),
                 "merged_into": None,
                 "merged_at": None,
-                "record_count": count,
-                "traits": _sealed_traits(ws, profile_id, traits.get(profile_id, {}), first, last),
+                "record_count": stats.get(profile_id, (0, None, None))[0],
+                "traits": stored[profile_id],
                 "updated_at": now,
             })  # fmt: skip
         graph.register_profiles(rows)
@@ -90,17 +90,19 @@ def write_profiles(
     _write_lake(ws, affected, gone, profiles, identifiers, full=full)
 
 
-def _sealed_traits(
+def _stored_traits(
     ws: Workspace,
-    profile_id: str,
-    traits: dict[str, Any],
-    first: datetime | None,
-    last: datetime | None,
+    chunk: Sequence[str],
+    traits: dict[str, dict[str, Any]],
+    stats: dict[str, tuple[int, datetime | None, datetime | None]],
 ) -> dict[str, Any]:
-    """Traits as the store keeps them: L3 values sealed (see privacy.column_sealing)."""
-    traits = {**traits, "_seen": [_iso(first), _iso(last)]}
-    sealed = ws.sealing.seal_traits(profile_id, traits) if ws.sealing else traits
-    return sealed or traits
+    """Traits of a chunk of profiles as the store keeps them: first and last seen added, L3
+    values sealed (see privacy.column_sealing), all the chunk's keys in one batch."""
+    out: dict[str, Any] = {}
+    for profile_id in chunk:
+        _count, first, last = stats.get(profile_id, (0, None, None))
+        out[profile_id] = {**traits.get(profile_id, {}), "_seen": [_iso(first), _iso(last)]}
+    return ws.sealing.seal_traits_of(out) if ws.sealing else out
 
 
 def _iso(value: datetime | None) -> str | None:

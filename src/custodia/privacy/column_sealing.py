@@ -35,7 +35,7 @@ Example::
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Final
@@ -177,12 +177,29 @@ class ColumnSealer:
         """Golden traits (``{attribute: {value, conflicts: [{value, ...}]}}``) as the store
         keeps them: the values of attributes sealed in ``profiles`` encrypted under the
         profile's key, bound to the profile and attribute."""
+        return self.seal_traits_of({profile_id: traits})[profile_id]
+
+    def seal_traits_of(
+        self, traits_of: Mapping[str, dict[str, Any] | None]
+    ) -> dict[str, dict[str, Any] | None]:
+        """:meth:`seal_traits` of many profiles at once: one key read (and one creation of
+        the missing keys) per sealed attribute for all of them, not one per profile."""
         sealed = set(self.tables()[PROFILES.name].sealed)
-        if not traits or not sealed.intersection(traits):
-            return traits
-        out = dict(traits)
-        for name in sealed.intersection(traits):
-            out[name] = self._map_trait(out[name], partial(self._seal_one, profile_id, name))
+        plain: dict[tuple[str, str, str], str] = {}
+        for profile_id, traits in traits_of.items():
+            for name in sealed.intersection(traits or ()):
+                assert traits is not None
+                self._map_trait(traits[name], partial(_note_plain, plain, profile_id, name))
+        ciphertexts = self._seal_values(list(plain))
+        out = dict(traits_of)
+        for profile_id, traits in traits_of.items():
+            if not traits or not sealed.intersection(traits):
+                continue
+            changed = dict(traits)
+            for name in sealed.intersection(traits):
+                swap = partial(_swap_sealed, ciphertexts, profile_id, name)
+                changed[name] = self._map_trait(changed[name], swap)
+            out[profile_id] = changed
         return out
 
     def open_traits(self, profile_id: str, traits: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -206,13 +223,18 @@ class ColumnSealer:
             ]
         return out
 
-    def _seal_one(self, profile_id: str, column: str, value: Any) -> Any:
-        if not isinstance(value, str) or _is_sealed(value):
-            return value
-        return self._get_cipher().encrypt_column(
-            TRAITS_TABLE, column, customer_ids=[profile_id], row_keys=[profile_id],
-            values=[value], actor=SEAL_ACTOR,
-        )[0]  # fmt: skip
+    def _seal_values(self, items: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
+        """Ciphertexts of (profile, attribute, value) items, one cipher call per attribute."""
+        out: dict[tuple[str, str, str], str] = {}
+        for column in sorted({column for _, column, _ in items}):
+            mine = [item for item in items if item[1] == column]
+            owners = [profile_id for profile_id, _, _ in mine]
+            sealed = self._get_cipher().encrypt_column(
+                TRAITS_TABLE, column, customer_ids=owners, row_keys=owners,
+                values=[value for _, _, value in mine], actor=SEAL_ACTOR,
+            )  # fmt: skip
+            out.update({item: text for item, text in zip(mine, sealed, strict=True) if text})
+        return out
 
     def _open_one(self, profile_id: str, column: str, value: Any) -> Any:
         """The plain value; a ciphertext that cannot be opened (unknown key, altered) stays
@@ -238,6 +260,23 @@ def _opened_columns(spec: TableSpec, key: str) -> tuple[str, ...]:
     return tuple(
         c.name for c in spec.columns if c.personal and c.name != key and pa.types.is_string(c.type)
     )
+
+
+def _note_plain(
+    plain: dict[tuple[str, str, str], str], profile_id: str, column: str, value: Any
+) -> Any:
+    """Collects a trait value still to seal (the walk over a trait changes nothing)."""
+    if isinstance(value, str) and not _is_sealed(value):
+        plain[(profile_id, column, value)] = value
+    return value
+
+
+def _swap_sealed(
+    sealed: dict[tuple[str, str, str], str], profile_id: str, column: str, value: Any
+) -> Any:
+    if not isinstance(value, str):
+        return value
+    return sealed.get((profile_id, column, value), value)
 
 
 def _is_sealed(value: object) -> bool:
