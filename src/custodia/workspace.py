@@ -35,6 +35,7 @@ from custodia.core.clock import Clock, SystemClock
 from custodia.core.errors import WorkspaceError
 from custodia.core.ids import new_id
 from custodia.core.tables import TABLES, lake_tables
+from custodia.privacy.audit_events import Outcome, PrivacyEvent, record_privacy_event
 from custodia.privacy.classification import ClassificationFile
 from custodia.privacy.column_sealing import ColumnSealer
 from custodia.privacy.data_keys import DataKeyRing
@@ -50,7 +51,7 @@ from custodia.storage.audit_anchor import ANCHOR_FILE, FileAuditAnchor, anchor_k
 from custodia.storage.engine import QueryEngine
 from custodia.storage.lake import Lakehouse, TableLocation
 from custodia.storage.sealing import SealedColumns
-from custodia.storage.store import OperationalStore
+from custodia.storage.store import AuditLog, OperationalStore
 from custodia.storage.transform import run_transform
 
 FORMAT_VERSION = 1
@@ -141,7 +142,20 @@ class Workspace:
         if not self.settings.field_encryption:
             return None
         policy = ClassificationFile(self.home, on_change=PolicyChangeAudit(self.store, self.clock))
-        return ColumnSealer(policy.current, lambda: FieldCipher(self.data_keys))
+        return ColumnSealer(
+            policy.current, lambda: FieldCipher(self.data_keys), on_refused=self._audit_refused
+        )
+
+    def _audit_refused(self, table: str, column: str, error: Exception) -> None:
+        """One ``data.read`` entry, outcome refused, for a sealed value that did not open."""
+        event = PrivacyEvent(
+            "data.read",
+            table,
+            fields=(column,),
+            outcome=Outcome.REFUSED,
+            rule=f"crypto.{type(error).__name__.lower()}",
+        )
+        record_privacy_event(AuditLog(self.store, self.clock), "pipeline:open", event)
 
     def sealing_factory(self) -> Callable[[], ColumnSealer] | None:
         """A picklable builder of :attr:`sealing`, for engines whose workers are other

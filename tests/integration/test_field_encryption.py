@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from parquet_text import parquet_strings
 
@@ -112,3 +114,29 @@ def test_sealing_follows_a_raised_tier(home: Path) -> None:
     with _workspace(home) as ws:
         assert ws.sealing is not None
         assert "phone" in ws.sealing.tables()["customer_records"].sealed
+
+
+def test_a_ciphertext_moved_to_another_row_is_refused_and_audited(home: Path, cli: Any) -> None:
+    with _workspace(home) as ws:
+        files = sorted((home / "lake" / "staged" / "customer_records").rglob("*.parquet"))
+        rows = pa.concat_tables(
+            pq.read_table(f, columns=["record_id", "resident_id"]) for f in files
+        ).to_pylist()
+        sealed = [(r["record_id"], r["resident_id"]) for r in rows if r["resident_id"]]
+        (source_key, ciphertext), (target_key, _) = sealed[0], sealed[1]
+        assert source_key != target_key
+        source = target_key.split(":", 1)[0]  # record ids are SOURCE:hash
+        moved = pa.table(
+            {"record_id": [target_key], "source": [source], "resident_id": [ciphertext]}
+        )
+        ws.lake.merge("staged", "customer_records", moved, ["record_id"])
+
+    result = cli("--home", home, "sql", "select resident_id from customer_records")
+    assert result.code != 0
+    assert "customer_records.resident_id" in result.stderr and "authentication" in result.stderr
+    assert ciphertext not in result.stderr and ZHANG_ID not in result.stderr
+
+    log = cli("--home", home, "audit", "log", "--json")
+    refused = [e for e in log.json() if e["action"] == "data.read"]
+    assert refused and refused[-1]["details"]["outcome"] == "refused"
+    assert refused[-1]["details"]["fields"] == ["resident_id"]

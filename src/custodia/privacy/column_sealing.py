@@ -97,11 +97,18 @@ class ColumnSealer:
     """
 
     def __init__(
-        self, policy: Callable[[], ClassificationPolicy], cipher: Callable[[], FieldCipher]
+        self,
+        policy: Callable[[], ClassificationPolicy],
+        cipher: Callable[[], FieldCipher],
+        *,
+        on_refused: Callable[[str, str, CryptoError], None] | None = None,
     ) -> None:
+        """``on_refused(table, column, error)`` hears of every sealed value that failed to open
+        (altered, moved to another row, unknown key): the workspace audits it."""
         self._policy = policy
         self._make_cipher = cipher
         self._cipher: FieldCipher | None = None
+        self._on_refused = on_refused
 
     def tables(self) -> dict[str, SealedTable]:
         """Each subject table with the columns sealed under the policy in force now."""
@@ -162,13 +169,17 @@ class ColumnSealer:
         keys = row_keys.cast(pa.string()).to_pylist()
         items = texts.to_pylist()
         sealed = [i for i, text in enumerate(items) if text is not None and _is_sealed(text)]
-        opened = self._get_cipher().decrypt_column(
-            table,
-            column,
-            row_keys=[keys[i] for i in sealed],
-            ciphertexts=[items[i] for i in sealed],
-            shredded_as_none=True,
-        )
+        try:
+            opened = self._get_cipher().decrypt_column(
+                table,
+                column,
+                row_keys=[keys[i] for i in sealed],
+                ciphertexts=[items[i] for i in sealed],
+                shredded_as_none=True,
+            )
+        except CryptoError as exc:
+            self._refused(table, column, exc)
+            raise
         for i, value in zip(sealed, opened, strict=True):
             items[i] = value
         return pa.array(items, pa.string())
@@ -248,7 +259,12 @@ class ColumnSealer:
             )[0]  # fmt: skip
         except CryptoError as exc:
             _log.warning("golden trait %s of a profile stays sealed: %s", column, exc)
+            self._refused(TRAITS_TABLE, column, exc)
             return value
+
+    def _refused(self, table: str, column: str, error: CryptoError) -> None:
+        if self._on_refused is not None:
+            self._on_refused(table, column, error)
 
     def _get_cipher(self) -> FieldCipher:
         if self._cipher is None:
