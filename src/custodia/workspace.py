@@ -45,7 +45,7 @@ from custodia.privacy.masking_policy import PolicyFile
 from custodia.privacy.passwords import PasswordHashing
 from custodia.privacy.policy_audit import PolicyChangeAudit
 from custodia.privacy.roles import Role
-from custodia.privacy.tokens import IssuedToken, issue_token
+from custodia.privacy.tokens import IssuedToken, TokenRefusalAudit, issue_token
 from custodia.settings import Settings
 from custodia.storage.audit_anchor import ANCHOR_FILE, FileAuditAnchor, anchor_key
 from custodia.storage.engine import QueryEngine
@@ -161,6 +161,11 @@ class Workspace:
         """A picklable builder of :attr:`sealing`, for engines whose workers are other
         processes (Spark): each builds its own hook from the workspace settings."""
         return partial(workspace_sealing, self.settings) if self.settings.field_encryption else None
+
+    @cached_property
+    def token_refusals(self) -> TokenRefusalAudit:
+        """Audits bearer tokens the API refuses (throttled per rule and token prefix)."""
+        return TokenRefusalAudit(self.store, self.clock)
 
     @cached_property
     def data_keys(self) -> DataKeyRing:

@@ -7,12 +7,15 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from custodia.api.app import create_app
 from custodia.core.tables import TABLES
 from custodia.privacy.roles import Role
 from custodia.privacy.tokens import issue_token, revoke_token
 from custodia.settings import load_settings
+from custodia.storage.store import AuditLog
+from custodia.storage.store_schema import api_tokens
 from custodia.workspace import Workspace
 
 
@@ -88,6 +91,29 @@ def test_revoked_token_is_refused(api: tuple[TestClient, str, Workspace]) -> Non
     assert client.get("/v1/tables", headers=_auth(extra.token)).status_code == 200
     revoke_token(ws.store, extra.record.token_id, revoked_by="test")
     assert client.get("/v1/tables", headers=_auth(extra.token)).status_code == 401
+
+
+def test_refused_tokens_are_audited_without_their_secret(
+    api: tuple[TestClient, str, Workspace],
+) -> None:
+    client, token, ws = api
+    prefix, secret = token.split("_", 2)[1], token.split("_", 2)[2]
+    forged = f"cus_{prefix}_{'x' * len(secret)}"
+    expired = issue_token(ws.store, "short", Role.ANALYST, created_by="test")
+    with ws.store.begin() as conn:
+        conn.execute(
+            update(api_tokens)
+            .where(api_tokens.c.token_id == expired.record.token_id)
+            .values(expires_at=ws.clock.now().replace(year=2020))
+        )
+    for bad in (forged, forged, "not-a-token", f"cus_{'0' * 12}_{'y' * 43}", expired.token):
+        answer = client.get("/v1/tables", headers=_auth(bad))
+        assert answer.status_code == 401 and bad not in answer.text
+    entries = AuditLog(ws.store).entries(actions=["auth.token_refused"])[::-1]
+    rules = [e.details["rule"] for e in entries]
+    assert rules == ["forged", "malformed", "unknown", "expired"]  # the repeat is throttled
+    text = str([e.details for e in entries])
+    assert secret not in text and "x" * 20 not in text and "y" * 20 not in text
 
 
 def test_unknown_run(api: tuple[TestClient, str, Workspace]) -> None:

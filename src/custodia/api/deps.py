@@ -50,6 +50,7 @@ async def current_token(
         raise AuthenticationError("missing API token: send 'Authorization: Bearer <token>'")
     record = verify_token(ws.store, credentials.credentials)
     if record is None:
+        ws.token_refusals.refused(credentials.credentials)  # audited, throttled, no secret
         raise AuthenticationError("unknown, revoked or expired API token")
     return record
 

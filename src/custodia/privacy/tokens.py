@@ -35,7 +35,7 @@ from custodia.core.clock import Clock, SystemClock
 from custodia.core.errors import AuthenticationError, ValidationError
 from custodia.core.ids import new_id
 from custodia.privacy.roles import Role, parse_role
-from custodia.storage.store import OperationalStore
+from custodia.storage.store import AuditLog, OperationalStore
 from custodia.storage.store_tokens import TokenTable
 
 TOKEN_SCHEME: Final = "cus"  # noqa: S105 - a format tag, not a secret
@@ -183,6 +183,60 @@ def verify_token(
     if not record.is_active(now):
         return None
     return _touch(store, record, now)
+
+
+REFUSAL_AUDIT_INTERVAL: Final = timedelta(seconds=60)
+"""A refused token is audited at most this often per (rule, prefix), so that a flood of bad
+requests cannot flood the audit chain; the entry counts nothing, it marks that it happened."""
+
+
+class TokenRefusalAudit:
+    """Audits bearer tokens the API refused: ``auth.token_refused`` with the rule (malformed,
+    unknown, forged, revoked, expired) and the token's public prefix, never its secret.
+
+    One entry per (rule, prefix) per :data:`REFUSAL_AUDIT_INTERVAL` in this process.
+    """
+
+    def __init__(self, store: OperationalStore, clock: Clock | None = None) -> None:
+        self._store = store
+        self._clock = clock or SystemClock()
+        self._last: dict[tuple[str, str | None], datetime] = {}
+
+    def refused(self, token: str) -> str:
+        """Record the refusal of ``token`` (throttled); returns the rule that refused it."""
+        now = self._clock.now()
+        rule, prefix = _refusal(self._store, token, now, self._clock)
+        slot = (rule, prefix)
+        last = self._last.get(slot)
+        if last is None or now - last >= REFUSAL_AUDIT_INTERVAL:
+            if len(self._last) > 10_000:
+                self._last.clear()
+            self._last[slot] = now
+            details: dict[str, str] = {"outcome": "refused", "rule": rule}
+            if prefix is not None:
+                details["prefix"] = prefix
+            AuditLog(self._store, self._clock).append(
+                "anonymous", "auth.token_refused", "api_tokens", details=details
+            )
+        return rule
+
+
+def _refusal(
+    store: OperationalStore, token: str, now: datetime, clock: Clock
+) -> tuple[str, str | None]:
+    match = _TOKEN_SHAPE.fullmatch(token) if isinstance(token, str) else None
+    if match is None:
+        return "malformed", None
+    prefix = match.group(1)
+    found = TokenTable(store, clock).find_by_prefix(prefix)
+    if found is None:
+        return "unknown", prefix
+    if not hmac.compare_digest(found[1], _digest(token)):
+        return "forged", prefix
+    record = _token_record(found[0])
+    if record.revoked_at is not None:
+        return "revoked", prefix
+    return ("expired" if not record.is_active(now) else "accepted"), prefix
 
 
 def require_token(
