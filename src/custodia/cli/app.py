@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from custodia.cli import (
+    analyse_cmd,
     audit_cmd,
     catalog_cmd,
     cleanse_cmd,
@@ -96,6 +97,7 @@ privacy_request_cmd.register(app)
 retention_cmd.register(app)
 user_cmd.register(app)
 keys_cmd.register(app)
+analyse_cmd.register(app)
 
 
 def main() -> None:

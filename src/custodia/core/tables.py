@@ -15,91 +15,26 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from custodia.core.analysis_tables import ANALYSIS_TABLES
 from custodia.core.errors import TableNotFoundError
-from custodia.core.types import Domain, Home, Tier, Zone
+from custodia.core.table_model import (
+    JSON,
+    L1,
+    L2,
+    L3,
+    MONEY,
+    TS,
+    ColumnSpec,
+    S,
+    TableSpec,
+    _c,
+)
+from custodia.core.types import Domain, Home, Zone
 
-MONEY = pa.decimal128(14, 2)
-TS = pa.timestamp("us", tz="UTC")
-JSON = pa.large_string()  # JSON documents are stored as text so every engine can read them
-
-
-@dataclass(frozen=True)
-class ColumnSpec:
-    """One column: Arrow type, classification tier, and whether it relates to a person."""
-
-    name: str
-    type: pa.DataType
-    tier: Tier
-    description: str
-    personal: bool = False
-    nullable: bool = True
-
-    def arrow_field(self) -> pa.Field:
-        meta = {
-            b"tier": self.tier.value.encode(),
-            b"personal": b"true" if self.personal else b"false",
-            b"description": self.description.encode(),
-        }
-        return pa.field(self.name, self.type, nullable=self.nullable, metadata=meta)
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """One canonical table: where it lives, what it holds, and its columns."""
-
-    name: str
-    zone: Zone
-    domain: Domain
-    description: str
-    columns: tuple[ColumnSpec, ...]
-    key: tuple[str, ...]
-    partition_by: tuple[str, ...] = ()
-    home: Home = Home.LAKE
-    owner: str = "data-platform"
-    lineage: tuple[str, ...] = field(default=())
-    time_column: str | None = None
-    """The column saying when the row's fact happened: quality scores group by its day and
-    freshness and volume checks read it."""
-
-    def arrow_schema(self) -> pa.Schema:
-        return pa.schema(
-            [c.arrow_field() for c in self.columns],
-            metadata={b"table": self.name.encode(), b"zone": self.zone.value.encode()},
-        )
-
-    def column(self, name: str) -> ColumnSpec:
-        for col in self.columns:
-            if col.name == name:
-                return col
-        raise KeyError(f"table {self.name} has no column {name}")
-
-    @property
-    def column_names(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.columns)
-
-    def stats_columns(self) -> tuple[str, ...]:
-        """Columns allowed in Delta statistics: never personal data (erasure leaves no trace)."""
-        return tuple(c.name for c in self.columns if not c.personal and c.tier is Tier.L1)
-
-
-def _c(
-    name: str,
-    type_: pa.DataType,
-    tier: Tier,
-    description: str,
-    *,
-    personal: bool = False,
-    nullable: bool = True,
-) -> ColumnSpec:
-    return ColumnSpec(name, type_, tier, description, personal, nullable)
-
-
-S = pa.string()
-L1, L2, L3 = Tier.L1, Tier.L2, Tier.L3
+__all__ = ["JSON", "MONEY", "TABLES", "TS", "ColumnSpec", "TableSpec", "lake_tables", "table_spec"]
 
 # Columns every lakehouse table carries: where the row came from and which run wrote it.
 _LINEAGE = (
@@ -316,6 +251,32 @@ PROFILE_IDENTIFIERS = TableSpec(
     ),
     key=("profile_id", "id_type", "id_value_normalized", "record_id"),
     time_column="last_seen",
+)
+
+PROFILE_KEYS = TableSpec(
+    name="profile_keys",
+    zone=Zone.CURATED,
+    domain=Domain.CUSTOMER,
+    description=(
+        "How each customer reference, as written in orders, touchpoints, interactions and "
+        "events (user and anonymous ids), leads to its live profile. Rebuilt when identity "
+        "resolution or those tables change; analyses join on it."
+    ),
+    columns=(
+        _c("ref_type", S, L1, "phone | email | member_id | user_id | anonymous_id", nullable=False),
+        _c("ref_value", S, L2, "The reference exactly as the table writes it", personal=True),
+        _c("profile_id", S, L1, "The live profile it belongs to", nullable=False),
+        _c(
+            "candidates",
+            pa.int32(),
+            L1,
+            "Profiles holding it (more than 1: shared, lowest id kept)",
+        ),
+        _c("updated_at", TS, L1, "When the link was built"),
+    ),
+    key=("ref_type", "ref_value"),
+    lineage=("profile_identifiers", "orders", "touchpoints", "interactions", "events"),
+    time_column="updated_at",
 )
 
 IDENTITY_EDGES = TableSpec(
@@ -535,10 +496,12 @@ TABLES: tuple[TableSpec, ...] = (
     DELIVERIES,
     PROFILES,
     PROFILE_IDENTIFIERS,
+    PROFILE_KEYS,
     CUSTOMER_RECORDS_FILLED,
     IDENTITY_EDGES,
     CONSENTS,
     AUDIT_LOG,
+    *ANALYSIS_TABLES,
 )
 
 

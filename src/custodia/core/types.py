@@ -50,6 +50,7 @@ class Domain(StrEnum):
     MARKETING = "marketing"
     LOGISTICS = "logistics"
     GOVERNANCE = "governance"
+    ANALYTICS = "analytics"
 
 
 class Home(StrEnum):
