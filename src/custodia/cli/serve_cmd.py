@@ -47,11 +47,14 @@ def run_server(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     from custodia.api.app import create_server_app
+    from custodia.api.http_protocol import PROTOCOL  # one socket write per response
 
     access_log = settings.access_log
     if settings.workers == 1:
         app = create_server_app(settings)
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
+        uvicorn.run(
+            app, host=host, port=port, log_level="info", access_log=access_log, http=PROTOCOL
+        )
         return
     from custodia.pipeline.loader_process import LoaderProcess
 
@@ -69,6 +72,7 @@ def run_server(settings: Settings, host: str, port: int) -> None:
             port=port,
             log_level="info",
             access_log=access_log,
+            http=PROTOCOL,
         )
     finally:
         if loader is not None:
