@@ -10,15 +10,20 @@ Each analysis has its own module ``cli/analyse_<kind>_cmd.py`` adding one comman
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticError
 
 from custodia.cli.context import state
 from custodia.cli.output import print_json, stdout_console
 from custodia.cli.progress import ProgressFn, progress_bar
+from custodia.core.errors import ValidationError
 from custodia.pipeline.analysis_runs import AnalysisRun
 from custodia.workspace import Workspace
+
+M = TypeVar("M", bound=BaseModel)
 
 analyse_app = typer.Typer(help="Analyses on the unified profiles; results stored as tables.")
 
@@ -58,3 +63,14 @@ def run_and_print(
         + ", ".join(f"{n} rows in {t}" for t, n in result.rows.items())
         + f"; {result.seconds:.2f} s"
     )
+
+
+def validated(model: type[M], values: dict[str, Any]) -> M:
+    """Parameters from options; a bad one is a ValidationError naming the option's field."""
+    try:
+        return model.model_validate({k: v for k, v in values.items() if v is not None})
+    except PydanticError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "parameters"
+        message = first["msg"].removeprefix("Value error, ")
+        raise ValidationError(field, first["type"], f"{field}: {message}") from None

@@ -11,6 +11,8 @@ to the customer data model of :mod:`custodia.core.tables`, so storage, the catal
 
 from __future__ import annotations
 
+import pyarrow as pa
+
 from custodia.core.table_model import L1, TS, ColumnSpec, S, TableSpec, _c
 from custodia.core.types import Domain, Zone
 
@@ -54,4 +56,69 @@ def analysis_table(
     )
 
 
-ANALYSIS_TABLES: tuple[TableSpec, ...] = ()
+ANALYSIS_FUNNEL = analysis_table(
+    "analysis_funnel",
+    "Funnel conversion per step, overall (segment '(all)') and per breakdown group: people "
+    "reaching each step, conversion and time to convert (docs/analytics-funnel.md).",
+    (
+        _c("segment", S, L1, "Breakdown group ('(all)': everyone, '(none)': no value)"),
+        _c("step", pa.int32(), L1, "Step number, 1 = the first"),
+        _c("step_label", S, L1, "Event of the step, with its property filters"),
+        _c("persons", pa.int64(), L1, "People who reached the step"),
+        _c("dropped", pa.int64(), L1, "People who reached the previous step but not this one"),
+        _c("conversion_from_previous", pa.float64(), L1, "persons / persons of the previous step"),
+        _c("conversion_overall", pa.float64(), L1, "persons / persons of step 1"),
+        _c("median_seconds", pa.float64(), L1, "Median seconds from the previous step"),
+        _c("avg_seconds", pa.float64(), L1, "Mean seconds from the previous step"),
+        _c("median_seconds_from_start", pa.float64(), L1, "Median seconds from the start"),
+        _c("largest_dropoff", pa.bool_(), L1, "The step with the lowest step conversion"),
+    ),
+    ("segment", "step"),
+)
+
+ANALYSIS_PATHS = analysis_table(
+    "analysis_paths",
+    "Paths from a start event or to an end event within sessions: Sankey nodes and links by "
+    "step, and the most frequent whole paths (docs/analytics-paths.md).",
+    (
+        _c("kind", S, L1, "node | link | path", nullable=False),
+        _c("step", pa.int32(), L1, "Step index (0 = the start; negative before the end)"),
+        _c("source", S, L1, "Node label (a link's source)"),
+        _c("target", S, L1, "A link's target label ('(end)': the session ended)"),
+        _c("path", S, L1, "A whole path, labels joined by ' > '"),
+        _c("rank", pa.int32(), L1, "Rank of a path by sessions (1 = most frequent)"),
+        _c("sessions", pa.int64(), L1, "Sessions through the node, link or path"),
+        _c("persons", pa.int64(), L1, "Distinct people among those sessions"),
+        _c("share", pa.float64(), L1, "sessions / sessions at the start (or end) event"),
+    ),
+    ("kind", "step", "source", "target", "rank"),
+)
+
+ANALYSIS_HEATMAP = analysis_table(
+    "analysis_heatmap",
+    "Clicks by page element (Element Clicked) and attention (page/screen views, clicks) by "
+    "weekday and hour in a named time zone (docs/analytics-heatmap.md).",
+    (
+        _c("kind", S, L1, "element | hour", nullable=False),
+        _c("timezone", S, L1, "Time zone of weekday and hour (IANA name)"),
+        _c("page", S, L1, "Page path ('(all)': every page)"),
+        _c("element_id", S, L1, "Clicked element id"),
+        _c("element_type", S, L1, "Element type (button, link, ...)"),
+        _c("element_text", S, L1, "Element text as shown"),
+        _c("weekday", pa.int32(), L1, "ISO weekday 1 = Monday .. 7 = Sunday"),
+        _c("hour", pa.int32(), L1, "Hour of the day 0-23"),
+        _c("clicks", pa.int64(), L1, "Element Clicked events"),
+        _c("views", pa.int64(), L1, "Page and screen views"),
+        _c("persons", pa.int64(), L1, "Distinct people"),
+        _c("click_share", pa.float64(), L1, "Share of the page's clicks"),
+        _c("avg_x_ratio", pa.float64(), L1, "Mean click x / viewport width"),
+        _c("avg_y_ratio", pa.float64(), L1, "Mean click y / viewport height"),
+    ),
+    ("kind", "timezone", "page", "element_id", "weekday", "hour"),
+)
+
+ANALYSIS_TABLES: tuple[TableSpec, ...] = (
+    ANALYSIS_FUNNEL,
+    ANALYSIS_PATHS,
+    ANALYSIS_HEATMAP,
+)

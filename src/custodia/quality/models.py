@@ -35,12 +35,12 @@ Example::
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from custodia.core.durations import parse_duration
 from custodia.quality.formats import FORMATS
 
 __all__ = [
@@ -398,12 +398,3 @@ class RuleSet(_Spec):
             if rule.name == name:
                 return rule
         raise KeyError(name)
-
-
-def parse_duration(text: str) -> timedelta:
-    """``90m``, ``36h``, ``2d``, ``1w`` -> timedelta; anything else is a ValueError."""
-    match = re.fullmatch(r"\s*(\d+)\s*([mhdw])\s*", text)
-    if not match:
-        raise ValueError("duration must look like 90m, 36h, 2d or 1w")
-    amount, unit = int(match.group(1)), match.group(2)
-    return timedelta(minutes=amount) * {"m": 1, "h": 60, "d": 1440, "w": 10080}[unit]

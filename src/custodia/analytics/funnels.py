@@ -1,0 +1,354 @@
+"""Funnels: how many people go through ordered steps within a conversion window.
+
+One SQL statement (DuckDB dialect, transpiled to Spark) does the work over the event stream of
+:mod:`custodia.analytics.event_stream`; Python only reshapes the aggregated rows.
+
+Matching rules (documented in docs/analytics-funnel.md):
+
+- **sequential** (default): the steps happen in order, other events may come between. Every
+  step-1 event starts an attempt; each later step takes the *first* matching event after the
+  previous step's (the greedy choice is optimal for a fixed start), within ``window`` of the
+  step-1 event. A person counts once, with the attempt that got furthest (ties: the earliest).
+- **strict**: as sequential, but each step must be the person's very next event (any
+  track/page/screen call in between breaks the attempt).
+- **any**: steps 1..k all happen within ``window`` in any order. Every step event starts a
+  window; step k is reached when events of steps 1..k all fall into one.
+- **exclusions**: an excluded event between two steps (sequential) or inside the window before a
+  step's event (any) stops the attempt before that step.
+
+How it runs: each person's events get a row number; a window function gives every event the
+row of the next event of each step (and of the next excluded event), reading the rows from the
+end (a running minimum, linear on both engines); the attempts then follow those pointers with
+one equi-join per step. No per-person Python loop, no join of events with events.
+
+Example::
+
+    params = FunnelParams(steps=["Product Viewed", "Product Added", "Order Completed"])
+    sql = funnel_sql(params, linked=True)        # one row per breakdown group (+ the total)
+    rows, summary = funnel_rows(session.run(sql).to_pylist(), params)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any, Final, Literal
+
+from pydantic import Field, field_validator
+
+from custodia.analytics.event_stream import (
+    EventMatch,
+    TimeRange,
+    checked_path,
+    event_stream_sql,
+    instant_sql,
+    property_sql,
+)
+from custodia.core.durations import parse_duration
+from custodia.core.sql_text import quote_ident
+
+__all__ = [
+    "PROFILE_BREAKDOWNS",
+    "TOTAL",
+    "FunnelMode",
+    "FunnelParams",
+    "funnel_rows",
+    "funnel_sql",
+]
+
+FunnelMode = Literal["sequential", "strict", "any"]
+TOTAL: Final = "(all)"
+"""The segment value of the rows over everyone (beside the breakdown groups)."""
+NONE: Final = "(none)"
+PROFILE_BREAKDOWNS: Final = ("member_level", "province", "city", "occupation", "industry")
+"""Profile attributes a funnel may be broken down by (``--by profile.member_level``): the
+non-personal golden traits."""
+_EPOCH: Final = "TIMESTAMPTZ '1970-01-01 00:00:00+00'"
+_BACKWARDS: Final = (
+    "OVER (PARTITION BY person ORDER BY rn DESC ROWS BETWEEN UNBOUNDED PRECEDING AND"
+)
+_AFTER: Final = f"{_BACKWARDS} 1 PRECEDING)"
+"""A running aggregate over the person's later events (read from the end: linear)."""
+_FROM_HERE: Final = f"{_BACKWARDS} CURRENT ROW)"
+
+
+class FunnelParams(TimeRange):
+    """A funnel definition. ``steps`` and ``exclude`` take ``EVENT`` or
+    ``EVENT[prop=value,...]`` strings, or ``{"event": ..., "where": {...}}`` objects."""
+
+    steps: list[EventMatch] = Field(min_length=2, max_length=10)
+    mode: FunnelMode = "sequential"
+    window: str = Field(default="14d", description="Conversion window: 90m, 36h, 14d, 2w")
+    exclude: list[EventMatch] = Field(default_factory=list, max_length=10)
+    by: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Breakdown: a property of the step-1 event (category, context.campaign.source)"
+        " or a profile attribute (profile.member_level)",
+    )
+    max_groups: int = Field(default=50, ge=1, le=1000, description="Largest breakdown groups kept")
+
+    @field_validator("steps", "exclude", mode="before")
+    @classmethod
+    def _parse_text(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [EventMatch.parse(v) if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        seconds = parse_duration(value).total_seconds()
+        if seconds <= 0 or seconds > 366 * 86400:
+            raise ValueError("window: between 1m and 366d")
+        return value
+
+    @field_validator("by")
+    @classmethod
+    def _by(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.startswith("profile."):
+            if value.removeprefix("profile.") not in PROFILE_BREAKDOWNS:
+                known = ", ".join(f"profile.{c}" for c in PROFILE_BREAKDOWNS)
+                raise ValueError(f"by: a profile breakdown is one of {known}")
+            return value
+        return checked_path(value, "by")
+
+    @property
+    def window_ms(self) -> int:
+        return int(parse_duration(self.window) / timedelta(milliseconds=1))
+
+    @property
+    def profile_breakdown(self) -> str | None:
+        return (
+            self.by.removeprefix("profile.") if self.by and self.by.startswith("profile.") else None
+        )
+
+
+def funnel_sql(params: FunnelParams, *, linked: bool) -> str:
+    """The whole funnel as one query: per breakdown group (and the total, ``is_total``), the
+    people reaching each step ``reached_k`` and the seconds to it (``med_k``/``avg_k`` from
+    the previous step, ``start_k`` median from the start)."""
+    n = len(params.steps)
+    flags = [f"{s.condition_sql()} AS s{k}" for k, s in enumerate(params.steps, 1)]
+    excluded = " OR ".join(x.condition_sql() for x in params.exclude) or "FALSE"
+    breakdown = _breakdown_column(params)
+    columns = [*flags, f"{excluded} AS x", f"{breakdown} AS bd"]
+    where = params.where_sql(extend=parse_duration(params.window))
+    if params.mode != "strict":  # other events cannot matter: read only the named ones
+        names = [s.condition_sql() for s in (*params.steps, *params.exclude)]
+        where.append(" OR ".join(names))
+    ctes = [
+        f"base AS ({event_stream_sql(columns, where, linked=linked)})",
+        "ordered AS (SELECT *, date_diff('millisecond', " + _EPOCH + ", ts) AS ms, "
+        "row_number() OVER (PARTITION BY person ORDER BY ts, message_id) AS rn FROM base)",
+        *(_any_chain(params) if params.mode == "any" else _ordered_chain(params)),
+        "best AS (SELECT *, row_number() OVER (PARTITION BY person ORDER BY lvl DESC, m0, r0) "
+        "AS pick FROM chain WHERE lvl >= 1)",
+        f"picked AS ({_picked(params)})",
+    ]
+    measures = ["count(*) AS reached_1"]
+    for k in range(2, n + 1):
+        gap, start = f"(m{k} - m{k - 1}) / 1000.0", f"(m{k} - m0) / 1000.0"
+        measures += [
+            f"count(m{k}) AS reached_{k}",
+            f"median({gap}) AS med_{k}",
+            f"avg({gap}) AS avg_{k}",
+            f"median({start}) AS start_{k}",
+        ]
+    grouping = "GROUP BY GROUPING SETS ((bd), ())" if params.by else ""
+    group = "bd, grouping(bd) = 1" if params.by else "CAST(NULL AS VARCHAR) AS bd, TRUE"
+    return (
+        "WITH "
+        + ",\n".join(ctes)
+        + f"\nSELECT {group} AS is_total, "
+        + ", ".join(measures)
+        + f" FROM picked {grouping}"
+    )
+
+
+def _breakdown_column(params: FunnelParams) -> str:
+    if params.by is None or params.profile_breakdown:
+        return "CAST(NULL AS VARCHAR)"
+    return property_sql(params.by, "by")
+
+
+def _ordered_chain(params: FunnelParams) -> list[str]:
+    """Sequential and strict: pointers to each step's next event, then one join per step."""
+    n, window = len(params.steps), params.window_ms
+    following = _AFTER
+    pointers = []
+    for k in range(2, n + 1):
+        if params.mode == "strict":
+            nxt = f"CASE WHEN lead(s{k}) OVER (PARTITION BY person ORDER BY rn) THEN rn + 1 END"
+        else:
+            nxt = f"min(CASE WHEN s{k} THEN rn END) {following}"
+        pointers.append(f"{nxt} AS n{k}")
+    stop = (
+        "CAST(NULL AS BIGINT)"
+        if params.mode == "strict"
+        else f"min(CASE WHEN x THEN rn END) {following}"
+    )
+    ctes = [
+        f"links AS (SELECT person, rn, ms, ts, s1, bd, {', '.join(pointers)}, {stop} AS nx "
+        "FROM ordered)",
+        f"c1 AS (SELECT person, bd, rn AS r0, ms AS m0, ms AS m1, {_pointer(2)} AS p2 "
+        f"FROM links WHERE s1{_anchor_range(params)})",
+    ]
+    for k in range(2, n + 1):
+        nxt = f", {_pointer(k + 1, 'l.')} AS p{k + 1}" if k < n else ""
+        ctes.append(
+            f"c{k} AS (SELECT c.*, l.ms AS m{k}{nxt} FROM c{k - 1} c LEFT JOIN links l "
+            f"ON l.person = c.person AND l.rn = c.p{k} AND l.ms <= c.m0 + {window})"
+        )
+    level = " ".join(f"WHEN m{k} IS NOT NULL THEN {k}" for k in range(n, 1, -1))
+    ctes.append(f"chain AS (SELECT *, CASE {level} ELSE 1 END AS lvl FROM c{n})")
+    return ctes
+
+
+def _pointer(k: int, alias: str = "") -> str:
+    """The row of the step-k event an attempt moves to, unless an exclusion comes first."""
+    return f"CASE WHEN {alias}nx IS NULL OR {alias}n{k} < {alias}nx THEN {alias}n{k} END"
+
+
+def _anchor_range(params: FunnelParams) -> str:
+    """Attempts start within the range; later steps may run ``window`` past its last day."""
+    if params.end is None:
+        return ""
+    until = datetime.combine(params.end + timedelta(days=1), time())
+    return f" AND ts < {instant_sql(until)}"
+
+
+def _any_chain(params: FunnelParams) -> list[str]:
+    """Any order: from each step event, the first event of every step at or after it."""
+    n, window = len(params.steps), params.window_ms
+    here, after = _FROM_HERE, _AFTER
+    firsts = []
+    for k in range(1, n + 1):
+        firsts.append(f"min(CASE WHEN s{k} THEN ms END) {here} AS f{k}")
+        firsts.append(f"min(CASE WHEN s{k} THEN rn END) {here} AS g{k}")
+    any_step = " OR ".join(f"s{k}" for k in range(1, n + 1))
+    ok = [f"(f{k} <= ms + {window} AND (nx IS NULL OR g{k} < nx))" for k in range(1, n + 1)]
+    levels = " ".join(f"WHEN {' AND '.join(ok[:k])} THEN {k}" for k in range(n, 0, -1))
+    f = [f"f{k}" for k in range(1, n + 1)]
+    done = [
+        f"CASE WHEN lvl >= {k} THEN greatest({', '.join(f[:k])}) END AS m{k}"
+        for k in range(1, n + 1)
+    ]
+    return [
+        f"links AS (SELECT person, rn, ms, ts, bd, {any_step} AS anchor, {', '.join(firsts)}, "
+        f"min(CASE WHEN x THEN rn END) {after} AS nx FROM ordered)",
+        f"levels AS (SELECT person, bd, rn AS r0, ms AS m0, {', '.join(f)}, "
+        f"CASE {levels} ELSE 0 END AS lvl FROM links WHERE anchor{_anchor_range(params)})",
+        f"chain AS (SELECT person, bd, r0, m0, lvl, {', '.join(done)} FROM levels)",
+    ]
+
+
+def _picked(params: FunnelParams) -> str:
+    n = len(params.steps)
+    times = ", ".join(f"b.m{k}" for k in range(1, n + 1))
+    if params.profile_breakdown:
+        column = quote_ident(params.profile_breakdown)
+        return (
+            f"SELECT coalesce(p.{column}, '{NONE}') AS bd, b.m0, {times} FROM best b "
+            f"LEFT JOIN profiles p ON p.profile_id = b.person WHERE b.pick = 1"
+        )
+    return f"SELECT coalesce(b.bd, '{NONE}') AS bd, b.m0, {times} FROM best b WHERE b.pick = 1"
+
+
+def funnel_rows(
+    aggregated: list[dict[str, Any]], params: FunnelParams
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Rows of ``analysis_funnel`` (one per segment and step) and the run summary."""
+    totals = [r for r in aggregated if r["is_total"]]
+    groups = sorted(
+        (r for r in aggregated if not r["is_total"]), key=lambda r: (-r["reached_1"], str(r["bd"]))
+    )
+    kept = groups[: params.max_groups]
+    total = totals[0] if totals and totals[0]["reached_1"] else None
+    rows = [*_segment_rows(TOTAL, total, params)]
+    for group in kept:
+        rows += _segment_rows(str(group["bd"]), group, params)
+    overall = [r for r in rows if r["segment"] == TOTAL]
+    largest = next((r for r in overall if r["largest_dropoff"]), None)
+    summary = {
+        "mode": params.mode,
+        "window": params.window,
+        "steps": [s.label for s in params.steps],
+        "entered": overall[0]["persons"],
+        "converted": overall[-1]["persons"],
+        "conversion": overall[-1]["conversion_overall"],
+        "largest_dropoff": None
+        if largest is None
+        else {
+            "step": largest["step"],
+            "event": largest["step_label"],
+            "conversion_from_previous": largest["conversion_from_previous"],
+        },
+        "per_step": [
+            {
+                k: r[k]
+                for k in (
+                    "step",
+                    "step_label",
+                    "persons",
+                    "conversion_from_previous",
+                    "conversion_overall",
+                    "median_seconds",
+                )
+            }
+            for r in overall
+        ],
+    }
+    if params.by:
+        summary["by"] = params.by
+        summary["groups"] = len(groups)
+        summary["groups_kept"] = len(kept)
+    return rows, summary
+
+
+def _segment_rows(
+    segment: str, agg: dict[str, Any] | None, params: FunnelParams
+) -> list[dict[str, Any]]:
+    """One row per step; an empty funnel gives zero counts and no times."""
+    out: list[dict[str, Any]] = []
+    entered = int(agg["reached_1"]) if agg else 0
+    previous = entered
+    for k, step in enumerate(params.steps, 1):
+        persons = int(agg[f"reached_{k}"]) if agg else 0
+        stats = agg if agg and k > 1 else {}
+        out.append(
+            {
+                "segment": segment,
+                "step": k,
+                "step_label": step.label,
+                "persons": persons,
+                "dropped": previous - persons,
+                "conversion_from_previous": _ratio(persons, previous),
+                "conversion_overall": _ratio(persons, entered),
+                "median_seconds": _number(stats.get(f"med_{k}")),
+                "avg_seconds": _number(stats.get(f"avg_{k}")),
+                "median_seconds_from_start": _number(stats.get(f"start_{k}")),
+                "largest_dropoff": False,
+            }
+        )
+        previous = persons
+    _mark_largest_dropoff(out)
+    return out
+
+
+def _mark_largest_dropoff(rows: list[dict[str, Any]]) -> None:
+    """The step whose conversion from the previous step is lowest (ties: the earliest)."""
+    candidates = [r for r in rows[1:] if r["conversion_from_previous"] is not None]
+    if candidates:
+        min(candidates, key=lambda r: (r["conversion_from_previous"], r["step"]))[
+            "largest_dropoff"
+        ] = True
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 6) if whole else None
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else round(float(value), 3)

@@ -1,0 +1,75 @@
+"""Running a funnel (issue 8 item 4) as a recorded analysis stored in ``analysis_funnel``.
+
+The definition is :mod:`custodia.analytics.funnels`; this module checks the names a user gave
+against the events (an unknown event or property is a ValidationError naming the field and the
+closest known names, never an empty surprise), runs the one funnel query on the chosen engine
+and stores its rows.
+
+Example::
+
+    params = FunnelParams(steps=["Product Viewed", "Product Added", "Order Completed"])
+    run = run_funnel(ws, params)
+    run.summary["conversion"], run.summary["largest_dropoff"]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from custodia.analytics.event_stream import check_events_known, check_properties_known
+from custodia.analytics.funnels import FunnelParams, funnel_rows, funnel_sql
+from custodia.core.analysis_tables import ANALYSIS_FUNNEL
+from custodia.core.tables import PROFILE_KEYS, PROFILES
+from custodia.pipeline.analysis_runs import AnalysisOutput, AnalysisRun, Progress, run_analysis
+from custodia.pipeline.sql_engines import EngineSession
+from custodia.workspace import Workspace
+
+__all__ = ["event_checks", "run_funnel"]
+
+
+def run_funnel(
+    ws: Workspace,
+    params: FunnelParams,
+    *,
+    name: str = "funnel",
+    engine: str = "duckdb",
+    progress: Progress | None = None,
+) -> AnalysisRun:
+    """Run the funnel ``params`` over ``events`` and store it under ``name``."""
+    reads = ["events", PROFILE_KEYS.name]
+    if params.profile_breakdown:
+        reads.append(PROFILES.name)
+
+    def compute(session: EngineSession) -> AnalysisOutput:
+        _check_names(session, params)
+        linked = ws.lake.exists(PROFILE_KEYS.zone.value, PROFILE_KEYS.name)
+        aggregated = session.run(funnel_sql(params, linked=linked)).to_pylist()
+        rows, summary = funnel_rows(aggregated, params)
+        table = pa.Table.from_pylist(rows) if rows else None
+        return AnalysisOutput(
+            tables={ANALYSIS_FUNNEL.name: table or ANALYSIS_FUNNEL.arrow_schema().empty_table()},
+            summary=summary,
+        )
+
+    return run_analysis(
+        ws, kind="funnel", name=name, params=params, reads=reads, compute=compute,
+        engine=engine, progress=progress,
+    )  # fmt: skip
+
+
+def event_checks(session: EngineSession) -> Any:
+    """The session's ``run`` giving rows as dicts (what the name checks take)."""
+    return lambda sql: session.run(sql).to_pylist()
+
+
+def _check_names(session: EngineSession, params: FunnelParams) -> None:
+    run = event_checks(session)
+    named = [(f"steps[{i}]", m) for i, m in enumerate(params.steps, 1)]
+    named += [(f"exclude[{i}]", m) for i, m in enumerate(params.exclude, 1)]
+    check_events_known(run, [(field, m.event) for field, m in named])
+    props = [(f"{field}.where.{key}", m, key) for field, m in named for key in m.where]
+    if params.by and not params.profile_breakdown:
+        props.append(("by", params.steps[0], params.by))
+    check_properties_known(run, props)
