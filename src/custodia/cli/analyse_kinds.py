@@ -7,8 +7,14 @@ import typer
 
 def register_all(analyse_app: typer.Typer) -> None:
     """Add every analysis command to ``analyse_app`` (each module has ``register``)."""
-    from custodia.cli import analyse_funnel_cmd, analyse_heatmap_cmd, analyse_paths_cmd
+    from custodia.cli import (
+        analyse_funnel_cmd,
+        analyse_heatmap_cmd,
+        analyse_paths_cmd,
+        analyse_traits_cmd,
+    )
 
     analyse_funnel_cmd.register(analyse_app)
     analyse_paths_cmd.register(analyse_app)
     analyse_heatmap_cmd.register(analyse_app)
+    analyse_traits_cmd.register(analyse_app)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from custodia.core.table_model import L1, TS, ColumnSpec, S, TableSpec, _c
+from custodia.core.table_model import JSON, L1, L2, TS, ColumnSpec, S, TableSpec, _c
 from custodia.core.types import Domain, Zone
 
 __all__ = ["ANALYSIS_COLUMNS", "ANALYSIS_TABLES", "analysis_table"]
@@ -117,8 +117,28 @@ ANALYSIS_HEATMAP = analysis_table(
     ("kind", "timezone", "page", "element_id", "weekday", "hour"),
 )
 
+_TAGS = pa.list_(pa.string())
+
+ANALYSIS_PROFILE_TRAITS = analysis_table(
+    "analysis_profile_traits",
+    "Computed traits and tags per profile from the traits spec (HOME/analytics/traits.yaml): "
+    "the trait map as JSON, every tag, and the identity / need / value tags apart; recomputed "
+    "incrementally (docs/analytics-traits.md).",
+    (
+        _c("profile_id", S, L1, "Live profile", nullable=False),
+        _c("as_of", pa.date32(), L1, "Date the windows end on (inclusive)"),
+        _c("traits", JSON, L2, "Trait name -> value (JSON object)", personal=True),
+        _c("tags", _TAGS, L2, "Every tag: identity, then need, then value", personal=True),
+        _c("identity_tags", _TAGS, L2, "Who: tier, gender, age band, region", personal=True),
+        _c("need_tags", _TAGS, L2, "Wants: categories, complaints, interests", personal=True),
+        _c("value_tags", _TAGS, L2, "Worth: value band, price sensitivity", personal=True),
+    ),
+    ("profile_id",),
+)
+
 ANALYSIS_TABLES: tuple[TableSpec, ...] = (
     ANALYSIS_FUNNEL,
     ANALYSIS_PATHS,
     ANALYSIS_HEATMAP,
+    ANALYSIS_PROFILE_TRAITS,
 )

@@ -38,7 +38,14 @@ from custodia.pipeline.sql_engines import EngineSession, engine_session
 from custodia.storage.store_runs import RunLog, RunStatus
 from custodia.workspace import Workspace
 
-__all__ = ["AnalysisOutput", "AnalysisRun", "Progress", "check_analysis_name", "run_analysis"]
+__all__ = [
+    "AnalysisOutput",
+    "AnalysisRun",
+    "Progress",
+    "RowUpdate",
+    "check_analysis_name",
+    "run_analysis",
+]
 
 Progress = Callable[[str, int, int], None]
 """progress(message, done, total): long analyses report their steps (CLI bars, API job status)."""
@@ -52,6 +59,18 @@ class AnalysisOutput:
 
     tables: Mapping[str, pa.Table]
     summary: dict[str, Any] = field(default_factory=dict)
+    updates: Mapping[str, RowUpdate] = field(default_factory=dict)
+    """Tables updated in place instead of replaced (incremental analyses, e.g. traits)."""
+
+
+@dataclass(frozen=True)
+class RowUpdate:
+    """An in-place update of one result table: the rows given are merged on ``key`` (within
+    the analysis name) and the rows whose ``key`` is in ``removed`` are deleted (under every
+    name: e.g. profiles that no longer exist)."""
+
+    key: str
+    removed: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -114,7 +133,7 @@ def run_analysis(
         with engine_session(ws, present, engine=engine, purpose="analysis") as session:
             output = compute(session)
         report("storing results", 2, 3)
-        rows = _store(ws, run_id, name, output.tables)
+        rows = _store(ws, run_id, name, output.tables, output.updates)
     except Exception as exc:
         runs.fail_run(run_id, exc)
         raise
@@ -137,7 +156,13 @@ def _exists(ws: Workspace, table: str) -> bool:
     return ws.lake.exists(table_spec(table).zone.value, table)
 
 
-def _store(ws: Workspace, run_id: str, name: str, tables: Mapping[str, pa.Table]) -> dict[str, int]:
+def _store(
+    ws: Workspace,
+    run_id: str,
+    name: str,
+    tables: Mapping[str, pa.Table],
+    updates: Mapping[str, RowUpdate],
+) -> dict[str, int]:
     specs = {spec.name: spec for spec in ANALYSIS_TABLES}
     now = ws.clock.now()
     rows: dict[str, int] = {}
@@ -155,10 +180,18 @@ def _store(ws: Workspace, run_id: str, name: str, tables: Mapping[str, pa.Table]
             description=spec.description,
         )
         info = {"job": f"analyse:{name}", "run_id": run_id}
-        ws.lake.delete_by_keys(
-            spec.zone.value, spec.name, "analysis_name", [name], commit_info=info
-        )
-        ws.lake.append(spec.zone.value, spec.name, stamped, commit_info=info)
+        update = updates.get(table)
+        if update is not None:
+            keys = ("analysis_name", update.key)
+            ws.lake.merge(spec.zone.value, spec.name, stamped, keys, commit_info=info)
+            ws.lake.delete_by_keys(
+                spec.zone.value, spec.name, update.key, update.removed, commit_info=info
+            )
+        else:
+            ws.lake.delete_by_keys(
+                spec.zone.value, spec.name, "analysis_name", [name], commit_info=info
+            )
+            ws.lake.append(spec.zone.value, spec.name, stamped, commit_info=info)
         rows[table] = stamped.num_rows
     return rows
 

@@ -7,7 +7,8 @@ A profile is found by any of its identifiers, written as ``ID_TYPE:VALUE``: ``ph
 Sub-views are paged (``limit``/``offset``): identities, events (by every user and anonymous id of
 the person, so anonymous history counts from the moment it was stitched), orders, interactions
 (tickets and reviews, with their text-mining tags) and tags (counts of complaint types and
-sentiments).
+sentiments). The summary adds the computed traits and identity / need / value tags of the last
+traits run (``analysis_profile_traits``, one keyed read; empty before the first run).
 
 Example::
 
@@ -28,6 +29,7 @@ import pyarrow as pa
 from custodia.core.errors import NotFoundError, TableNotFoundError, ValidationError
 from custodia.identity.models import ID_TYPES
 from custodia.identity.normalize import normalize_values
+from custodia.pipeline.analysis_traits import profile_traits
 from custodia.pipeline.identifier_blinding import IdentifierBlinding, opened_traits
 from custodia.pipeline.identity_review import resolve_profile_id
 from custodia.storage.store_identity import IdentityGraphStore, ProfileEntry
@@ -185,6 +187,7 @@ class ProfileView:
             "orders": self.orders(profile_id, limit=10),
             "interactions": self.interactions(profile_id, limit=10),
             "tags": self.tags(profile_id)["tags"],
+            "traits": profile_traits(self._ws, profile_id),
         }
 
     # -- helpers ------------------------------------------------------------------------

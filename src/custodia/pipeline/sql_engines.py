@@ -41,6 +41,9 @@ class EngineSession(Protocol):
 
     def run_custom(self, sql: str) -> pa.Table: ...
 
+    def add_relation(self, name: str, rows: pa.Table) -> None:
+        """Make in-memory ``rows`` readable as ``name`` by the session's next queries."""
+
 
 class _DuckDBSession:
     def __init__(self, ws: Workspace, session: QuerySession) -> None:
@@ -53,6 +56,9 @@ class _DuckDBSession:
     def run_custom(self, sql: str) -> pa.Table:
         return self._ws.query_engine().query(sql)
 
+    def add_relation(self, name: str, rows: pa.Table) -> None:
+        self._session.add_relation(name, rows)
+
 
 class _SparkSession:
     def __init__(self, session: SparkQuerySession) -> None:
@@ -64,6 +70,9 @@ class _SparkSession:
     def run_custom(self, sql: str) -> pa.Table:
         parse_read_only(sql)
         return self._session.query(in_dialect(sql, self._session.dialect))
+
+    def add_relation(self, name: str, rows: pa.Table) -> None:
+        self._session.add_relation(name, rows)
 
 
 @contextmanager

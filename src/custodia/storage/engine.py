@@ -317,6 +317,10 @@ class QuerySession:
     def run(self, sql: str) -> pa.Table:
         return _run(self._con, sql, None, _Bindings())
 
+    def add_relation(self, name: str, rows: pa.Table) -> None:
+        """Make ``rows`` readable as ``name`` for the rest of the session (e.g. a key list)."""
+        self._con.register(name, rows)
+
 
 def _run(
     con: duckdb.DuckDBPyConnection,

@@ -180,6 +180,12 @@ class SparkQuerySession:
         frame.createOrReplaceTempView(key)
         self._views.append(key)
 
+    def add_relation(self, name: str, rows: pa.Table) -> None:
+        """Make ``rows`` readable as the temporary view ``name`` (dropped on close)."""
+        self._spark.createDataFrame(rows).createOrReplaceTempView(name)
+        if name not in self._views:
+            self._views.append(name)
+
     def run(self, sql: str) -> pa.Table:
         """Run trusted SQL (Spark dialect); catalog tables it names are registered first."""
         return self._collect(sql, strict=False)
