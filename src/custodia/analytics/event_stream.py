@@ -27,10 +27,13 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any, Final
 
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from custodia.core.analysis_tables import ANALYSIS_COLUMNS
 from custodia.core.errors import TableNotFoundError, ValidationError
 from custodia.core.sql_text import quote_literal
+from custodia.core.table_model import TableSpec
 
 __all__ = [
     "EVENT_TYPES",
@@ -47,6 +50,7 @@ __all__ = [
     "person_sql",
     "property_path",
     "property_sql",
+    "rows_table",
     "unknown_event_error",
 ]
 
@@ -301,3 +305,10 @@ def _unknown_property(run: RunSql, field: str, event: str, path: str) -> Validat
         "known_property",
         f"{field}: {event!r} events have no property {path!r}; they carry: {known}",
     )
+
+
+def rows_table(spec: TableSpec, rows: Sequence[dict[str, Any]]) -> pa.Table:
+    """Result rows as a table with every column of ``spec`` the analysis fills (the run columns
+    are added by the runner); a key a row lacks is null."""
+    columns = [c for c in spec.columns if c.name not in ANALYSIS_COLUMNS]
+    return pa.table({c.name: pa.array([r.get(c.name) for r in rows], c.type) for c in columns})

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pyarrow as pa
-
-from custodia.analytics.event_stream import check_events_known, check_properties_known
+from custodia.analytics.event_stream import (
+    check_events_known,
+    check_properties_known,
+    rows_table,
+)
 from custodia.analytics.funnels import FunnelParams, funnel_rows, funnel_sql
 from custodia.core.analysis_tables import ANALYSIS_FUNNEL
 from custodia.core.tables import PROFILE_KEYS, PROFILES
@@ -47,10 +49,8 @@ def run_funnel(
         linked = ws.lake.exists(PROFILE_KEYS.zone.value, PROFILE_KEYS.name)
         aggregated = session.run(funnel_sql(params, linked=linked)).to_pylist()
         rows, summary = funnel_rows(aggregated, params)
-        table = pa.Table.from_pylist(rows) if rows else None
         return AnalysisOutput(
-            tables={ANALYSIS_FUNNEL.name: table or ANALYSIS_FUNNEL.arrow_schema().empty_table()},
-            summary=summary,
+            tables={ANALYSIS_FUNNEL.name: rows_table(ANALYSIS_FUNNEL, rows)}, summary=summary
         )
 
     return run_analysis(

@@ -8,8 +8,7 @@ Example::
 
 from __future__ import annotations
 
-import pyarrow as pa
-
+from custodia.analytics.event_stream import rows_table
 from custodia.analytics.heatmaps import HeatmapParams, element_sql, heatmap_rows, hour_sql
 from custodia.core.analysis_tables import ANALYSIS_HEATMAP
 from custodia.core.tables import PROFILE_KEYS
@@ -40,7 +39,7 @@ def run_heatmap(
             hours = session.run(hour_sql(params, linked=linked)).to_pylist()
         rows, summary = heatmap_rows(elements, hours, params)
         return AnalysisOutput(
-            tables={ANALYSIS_HEATMAP.name: pa.Table.from_pylist(rows)}, summary=summary
+            tables={ANALYSIS_HEATMAP.name: rows_table(ANALYSIS_HEATMAP, rows)}, summary=summary
         )
 
     return run_analysis(

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import re
 
-import pyarrow as pa
-
-from custodia.analytics.event_stream import known_labels_sql, unknown_event_error
+from custodia.analytics.event_stream import known_labels_sql, rows_table, unknown_event_error
 from custodia.analytics.paths import PathParams, path_rows, paths_sql
 from custodia.core.analysis_tables import ANALYSIS_PATHS
 from custodia.core.errors import TableNotFoundError
@@ -42,7 +40,7 @@ def run_paths(
         _check_anchor(session, params)
         linked = ws.lake.exists(PROFILE_KEYS.zone.value, PROFILE_KEYS.name)
         rows, summary = path_rows(session.run(paths_sql(params, linked=linked)).to_pylist(), params)
-        table = pa.Table.from_pylist(rows) if rows else ANALYSIS_PATHS.arrow_schema().empty_table()
+        table = rows_table(ANALYSIS_PATHS, rows)
         return AnalysisOutput(tables={ANALYSIS_PATHS.name: table}, summary=summary)
 
     return run_analysis(
