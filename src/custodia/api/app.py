@@ -24,6 +24,7 @@ from custodia.api.access_log import install_access_log_redaction
 from custodia.api.routes import analyses as analyses_routes
 from custodia.api.routes import analyses_funnel as analyses_funnel_routes
 from custodia.api.routes import analyses_paths as analyses_paths_routes
+from custodia.api.routes import analyses_retention as analyses_retention_routes
 from custodia.api.routes import analyses_traits as analyses_traits_routes
 from custodia.api.routes import audit as audit_routes
 from custodia.api.routes import auth as auth_routes
@@ -108,6 +109,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(analyses_routes.router, prefix="/v1")
     app.include_router(analyses_funnel_routes.router, prefix="/v1")
     app.include_router(analyses_paths_routes.router, prefix="/v1")
+    app.include_router(analyses_retention_routes.router, prefix="/v1")
     app.include_router(analyses_traits_routes.router, prefix="/v1")
     return app
 

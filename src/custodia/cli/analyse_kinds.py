@@ -11,10 +11,12 @@ def register_all(analyse_app: typer.Typer) -> None:
         analyse_funnel_cmd,
         analyse_heatmap_cmd,
         analyse_paths_cmd,
+        analyse_retention_cmd,
         analyse_traits_cmd,
     )
 
     analyse_funnel_cmd.register(analyse_app)
     analyse_paths_cmd.register(analyse_app)
     analyse_heatmap_cmd.register(analyse_app)
+    analyse_retention_cmd.register(analyse_app)
     analyse_traits_cmd.register(analyse_app)

@@ -117,6 +117,54 @@ ANALYSIS_HEATMAP = analysis_table(
     ("kind", "timezone", "page", "element_id", "weekday", "hour"),
 )
 
+ANALYSIS_RETENTION = analysis_table(
+    "analysis_retention",
+    "Cohort retention: per cohort period and period offset, the cohort's profiles and how many "
+    "were active again (cumulative or not; docs/analytics-retention.md).",
+    (
+        _c("cohort_start", pa.date32(), L1, "First day of the cohort's period (UTC)"),
+        _c("period_offset", pa.int32(), L1, "Periods after the cohort period (0 = the cohort)"),
+        _c("cohort_size", pa.int64(), L1, "Profiles in the cohort"),
+        _c("retained", pa.int64(), L1, "Profiles active at the offset (by it, if cumulative)"),
+        _c("retention_rate", pa.float64(), L1, "retained / cohort_size"),
+    ),
+    ("cohort_start", "period_offset"),
+)
+
+ANALYSIS_REPURCHASE = analysis_table(
+    "analysis_repurchase",
+    "Repurchase gaps (days since the profile's previous purchase day) per tier and period of "
+    "the repurchase: count, customers, mean, median, 75th percentile "
+    "(docs/analytics-retention.md).",
+    (
+        _c("group_value", S, L1, "Tier of the profiles ('(none)': no tier)"),
+        _c("period_start", pa.date32(), L1, "First day of the month or quarter of the repurchase"),
+        _c("repurchases", pa.int64(), L1, "Purchase days that follow an earlier one"),
+        _c("customers", pa.int64(), L1, "Profiles with a repurchase in the period"),
+        _c("mean_gap_days", pa.float64(), L1, "Mean days since the previous purchase day"),
+        _c("median_gap_days", pa.float64(), L1, "Median gap (days)"),
+        _c("p75_gap_days", pa.float64(), L1, "75th percentile gap (days)"),
+    ),
+    ("group_value", "period_start"),
+)
+
+ANALYSIS_REPURCHASE_INTERESTS = analysis_table(
+    "analysis_repurchase_interests",
+    "What the tiers bought per period: lines and orders per category and of limited editions, "
+    "with their shares of the tier's lines and orders (docs/analytics-retention.md).",
+    (
+        _c("group_value", S, L1, "Tier of the profiles ('(none)': no tier)"),
+        _c("period_start", pa.date32(), L1, "First day of the month or quarter"),
+        _c("interest_kind", S, L1, "category | limited_edition"),
+        _c("interest", S, L1, "Category name, or 'limited'"),
+        _c("lines", pa.int64(), L1, "Order lines of the interest"),
+        _c("orders", pa.int64(), L1, "Orders with at least one such line"),
+        _c("line_share", pa.float64(), L1, "lines / all lines of the tier in the period"),
+        _c("order_share", pa.float64(), L1, "orders / all orders of the tier in the period"),
+    ),
+    ("group_value", "period_start", "interest_kind", "interest"),
+)
+
 _TAGS = pa.list_(pa.string())
 
 ANALYSIS_PROFILE_TRAITS = analysis_table(
@@ -140,5 +188,8 @@ ANALYSIS_TABLES: tuple[TableSpec, ...] = (
     ANALYSIS_FUNNEL,
     ANALYSIS_PATHS,
     ANALYSIS_HEATMAP,
+    ANALYSIS_RETENTION,
+    ANALYSIS_REPURCHASE,
+    ANALYSIS_REPURCHASE_INTERESTS,
     ANALYSIS_PROFILE_TRAITS,
 )
