@@ -119,8 +119,13 @@ def _aggregate(trait: TraitSpec, as_of: date) -> str:
     picked = f"CASE WHEN {cond} THEN {value} END" if cond else value
     if trait.aggregate == "count_distinct":
         return f"count(DISTINCT {picked})"
-    if trait.aggregate in ("sum", "avg"):
-        return f"CAST({trait.aggregate}({picked}) AS DOUBLE)"
+    if trait.aggregate == "sum":
+        return f"CAST(sum({picked}) AS DOUBLE)"
+    if trait.aggregate == "avg":  # exact sum, one division: the same double on every engine
+        return (
+            f"CASE WHEN count({picked}) > 0 THEN CAST(sum({picked}) AS DOUBLE) / count({picked}) "
+            "END"
+        )
     return f"{trait.aggregate}({picked})"
 
 
