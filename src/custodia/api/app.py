@@ -25,6 +25,7 @@ from custodia.api.routes import analyses as analyses_routes
 from custodia.api.routes import analyses_funnel as analyses_funnel_routes
 from custodia.api.routes import analyses_paths as analyses_paths_routes
 from custodia.api.routes import analyses_retention as analyses_retention_routes
+from custodia.api.routes import analyses_rfm as analyses_rfm_routes
 from custodia.api.routes import analyses_traits as analyses_traits_routes
 from custodia.api.routes import audit as audit_routes
 from custodia.api.routes import auth as auth_routes
@@ -107,6 +108,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(privacy_request_routes.router, prefix="/v1")
     app.include_router(retention_routes.router, prefix="/v1")
     app.include_router(analyses_routes.router, prefix="/v1")
+    app.include_router(analyses_rfm_routes.router, prefix="/v1")
     app.include_router(analyses_funnel_routes.router, prefix="/v1")
     app.include_router(analyses_paths_routes.router, prefix="/v1")
     app.include_router(analyses_retention_routes.router, prefix="/v1")

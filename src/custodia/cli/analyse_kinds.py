@@ -12,6 +12,7 @@ def register_all(analyse_app: typer.Typer) -> None:
         analyse_heatmap_cmd,
         analyse_paths_cmd,
         analyse_retention_cmd,
+        analyse_rfm_cmd,
         analyse_traits_cmd,
     )
 
@@ -20,3 +21,4 @@ def register_all(analyse_app: typer.Typer) -> None:
     analyse_heatmap_cmd.register(analyse_app)
     analyse_retention_cmd.register(analyse_app)
     analyse_traits_cmd.register(analyse_app)
+    analyse_rfm_cmd.register(analyse_app)

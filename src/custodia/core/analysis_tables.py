@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from custodia.core.table_model import JSON, L1, L2, TS, ColumnSpec, S, TableSpec, _c
+from custodia.core.table_model import JSON, L1, L2, MONEY, TS, ColumnSpec, S, TableSpec, _c
 from custodia.core.types import Domain, Zone
 
 __all__ = ["ANALYSIS_COLUMNS", "ANALYSIS_TABLES", "analysis_table"]
@@ -55,6 +55,44 @@ def analysis_table(
         time_column="computed_at",
     )
 
+
+ANALYSIS_RFM = analysis_table(
+    "analysis_rfm",
+    "RFM per profile over a window of orders: recency, frequency, monetary, scores 1-5 (equal "
+    "values, equal scores) and the tier of the score cell (docs/analytics-rfm.md).",
+    (
+        _c("profile_id", S, L1, "Live profile", nullable=False),
+        _c("recency_days", pa.int32(), L1, "Days from the last order's date to the window's end"),
+        _c("frequency", pa.int32(), L1, "Orders in the window"),
+        _c("monetary", MONEY, L2, "Sum of the orders' total_amount", personal=True),
+        _c("first_order_at", TS, L1, "First order in the window"),
+        _c("last_order_at", TS, L1, "Last order in the window"),
+        _c("r_score", pa.int32(), L1, "Recency score 1-5 (5: most recent)"),
+        _c("f_score", pa.int32(), L1, "Frequency score 1-5 (5: most orders)"),
+        _c("m_score", pa.int32(), L1, "Monetary score 1-5 (5: spent most)"),
+        _c("rfm_cell", S, L1, "The three scores, e.g. 545"),
+        _c("tier", S, L1, "Name of the first tier holding the cell"),
+        _c("tier_label", S, L1, "The tier's English label"),
+    ),
+    ("profile_id",),
+)
+
+ANALYSIS_RFM_TIERS = analysis_table(
+    "analysis_rfm_tiers",
+    "RFM tiers of a run: profiles, share and value per tier, in the tier file's order.",
+    (
+        _c("tier", S, L1, "Tier name", nullable=False),
+        _c("tier_label", S, L1, "English label"),
+        _c("position", pa.int32(), L1, "Order in the tier file (first match wins)"),
+        _c("profiles", pa.int64(), L1, "Profiles in the tier"),
+        _c("share", pa.float64(), L1, "Share of the profiles measured"),
+        _c("monetary", pa.decimal128(18, 2), L1, "Sum of the tier's monetary value"),
+        _c("avg_monetary", pa.float64(), L1, "Mean monetary value"),
+        _c("avg_recency_days", pa.float64(), L1, "Mean recency in days"),
+        _c("avg_frequency", pa.float64(), L1, "Mean orders"),
+    ),
+    ("tier",),
+)
 
 ANALYSIS_FUNNEL = analysis_table(
     "analysis_funnel",
@@ -185,6 +223,8 @@ ANALYSIS_PROFILE_TRAITS = analysis_table(
 )
 
 ANALYSIS_TABLES: tuple[TableSpec, ...] = (
+    ANALYSIS_RFM,
+    ANALYSIS_RFM_TIERS,
     ANALYSIS_FUNNEL,
     ANALYSIS_PATHS,
     ANALYSIS_HEATMAP,

@@ -1,0 +1,204 @@
+"""``custodia analyse rfm`` and ``POST /v1/analyses/rfm`` on the demo brand (300 customers).
+
+The demo workspace is built once per module; each test names its own analysis or works on a
+copy. Spark: the same run on Spark local mode stores the same rows as on DuckDB.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from custodia.api.app import create_app
+from custodia.pipeline.demo_run import run_demo
+from custodia.privacy.roles import Role
+from custodia.privacy.tokens import issue_token
+from custodia.settings import load_settings
+from custodia.workspace import Workspace
+
+AS_OF = "2026-10-31"  # the demo calendar's last day
+
+
+def ok(result: Any) -> Any:
+    assert result.code == 0, result
+    return result.json()
+
+
+def sql(cli: Any, home: Path, query: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = ok(cli("--home", home, "sql", query, "--format", "json"))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("rfm") / "ws"
+    ws, _token = Workspace.create(load_settings(home=home))
+    with ws:
+        run_demo(ws, customers=300, seed=7)
+    return home
+
+
+@pytest.fixture
+def home(demo_home: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo workspace, free to change."""
+    copy = tmp_path / "ws"
+    shutil.copytree(demo_home, copy)
+    return copy
+
+
+def test_cli_scores_every_buyer_and_names_each_by_tier(cli: Any, home: Path) -> None:
+    run = ok(cli("--home", home, "analyse", "rfm", "--as-of", AS_OF, "--json"))
+    summary = run["summary"]
+    assert run["kind"] == "rfm" and run["name"] == "rfm" and run["params"]["as_of"] == AS_OF
+    assert (
+        summary["window"] == ["2025-11-01", AS_OF] and summary["tiers_origin"] == "rfm_tiers.yaml"
+    )
+    assert summary["profiles"] > 100 and run["rows"]["analysis_rfm"] == summary["profiles"]
+    assert sum(t["profiles"] for t in summary["tiers"]) == summary["profiles"]
+    assert sum(t["share"] for t in summary["tiers"]) == pytest.approx(1.0, abs=1e-5)
+    assert summary["tiers"][0]["tier"] == "高价值复购客户"
+    buyers = sql(
+        cli, home,
+        "select count(distinct k.profile_id) as n from orders o join profile_keys k "
+        "on k.ref_type = o.customer_ref_type and k.ref_value = o.customer_ref "
+        f"where cast(o.ordered_at as date) between date '2025-11-01' and date '{AS_OF}' "
+        "and o.status not in ('cancelled', 'refunded')",
+    )  # fmt: skip
+    assert buyers[0]["n"] == summary["profiles"]
+    ties = sql(
+        cli, home,
+        "select max(n) as worst from (select count(distinct r_score) as n from analysis_rfm "
+        "group by recency_days union all select count(distinct m_score) from analysis_rfm "
+        "group by monetary union all select count(distinct f_score) from analysis_rfm "
+        "group by frequency)",
+    )  # fmt: skip
+    assert ties[0]["worst"] == 1  # equal values, equal scores
+    per_tier = sql(
+        cli, home,
+        "select t.tier, t.profiles, t.monetary, count(r.profile_id) as n, sum(r.monetary) as m "
+        "from analysis_rfm_tiers t left join analysis_rfm r using (tier) group by all",
+    )  # fmt: skip
+    assert all(row["profiles"] == row["n"] for row in per_tier)
+    assert ok(cli("--home", home, "runs", "--json"))  # the run is recorded
+    table = cli("--home", home, "analyse", "rfm", "--as-of", AS_OF, "--window-days", "90")
+    assert (
+        table.code == 0
+        and "高价值复购客户" in table.stdout
+        and "2026-08-03 .. 2026-10-31" in table.stdout
+    )
+
+
+def test_workspace_tier_file_and_its_mistakes(cli: Any, home: Path, tmp_path: Path) -> None:
+    ok(cli("--home", home, "analyse", "rfm", "--as-of", AS_OF, "--json"))
+    tiers_file = home / "analytics" / "rfm_tiers.yaml"
+    assert tiers_file.exists()  # written on the first run, for the team to edit
+    tiers_file.write_text(
+        "tiers:\n  - name: 重要价值客户\n    label: key\n    m: 4-5\n"
+        "  - name: 普通客户\n    label: regular\n",
+        encoding="utf-8",
+    )
+    run = ok(cli("--home", home, "analyse", "rfm", "--as-of", AS_OF, "--json"))
+    assert [t["tier"] for t in run["summary"]["tiers"]] == ["重要价值客户", "普通客户"]
+    assert run["summary"]["tiers"][0]["share"] == pytest.approx(0.4, abs=0.02)  # m 4-5: 2/5
+    tiers_file.write_text("tiers:\n  - name: 重要价值客户\n    m: 4-6\n", encoding="utf-8")
+    kept = ok(cli("--home", home, "analyse", "rfm", "--as-of", AS_OF, "--json"))["summary"]
+    assert kept["tiers_origin"] == "rfm_tiers.active.yaml"  # the last valid copy stays in force
+    assert "rfm_tiers.yaml line 2, tier 重要价值客户: m:" in kept["tiers_error"]
+    assert [t["tier"] for t in kept["tiers"]] == ["重要价值客户", "普通客户"]
+    bad = tmp_path / "mine.yaml"
+    bad.write_text("tiers:\n  - name: a\n  - name: b\n    r: high\n", encoding="utf-8")
+    refused = cli("--home", home, "analyse", "rfm", "--tiers", bad)
+    assert refused.code != 0 and "mine.yaml line 3, tier b: r:" in refused.stderr
+    for args, field in (
+        (("--window-days", "0"), "window_days"),
+        (("--as-of", "2026-02-30"), "as_of"),
+        (("--name", "Bad Name"), "name"),
+        (("--engine", "flink"), "engine"),
+    ):
+        result = cli("--home", home, "analyse", "rfm", *args)
+        assert result.code != 0 and field in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_empty_window_is_an_empty_result(cli: Any, home: Path) -> None:
+    run = ok(cli("--home", home, "analyse", "rfm", "--as-of", "2020-01-01", "--json"))
+    assert run["summary"]["profiles"] == 0 and run["rows"]["analysis_rfm"] == 0
+    assert {t["profiles"] for t in run["summary"]["tiers"]} == {0}
+
+
+@pytest.fixture
+def api(home: Path) -> Iterator[tuple[TestClient, dict[str, dict[str, str]]]]:
+    with Workspace.open(load_settings(home=home)) as ws:
+        headers = {
+            role.value: {
+                "Authorization": "Bearer "
+                + issue_token(ws.store, role.value, role, created_by="test").token
+            }
+            for role in (Role.ANALYST, Role.MARKETER, Role.SERVICE_AGENT)
+        }
+    with TestClient(create_app(load_settings(home=home))) as client:
+        yield client, headers
+
+
+def test_api_runs_rfm_with_tiers_in_the_body(api: tuple[TestClient, Any]) -> None:
+    client, headers = api
+    body = {
+        "as_of": AS_OF,
+        "window_days": 180,
+        "name": "rfm_half_year",
+        "tiers": [{"name": "最近购买", "label": "recent", "r": "4-5"}, {"name": "其他"}],
+    }
+    answer = client.post("/v1/analyses/rfm", json=body, headers=headers["marketer"])
+    assert answer.status_code == 200, answer.text
+    run = answer.json()
+    assert run["summary"]["tiers_origin"] == "parameters"
+    assert [t["tier"] for t in run["summary"]["tiers"]] == ["最近购买", "其他"]
+    rows = client.get(
+        "/v1/analyses/results/analysis_rfm_tiers?name=rfm_half_year", headers=headers["analyst"]
+    ).json()["items"]
+    assert {r["tier"]: r["profiles"] for r in rows} == {
+        t["tier"]: t["profiles"] for t in run["summary"]["tiers"]
+    }
+    tiers = client.get("/v1/analyses/rfm/tiers", headers=headers["analyst"]).json()
+    assert tiers["origin"] == "shipped" and tiers["tiers"][0]["name"] == "高价值复购客户"
+    denied = client.post("/v1/analyses/rfm", json={}, headers=headers["service_agent"])
+    assert denied.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"window_days": -3}, 422, "window_days"),
+        ({"tiers": [{"name": "a", "r": "5"}]}, 422, "tiers"),
+        ({"exclude_statuses": ["x'; drop"]}, 422, "exclude_statuses"),
+        ({"name": "Not A Name"}, 400, "name"),
+    ],
+)
+def test_api_bad_input_names_the_field(
+    api: tuple[TestClient, Any], body: dict[str, Any], status: int, field: str
+) -> None:
+    client, headers = api
+    answer = client.post("/v1/analyses/rfm", json=body, headers=headers["analyst"])
+    assert answer.status_code == status and field in answer.text
+    assert "drop" not in answer.text  # the value is not echoed
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_spark_stores_the_same_rows_as_duckdb(cli: Any, home: Path) -> None:
+    pytest.importorskip("pyspark", reason="pyspark is not installed")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Spark needs Java")
+    for engine in ("duckdb", "spark"):
+        ok(cli("--home", home, "analyse", "rfm", "--as-of", AS_OF, "--engine", engine,
+               "--name", f"rfm_{engine}", "--json"))  # fmt: skip
+    columns = "profile_id, recency_days, frequency, monetary, r_score, f_score, m_score, tier"
+    query = f"select {columns} from analysis_rfm where analysis_name = 'rfm_%s' order by 1"
+    rows = {engine: sql(cli, home, query % engine) for engine in ("duckdb", "spark")}
+    assert rows["duckdb"] and rows["spark"] == rows["duckdb"]
