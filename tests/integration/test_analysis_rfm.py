@@ -6,6 +6,7 @@ copy. Spark: the same run on Spark local mode stores the same rows as on DuckDB.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from collections.abc import Iterator
@@ -202,3 +203,76 @@ def test_spark_stores_the_same_rows_as_duckdb(cli: Any, home: Path) -> None:
     query = f"select {columns} from analysis_rfm where analysis_name = 'rfm_%s' order by 1"
     rows = {engine: sql(cli, home, query % engine) for engine in ("duckdb", "spark")}
     assert rows["duckdb"] and rows["spark"] == rows["duckdb"]
+
+
+def test_clusters_by_silhouette_with_labels_kept_between_runs(cli: Any, home: Path) -> None:
+    run = ok(cli("--home", home, "analyse", "clusters", "--as-of", AS_OF, "--json"))
+    summary = run["summary"]
+    assert run["kind"] == "clusters" and summary["chosen_by"] == "silhouette"
+    assert 2 <= summary["k"] <= 8 and set(summary["silhouettes"]) == {str(k) for k in range(2, 9)}
+    assert summary["silhouette"] == max(summary["silhouettes"].values())
+    assert sum(c["profiles"] for c in summary["clusters"]) == summary["profiles"] > 100
+    assert [c["cluster"] for c in summary["clusters"]] == list(range(1, summary["k"] + 1))
+    assert run["rows"] == {
+        "analysis_clusters": summary["profiles"],
+        "analysis_cluster_profiles": summary["k"],
+    }
+    spenders = max(summary["clusters"], key=lambda c: c["monetary"])
+    assert spenders["typical_tier"] in ("高价值复购客户", "流失风险", "沉睡潜力客户")
+    first = ok(cli("--home", home, "analyse", "clusters", "--as-of", AS_OF, "--k", "4",
+                   "--name", "segments", "--json"))  # fmt: skip
+    query = (
+        "select profile_id, cluster from analysis_clusters "
+        "where analysis_name = 'segments' order by 1"
+    )
+    before = sql(cli, home, query)
+    again = ok(cli("--home", home, "analyse", "clusters", "--as-of", AS_OF, "--k", "4",
+                   "--window-days", "364", "--name", "segments", "--json"))  # fmt: skip
+    assert again["summary"]["labels_from"] == first["analysis_id"]
+    after = {r["profile_id"]: r["cluster"] for r in sql(cli, home, query)}
+    pairs = [(r["cluster"], after[r["profile_id"]]) for r in before if r["profile_id"] in after]
+    same = sum(old == new for old, new in pairs)
+    # one day less of orders: K-means moves some people, but no renumbering fits better
+    best = max(
+        sum(old == order[new - 1] for old, new in pairs)
+        for order in itertools.permutations(range(1, 5))
+    )
+    assert same == best >= 0.75 * len(pairs)
+    table = cli("--home", home, "analyse", "clusters", "--as-of", AS_OF, "--k", "3")
+    assert table.code == 0 and "typical tier" in table.stdout
+
+
+def test_clusters_refuse_what_cannot_be_clustered(cli: Any, home: Path) -> None:
+    few = cli("--home", home, "analyse", "clusters", "--as-of", AS_OF, "--window-days", "3",
+              "--k", "40")  # fmt: skip
+    assert few.code != 0 and "k: 40 is larger than the number of profiles measured" in few.stderr
+    for args, text in (
+        (("--k-min", "5", "--k-max", "3"), "k_max"),
+        (("--k", "1"), "k:"),
+        (("--features", "rfm,orders_90d"), "traits need a traits run first"),
+        (("--features", "rfm,Bad-Trait"), "features"),
+    ):
+        result = cli("--home", home, "analyse", "clusters", *args)
+        assert result.code != 0 and text in result.stderr and "Traceback" not in result.stderr
+    empty = ok(cli("--home", home, "analyse", "clusters", "--as-of", "2020-01-01", "--json"))
+    assert empty["summary"]["profiles"] == 0 and empty["rows"]["analysis_clusters"] == 0
+
+
+def test_api_clusters(api: tuple[TestClient, Any]) -> None:
+    client, headers = api
+    body = {"as_of": AS_OF, "k": 3, "name": "c3"}
+    answer = client.post("/v1/analyses/clusters", json=body, headers=headers["analyst"])
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["summary"]["k"] == 3
+    rows = client.get(
+        "/v1/analyses/results/analysis_cluster_profiles?name=c3", headers=headers["analyst"]
+    ).json()["items"]
+    assert [r["cluster"] for r in rows] == [1, 2, 3] and all(r["typical_tier"] for r in rows)
+    bad = client.post("/v1/analyses/clusters", json={"k": 0}, headers=headers["analyst"])
+    assert bad.status_code == 422 and "k" in bad.text
+    too_many = client.post(
+        "/v1/analyses/clusters",
+        json={"as_of": AS_OF, "window_days": 3, "k": 40},
+        headers=headers["analyst"],
+    )
+    assert too_many.status_code == 400 and "k: 40" in too_many.text

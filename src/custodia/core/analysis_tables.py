@@ -94,6 +94,39 @@ ANALYSIS_RFM_TIERS = analysis_table(
     ("tier",),
 )
 
+ANALYSIS_CLUSTERS = analysis_table(
+    "analysis_clusters",
+    "Customer clusters: the cluster of each profile (K-means on scaled RFM and optional traits; "
+    "labels kept between runs), its distance to the centroid and its RFM tier "
+    "(docs/analytics-clusters.md).",
+    (
+        _c("profile_id", S, L1, "Live profile", nullable=False),
+        _c("cluster", pa.int32(), L1, "Cluster label (1..; stable between runs of a name)"),
+        _c("distance", pa.float64(), L1, "Distance to the cluster centroid (scaled units)"),
+        _c("tier", S, L1, "RFM tier of the profile in the same window"),
+    ),
+    ("profile_id",),
+)
+
+ANALYSIS_CLUSTER_PROFILES = analysis_table(
+    "analysis_cluster_profiles",
+    "What each cluster is: size, share, mean RFM, centroid in original units, typical tier.",
+    (
+        _c("cluster", pa.int32(), L1, "Cluster label", nullable=False),
+        _c("profiles", pa.int64(), L1, "Profiles in the cluster"),
+        _c("share", pa.float64(), L1, "Share of the profiles clustered"),
+        _c("recency_days", pa.float64(), L1, "Mean recency in days"),
+        _c("frequency", pa.float64(), L1, "Mean orders"),
+        _c("monetary", pa.float64(), L1, "Mean monetary value"),
+        _c("centroid", JSON, L1, "Feature -> mean in original units (JSON)"),
+        _c("model_centroid", JSON, L1, "Feature -> mean after log1p (JSON; matches later runs)"),
+        _c("typical_tier", S, L1, "Most frequent RFM tier in the cluster"),
+        _c("typical_tier_share", pa.float64(), L1, "Share of the cluster in that tier"),
+        _c("tiers", JSON, L1, "Tier -> profiles in the cluster (JSON)"),
+    ),
+    ("cluster",),
+)
+
 ANALYSIS_FUNNEL = analysis_table(
     "analysis_funnel",
     "Funnel conversion per step, overall (segment '(all)') and per breakdown group: people "
@@ -225,6 +258,8 @@ ANALYSIS_PROFILE_TRAITS = analysis_table(
 ANALYSIS_TABLES: tuple[TableSpec, ...] = (
     ANALYSIS_RFM,
     ANALYSIS_RFM_TIERS,
+    ANALYSIS_CLUSTERS,
+    ANALYSIS_CLUSTER_PROFILES,
     ANALYSIS_FUNNEL,
     ANALYSIS_PATHS,
     ANALYSIS_HEATMAP,
