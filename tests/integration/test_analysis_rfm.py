@@ -7,6 +7,7 @@ copy. Spark: the same run on Spark local mode stores the same rows as on DuckDB.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -276,3 +277,21 @@ def test_api_clusters(api: tuple[TestClient, Any]) -> None:
         headers=headers["analyst"],
     )
     assert too_many.status_code == 400 and "k: 40" in too_many.text
+
+
+def test_clusters_on_rfm_and_computed_traits(cli: Any, home: Path) -> None:
+    ok(cli("--home", home, "analyse", "traits", "--as-of", AS_OF, "--json"))
+    run = ok(cli("--home", home, "analyse", "clusters", "--as-of", AS_OF, "--k", "3",
+                 "--features", "rfm,avg_order_value", "--json"))  # fmt: skip
+    assert run["summary"]["features"] == [
+        "recency_days",
+        "frequency",
+        "monetary",
+        "avg_order_value",
+    ]
+    assert run["params"]["features"] == ["rfm", "avg_order_value"]
+    centroids = sql(cli, home, "select centroid from analysis_cluster_profiles order by cluster")
+    assert len(centroids) == 3
+    assert all(json.loads(c["centroid"])["avg_order_value"] > 0 for c in centroids)
+    refused = cli("--home", home, "analyse", "clusters", "--features", "rfm,province")
+    assert refused.code != 0 and "province is not a numeric trait" in refused.stderr
