@@ -9,8 +9,9 @@ columns), then ``resolve_identities(full=True)`` (identity graph, ``profiles``,
 timed and printed; the build is recorded in ``HOME/bench_build.json``.
 
 Measure: ``--erasures`` rounds (default 3), each ``erase_person`` of a different customer not
-erased before (by phone), timed whole (wall and CPU: this process plus the clean-up child) and
-split by phase, by wrapping the module's steps with timers (the steps themselves run unchanged):
+erased before (by phone; rounds of earlier runs on the same workspace are kept and reported),
+timed whole (wall and CPU: this process plus the clean-up child) and split by phase, by
+wrapping the module's steps with timers (the steps themselves run unchanged):
 
 * ``scope``: ``person_scope`` (profile, records, identifiers, lake keys of every table);
 * ``lake_delete``: ``Lakehouse.delete_by_keys`` per table (files holding the rows rewritten);
@@ -230,8 +231,8 @@ def main() -> None:
     ws = Workspace.open(load_settings(home=home / "ws", loader_interval_seconds=0))
     held = holdings(ws)
     log(f"workspace holds {held}")
-    rounds = []
-    step = max(record["customers"] // (args.erasures + 1), 1)
+    rounds: list[dict[str, Any]] = record.setdefault("rounds", [])
+    step = max(record["customers"] // 64, 1)
     candidates = (c for c in range(1, record["customers"], step) if c not in record["erased"])
     for _ in range(args.erasures):
         customer = next(candidates)
@@ -245,7 +246,7 @@ def main() -> None:
         f"privacy_erasure_{record['customers']}",
         {
             "customers": record["customers"],
-            "build": {k: v for k, v in record.items() if k != "erased"},
+            "build": {k: v for k, v in record.items() if k not in ("erased", "rounds")},
             "holdings": held,
             "erasure_wall_seconds_median": statistics.median(r["wall_seconds"] for r in rounds),
             "rounds": rounds,
