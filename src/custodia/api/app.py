@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from custodia import __version__
 from custodia.api.access_log import install_access_log_redaction
 from custodia.api.routes import analyses as analyses_routes
+from custodia.api.routes import analyses_attribution as analyses_attribution_routes
 from custodia.api.routes import analyses_funnel as analyses_funnel_routes
 from custodia.api.routes import analyses_paths as analyses_paths_routes
 from custodia.api.routes import analyses_retention as analyses_retention_routes
@@ -108,6 +109,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(privacy_request_routes.router, prefix="/v1")
     app.include_router(retention_routes.router, prefix="/v1")
     app.include_router(analyses_routes.router, prefix="/v1")
+    app.include_router(analyses_attribution_routes.router, prefix="/v1")
     app.include_router(analyses_rfm_routes.router, prefix="/v1")
     app.include_router(analyses_funnel_routes.router, prefix="/v1")
     app.include_router(analyses_paths_routes.router, prefix="/v1")

@@ -8,6 +8,7 @@ import typer
 def register_all(analyse_app: typer.Typer) -> None:
     """Add every analysis command to ``analyse_app`` (each module has ``register``)."""
     from custodia.cli import (
+        analyse_attribution_cmd,
         analyse_clusters_cmd,
         analyse_funnel_cmd,
         analyse_heatmap_cmd,
@@ -24,3 +25,4 @@ def register_all(analyse_app: typer.Typer) -> None:
     analyse_traits_cmd.register(analyse_app)
     analyse_rfm_cmd.register(analyse_app)
     analyse_clusters_cmd.register(analyse_app)
+    analyse_attribution_cmd.register(analyse_app)

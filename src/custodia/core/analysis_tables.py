@@ -255,6 +255,45 @@ ANALYSIS_PROFILE_TRAITS = analysis_table(
     ("profile_id",),
 )
 
+ANALYSIS_ATTRIBUTION = analysis_table(
+    "analysis_attribution",
+    "Conversions and value credited to each marketing channel by each attribution model "
+    "(first, last, linear, position, time_decay, markov, shapley) over touchpoint journeys "
+    "(docs/analytics-attribution.md).",
+    (
+        _c("model", S, L1, "Attribution model", nullable=False),
+        _c("channel", S, L1, "Marketing channel", nullable=False),
+        _c("conversions", pa.float64(), L1, "Conversions credited to the channel"),
+        _c("value", pa.float64(), L1, "Conversion value (order totals) credited"),
+        _c("share", pa.float64(), L1, "Share of the attributed conversions"),
+        _c("value_share", pa.float64(), L1, "Share of the attributed value"),
+        _c("removal_effect", pa.float64(), L1, "Markov: conversions lost without the channel"),
+        _c("error_bound", pa.float64(), L1, "Shapley sampled: 95% bound on conversions"),
+    ),
+    ("model", "channel"),
+)
+
+ANALYSIS_ATTRIBUTION_LIFT = analysis_table(
+    "analysis_attribution_lift",
+    "Incremental conversions per channel from holdout groups (touchpoints with interaction "
+    "'holdout'): exposed vs held-out conversion rates, lift and a 95% interval.",
+    (
+        _c("channel", S, L1, "Marketing channel with a holdout group", nullable=False),
+        _c("exposed_people", pa.int64(), L1, "People exposed to the channel"),
+        _c("exposed_converted", pa.int64(), L1, "Of them, converted within the lookback"),
+        _c("holdout_people", pa.int64(), L1, "People held out"),
+        _c("holdout_converted", pa.int64(), L1, "Of them, converted within the lookback"),
+        _c("exposed_rate", pa.float64(), L1, "Conversion rate of the exposed"),
+        _c("holdout_rate", pa.float64(), L1, "Conversion rate of the held out"),
+        _c("lift", pa.float64(), L1, "exposed_rate / holdout_rate - 1"),
+        _c("incremental_conversions", pa.float64(), L1, "(rate difference) x exposed people"),
+        _c("incremental_low", pa.float64(), L1, "Lower end of its 95% interval"),
+        _c("incremental_high", pa.float64(), L1, "Upper end of its 95% interval"),
+        _c("incremental_value", pa.float64(), L1, "(value per person difference) x exposed"),
+    ),
+    ("channel",),
+)
+
 ANALYSIS_TABLES: tuple[TableSpec, ...] = (
     ANALYSIS_RFM,
     ANALYSIS_RFM_TIERS,
@@ -267,4 +306,6 @@ ANALYSIS_TABLES: tuple[TableSpec, ...] = (
     ANALYSIS_REPURCHASE,
     ANALYSIS_REPURCHASE_INTERESTS,
     ANALYSIS_PROFILE_TRAITS,
+    ANALYSIS_ATTRIBUTION,
+    ANALYSIS_ATTRIBUTION_LIFT,
 )
