@@ -69,6 +69,13 @@ _BACKWARDS: Final = (
 _AFTER: Final = f"{_BACKWARDS} 1 PRECEDING)"
 """A running aggregate over the person's later events (read from the end: linear)."""
 _FROM_HERE: Final = f"{_BACKWARDS} CURRENT ROW)"
+_NEXT: Final = "OVER (PARTITION BY person ORDER BY rn DESC)"
+"""With rows read backwards, ``lag`` is the person's next event: the same sort as above."""
+_TIE_SLOTS: Final = 1_048_576
+_TIE: Final = f"CAST(abs(hash(message_id) % {_TIE_SLOTS}) AS BIGINT)"
+"""Events of one millisecond are ordered by a hash of their message_id: ``rn`` (the event's
+milliseconds x 2^20 + that hash) orders a person's events with one integer, so one sort serves
+every window function."""
 
 
 class FunnelParams(TimeRange):
@@ -140,8 +147,8 @@ def funnel_sql(params: FunnelParams, *, linked: bool) -> str:
         where.append(" OR ".join(names))
     ctes = [
         f"base AS ({event_stream_sql(columns, where, linked=linked)})",
-        "ordered AS (SELECT *, date_diff('millisecond', " + _EPOCH + ", ts) AS ms, "
-        "row_number() OVER (PARTITION BY person ORDER BY ts, message_id) AS rn FROM base)",
+        f"timed AS (SELECT *, date_diff('millisecond', {_EPOCH}, ts) AS ms FROM base)",
+        f"ordered AS (SELECT *, ms * {_TIE_SLOTS} + {_TIE} AS rn FROM timed)",
         *(_any_chain(params) if params.mode == "any" else _ordered_chain(params)),
         "best AS (SELECT *, row_number() OVER (PARTITION BY person ORDER BY lvl DESC, m0, r0) "
         "AS pick FROM chain WHERE lvl >= 1)",
@@ -177,10 +184,11 @@ def _ordered_chain(params: FunnelParams) -> list[str]:
     """Sequential and strict: pointers to each step's next event, then one join per step."""
     n, window = len(params.steps), params.window_ms
     following = _AFTER
+    flags = ", ".join(f"s{k}" for k in range(1, n + 1))
     pointers = []
     for k in range(2, n + 1):
         if params.mode == "strict":
-            nxt = f"CASE WHEN lead(s{k}) OVER (PARTITION BY person ORDER BY rn) THEN rn + 1 END"
+            nxt = f"CASE WHEN lag(s{k}) {_NEXT} THEN lag(rn) {_NEXT} END"
         else:
             nxt = f"min(CASE WHEN s{k} THEN rn END) {following}"
         pointers.append(f"{nxt} AS n{k}")
@@ -190,7 +198,7 @@ def _ordered_chain(params: FunnelParams) -> list[str]:
         else f"min(CASE WHEN x THEN rn END) {following}"
     )
     ctes = [
-        f"links AS (SELECT person, rn, ms, ts, s1, bd, {', '.join(pointers)}, {stop} AS nx "
+        f"links AS (SELECT person, rn, ms, ts, {flags}, bd, {', '.join(pointers)}, {stop} AS nx "
         "FROM ordered)",
         f"c1 AS (SELECT person, bd, rn AS r0, ms AS m0, ms AS m1, {_pointer(2)} AS p2 "
         f"FROM links WHERE s1{_anchor_range(params)})",
@@ -198,7 +206,8 @@ def _ordered_chain(params: FunnelParams) -> list[str]:
     for k in range(2, n + 1):
         nxt = f", {_pointer(k + 1, 'l.')} AS p{k + 1}" if k < n else ""
         ctes.append(
-            f"c{k} AS (SELECT c.*, l.ms AS m{k}{nxt} FROM c{k - 1} c LEFT JOIN links l "
+            f"c{k} AS (SELECT c.*, l.ms AS m{k}{nxt} FROM c{k - 1} c "
+            f"LEFT JOIN (SELECT * FROM links WHERE s{k}) l "
             f"ON l.person = c.person AND l.rn = c.p{k} AND l.ms <= c.m0 + {window})"
         )
     level = " ".join(f"WHEN m{k} IS NOT NULL THEN {k}" for k in range(n, 1, -1))
