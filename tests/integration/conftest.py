@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -54,3 +55,19 @@ def resolve_consent_people(cli: Any) -> Callable[[Path], None]:
         assert cli("--home", home, "identity", "resolve", "--json").code == 0
 
     return resolve
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo brand (300 customers, seed 7) built once per test process; copy, never write."""
+    from analysis_support import build_demo
+
+    return build_demo(tmp_path_factory.mktemp("demo_template") / "ws")
+
+
+@pytest.fixture
+def demo_copy(demo_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo workspace for one test."""
+    copy = tmp_path / "demo_ws"
+    shutil.copytree(demo_template, copy)
+    return copy

@@ -15,35 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from analysis_support import ok, role_api, sql
 from fastapi.testclient import TestClient
 
-from custodia.api.app import create_app
-from custodia.pipeline.demo_run import run_demo
 from custodia.privacy.roles import Role
-from custodia.privacy.tokens import issue_token
-from custodia.settings import load_settings
-from custodia.workspace import Workspace
 
 STEPS = ("Product Viewed", "Product Added", "Checkout Started", "Order Completed")
 
 
-def ok(result: Any) -> Any:
-    assert result.code == 0, result
-    return result.json()
-
-
-def sql(cli: Any, home: Path, query: str) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = ok(cli("--home", home, "sql", query, "--format", "json"))
-    return rows
-
-
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("events") / "ws"
-    ws, _token = Workspace.create(load_settings(home=home))
-    with ws:
-        run_demo(ws, customers=300, seed=7)
-    return home
+def home(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One copy of the demo workspace for the module (its tests only add results)."""
+    copy = tmp_path_factory.mktemp("events") / "ws"
+    shutil.copytree(demo_template, copy)
+    return copy
 
 
 def _funnel_args(*extra: str) -> list[str]:
@@ -158,16 +143,8 @@ def test_cli_heatmap_counts_clicks_per_element_and_views_per_hour(cli: Any, home
 
 @pytest.fixture
 def api(home: Path) -> Iterator[tuple[TestClient, dict[str, dict[str, str]]]]:
-    with Workspace.open(load_settings(home=home)) as ws:
-        headers = {
-            role.value: {
-                "Authorization": "Bearer "
-                + issue_token(ws.store, role.value, role, created_by="test").token
-            }
-            for role in (Role.ANALYST, Role.SERVICE_AGENT)
-        }
-    with TestClient(create_app(load_settings(home=home))) as client:
-        yield client, headers
+    with role_api(home, Role.ANALYST, Role.SERVICE_AGENT) as client_headers:
+        yield client_headers
 
 
 def test_api_runs_funnel_paths_and_heatmap(api: tuple[TestClient, Any]) -> None:

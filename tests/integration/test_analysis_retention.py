@@ -15,41 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from analysis_support import build_demo, ok, role_api
 from fastapi.testclient import TestClient
 
-from custodia.api.app import create_app
-from custodia.pipeline.demo_run import run_demo
 from custodia.privacy.roles import Role
-from custodia.privacy.tokens import issue_token
-from custodia.settings import load_settings
-from custodia.workspace import Workspace
 
 DIAMOND = "钻石会员"  # src/custodia/demo/population.py TIERS_ZH
 
 
-def ok(result: Any) -> Any:
-    assert result.code == 0, result
-    return result.json()
-
-
-def demo(tmp_path_factory: pytest.TempPathFactory, customers: int) -> Path:
-    home = tmp_path_factory.mktemp(f"retention{customers}") / "ws"
-    ws, _token = Workspace.create(load_settings(home=home))
-    with ws:
-        run_demo(ws, customers=customers, seed=7)
-    return home
-
-
-@pytest.fixture(scope="module")
-def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo(tmp_path_factory, 300)
-
-
 @pytest.fixture
-def home(demo_home: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "ws"
-    shutil.copytree(demo_home, copy)
-    return copy
+def home(demo_copy: Path) -> Path:
+    return demo_copy
 
 
 def test_cli_retention_first_and_recurring(cli: Any, home: Path) -> None:
@@ -128,16 +104,8 @@ def test_cli_repurchase_by_rfm_tier(cli: Any, home: Path) -> None:
 
 @pytest.fixture
 def api(home: Path) -> Iterator[tuple[TestClient, dict[str, dict[str, str]]]]:
-    with Workspace.open(load_settings(home=home)) as ws:
-        headers = {
-            role.value: {
-                "Authorization": "Bearer "
-                + issue_token(ws.store, role.value, role, created_by="test").token
-            }
-            for role in (Role.ANALYST, Role.SERVICE_AGENT)
-        }
-    with TestClient(create_app(load_settings(home=home))) as client:
-        yield client, headers
+    with role_api(home, Role.ANALYST, Role.SERVICE_AGENT) as client_headers:
+        yield client_headers
 
 
 def test_api_runs_both_and_reads_their_rows(api: tuple[TestClient, Any]) -> None:
@@ -168,7 +136,7 @@ def test_api_runs_both_and_reads_their_rows(api: tuple[TestClient, Any]) -> None
 def test_planted_facts_diamond_gap_stretches_and_limited_editions_fall(
     cli: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    home = demo(tmp_path_factory, 2000)
+    home = build_demo(tmp_path_factory.mktemp("retention2000") / "ws", customers=2000)
     s = ok(cli("--home", home, "analyse", "repurchase", "--json"))["summary"]
     diamond = s["gaps"][DIAMOND]
     # planted: 90 -> 135 days (operational time, latent tier); seen through member_level and

@@ -15,43 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from analysis_support import ok, role_api, sql
 from fastapi.testclient import TestClient
 
-from custodia.api.app import create_app
-from custodia.pipeline.demo_run import run_demo
 from custodia.privacy.roles import Role
-from custodia.privacy.tokens import issue_token
-from custodia.settings import load_settings
-from custodia.workspace import Workspace
 
 AS_OF = "2026-10-31"  # the demo calendar's last day
 
 
-def ok(result: Any) -> Any:
-    assert result.code == 0, result
-    return result.json()
-
-
-def sql(cli: Any, home: Path, query: str) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = ok(cli("--home", home, "sql", query, "--format", "json"))
-    return rows
-
-
-@pytest.fixture(scope="module")
-def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("rfm") / "ws"
-    ws, _token = Workspace.create(load_settings(home=home))
-    with ws:
-        run_demo(ws, customers=300, seed=7)
-    return home
-
-
 @pytest.fixture
-def home(demo_home: Path, tmp_path: Path) -> Path:
+def home(demo_copy: Path) -> Path:
     """A private copy of the demo workspace, free to change."""
-    copy = tmp_path / "ws"
-    shutil.copytree(demo_home, copy)
-    return copy
+    return demo_copy
 
 
 def test_cli_scores_every_buyer_and_names_each_by_tier(cli: Any, home: Path) -> None:
@@ -135,16 +110,8 @@ def test_an_empty_window_is_an_empty_result(cli: Any, home: Path) -> None:
 
 @pytest.fixture
 def api(home: Path) -> Iterator[tuple[TestClient, dict[str, dict[str, str]]]]:
-    with Workspace.open(load_settings(home=home)) as ws:
-        headers = {
-            role.value: {
-                "Authorization": "Bearer "
-                + issue_token(ws.store, role.value, role, created_by="test").token
-            }
-            for role in (Role.ANALYST, Role.MARKETER, Role.SERVICE_AGENT)
-        }
-    with TestClient(create_app(load_settings(home=home))) as client:
-        yield client, headers
+    with role_api(home, Role.ANALYST, Role.MARKETER, Role.SERVICE_AGENT) as client_headers:
+        yield client_headers
 
 
 def test_api_runs_rfm_with_tiers_in_the_body(api: tuple[TestClient, Any]) -> None:
