@@ -13,11 +13,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError as PydanticError
 
-from custodia.cli.analyse_cmd import EngineOption, JsonOption, NameOption, run_and_print
+from custodia.cli.analyse_cmd import EngineOption, JsonOption, NameOption, run_and_print, validated
 from custodia.cli.output import print_rows, stdout_console
-from custodia.core.errors import ValidationError
 from custodia.pipeline.analysis_runs import AnalysisRun
 
 ModelsOption = Annotated[
@@ -51,13 +49,7 @@ def attribution_params(values: dict[str, Any]) -> Any:
     """AttributionParams from option values; a bad one names its option's field and rule."""
     from custodia.analytics.attribution import AttributionParams
 
-    try:
-        return AttributionParams.model_validate({k: v for k, v in values.items() if v is not None})
-    except PydanticError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"][:1]) or "parameters"
-        message = first["msg"].removeprefix("Value error, ")
-        raise ValidationError(field, first["type"], f"{field}: {message}") from None
+    return validated(AttributionParams, values)
 
 
 def attribution(

@@ -39,7 +39,7 @@ def traits(
 ) -> None:
     """Compute the traits and tags of every profile due (all with --full); store them."""
     from custodia.analytics.traits_spec import TraitsParams
-    from custodia.cli.analyse_rfm_cmd import validated
+    from custodia.cli.analyse_cmd import validated
     from custodia.pipeline.analysis_traits import run_traits
 
     params = validated(TraitsParams, {"as_of": as_of, "full": full})
