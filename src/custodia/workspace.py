@@ -44,6 +44,7 @@ from custodia.privacy.keys import FileKeyProvider
 from custodia.privacy.masking_policy import PolicyFile
 from custodia.privacy.passwords import PasswordHashing
 from custodia.privacy.policy_audit import PolicyChangeAudit
+from custodia.privacy.portal_tokens import portal_token_refusal
 from custodia.privacy.roles import Role
 from custodia.privacy.tokens import IssuedToken, TokenRefusalAudit, issue_token
 from custodia.settings import Settings
@@ -166,6 +167,13 @@ class Workspace:
     def token_refusals(self) -> TokenRefusalAudit:
         """Audits bearer tokens the API refuses (throttled per rule and token prefix)."""
         return TokenRefusalAudit(self.store, self.clock)
+
+    @cached_property
+    def portal_token_refusals(self) -> TokenRefusalAudit:
+        """Audits customer portal tokens the API refuses (throttled like staff tokens)."""
+        return TokenRefusalAudit(
+            self.store, self.clock, resource="portal_tokens", diagnose=portal_token_refusal
+        )
 
     @cached_property
     def data_keys(self) -> DataKeyRing:

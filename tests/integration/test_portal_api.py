@@ -330,3 +330,21 @@ def test_ciphertext_and_blind_index_values_are_never_shown(
     assert (resident["value"], resident["encrypted"]) == (None, True)
     assert me.json()["attributes"]["phone"]["conflicts"] == []
     assert "enc:v1" not in me.text and "bi1_" not in me.text
+
+
+def test_refused_portal_tokens_are_audited_without_their_secret(
+    api: TestClient, staff: dict[str, str], settings: Settings
+) -> None:
+    alice = _portal_token(api, staff, ALICE)
+    head, _, secret = alice.rpartition("_")
+    forged = f"{head}_{'z' * len(secret)}"
+    for bad in (forged, "cpt_not-a-token", staff["marketer"]):
+        answer = api.get("/v1/portal/me", headers=_bearer(bad))
+        assert answer.status_code == 401 and bad not in answer.text
+    with Workspace.open(settings) as ws:
+        entries = AuditLog(ws.store).entries(actions=["auth.token_refused"])[::-1]
+    assert [(e.resource, e.details["rule"]) for e in entries] == [
+        ("portal_tokens", "forged"),
+        ("portal_tokens", "malformed"),
+    ]  # a staff token is malformed here; the repeat of the rule is throttled
+    assert secret not in str([e.details for e in entries])

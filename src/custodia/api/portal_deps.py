@@ -32,6 +32,7 @@ async def current_portal_caller(
         raise AuthenticationError("missing portal token: send 'Authorization: Bearer <token>'")
     record = verify_portal_token(ws.store, credentials.credentials, clock=ws.clock)
     if record is None:
+        ws.portal_token_refusals.refused(credentials.credentials)  # audited, throttled
         raise AuthenticationError("unknown, revoked or expired portal token")
     return record
 

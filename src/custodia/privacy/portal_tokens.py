@@ -32,6 +32,7 @@ from custodia.core.clock import Clock, SystemClock
 from custodia.core.errors import AuthenticationError, ValidationError
 from custodia.core.ids import new_id
 from custodia.privacy.audit_events import PrivacyEvent, check_surrogate
+from custodia.privacy.tokens import refusal_reason
 from custodia.storage.store import OperationalStore
 from custodia.storage.store_tokens import PortalTokenTable
 
@@ -134,6 +135,16 @@ def verify_portal_token(
     if record.last_used_at is not None and now - record.last_used_at < _LAST_USED_RESOLUTION:
         return record
     return replace(record, last_used_at=now) if table.touch(record.token_id, now) else None
+
+
+def portal_token_refusal(
+    store: OperationalStore, token: str, now: datetime, clock: Clock
+) -> tuple[str, str | None]:
+    """Why a portal token is refused and its public prefix (for the refusal audit)."""
+    table = PortalTokenTable(store, clock)
+    return refusal_reason(
+        token, _SHAPE, table.find_by_prefix, _digest, lambda row: PortalTokenRecord(**row), now
+    )
 
 
 def require_portal_token(

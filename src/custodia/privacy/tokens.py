@@ -27,9 +27,10 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from custodia.core.clock import Clock, SystemClock
 from custodia.core.errors import AuthenticationError, ValidationError
@@ -185,6 +186,9 @@ def verify_token(
     return _touch(store, record, now)
 
 
+Diagnose = Callable[[OperationalStore, str, datetime, Clock], tuple[str, str | None]]
+"""Why a token was refused (malformed, unknown, forged, revoked, expired) and its public prefix."""
+
 REFUSAL_AUDIT_INTERVAL: Final = timedelta(seconds=60)
 """A refused token is audited at most this often per (rule, prefix), so that a flood of bad
 requests cannot flood the audit chain; the entry counts nothing, it marks that it happened."""
@@ -197,15 +201,26 @@ class TokenRefusalAudit:
     One entry per (rule, prefix) per :data:`REFUSAL_AUDIT_INTERVAL` in this process.
     """
 
-    def __init__(self, store: OperationalStore, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        store: OperationalStore,
+        clock: Clock | None = None,
+        *,
+        resource: str = "api_tokens",
+        diagnose: Diagnose | None = None,
+    ) -> None:
+        """``diagnose(store, token, now, clock)`` says why a token was refused and its public
+        prefix; the default knows API tokens and sessions (portal tokens bring their own)."""
         self._store = store
         self._clock = clock or SystemClock()
+        self._resource = resource
+        self._diagnose = diagnose or _refusal
         self._last: dict[tuple[str, str | None], datetime] = {}
 
     def refused(self, token: str) -> str:
         """Record the refusal of ``token`` (throttled); returns the rule that refused it."""
         now = self._clock.now()
-        rule, prefix = _refusal(self._store, token, now, self._clock)
+        rule, prefix = self._diagnose(self._store, token, now, self._clock)
         slot = (rule, prefix)
         last = self._last.get(slot)
         if last is None or now - last >= REFUSAL_AUDIT_INTERVAL:
@@ -216,7 +231,7 @@ class TokenRefusalAudit:
             if prefix is not None:
                 details["prefix"] = prefix
             AuditLog(self._store, self._clock).append(
-                "anonymous", "auth.token_refused", "api_tokens", details=details
+                "anonymous", "auth.token_refused", self._resource, details=details
             )
         return rule
 
@@ -224,19 +239,41 @@ class TokenRefusalAudit:
 def _refusal(
     store: OperationalStore, token: str, now: datetime, clock: Clock
 ) -> tuple[str, str | None]:
-    match = _TOKEN_SHAPE.fullmatch(token) if isinstance(token, str) else None
+    table = TokenTable(store, clock)
+    return refusal_reason(token, _TOKEN_SHAPE, table.find_by_prefix, _digest, _token_record, now)
+
+
+class _Revocable(Protocol):
+    @property
+    def revoked_at(self) -> datetime | None: ...
+
+    def is_active(self, at: datetime) -> bool: ...
+
+
+def refusal_reason(
+    token: str,
+    shape: re.Pattern[str],
+    find: Callable[[str], tuple[dict[str, Any], str] | None],
+    digest: Callable[[str], str],
+    record: Callable[[dict[str, Any]], _Revocable],
+    now: datetime,
+) -> tuple[str, str | None]:
+    """Why a bearer token of ``shape`` (prefix in group 1) is refused, and its prefix:
+    ``malformed``, ``unknown``, ``forged`` (known prefix, wrong secret), ``revoked``,
+    ``expired``, or ``accepted`` when it is in fact valid."""
+    match = shape.fullmatch(token) if isinstance(token, str) else None
     if match is None:
         return "malformed", None
     prefix = match.group(1)
-    found = TokenTable(store, clock).find_by_prefix(prefix)
+    found = find(prefix)
     if found is None:
         return "unknown", prefix
-    if not hmac.compare_digest(found[1], _digest(token)):
+    if not hmac.compare_digest(found[1], digest(token)):
         return "forged", prefix
-    record = _token_record(found[0])
-    if record.revoked_at is not None:
+    held = record(found[0])
+    if held.revoked_at is not None:
         return "revoked", prefix
-    return ("expired" if not record.is_active(now) else "accepted"), prefix
+    return ("expired" if not held.is_active(now) else "accepted"), prefix
 
 
 def require_token(
