@@ -67,6 +67,14 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `custodia serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `custodia serve` uses.")
+    api_spark: bool = Field(
+        default=False,
+        description=(
+            "Let API callers run analyses on the Spark engine (each call starts a local Spark "
+            "session or joins a configured one); off, the API answers 400 for engine 'spark' and "
+            "Spark stays a CLI and job engine."
+        ),
+    )
     field_encryption: bool = Field(
         default=True,
         description=(

@@ -116,6 +116,14 @@ def test_refused_tokens_are_audited_without_their_secret(
     assert secret not in text and "x" * 20 not in text and "y" * 20 not in text
 
 
+def test_spark_is_not_an_api_engine_unless_enabled(
+    api: tuple[TestClient, str, Workspace],
+) -> None:
+    client, token, _ws = api
+    answer = client.post("/v1/analyses/rfm", json={"engine": "spark"}, headers=_auth(token))
+    assert answer.status_code == 400 and "engine" in answer.json()["message"]
+
+
 def test_unknown_run(api: tuple[TestClient, str, Workspace]) -> None:
     client, token, _ws = api
     assert client.get("/v1/runs/run_nope", headers=_auth(token)).status_code == 404

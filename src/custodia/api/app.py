@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError as PydanticValidationError
 
 from custodia import __version__
 from custodia.api.access_log import install_access_log_redaction
@@ -88,6 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.workspace = workspace
     app.add_exception_handler(CustodiaError, _custodia_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(PydanticValidationError, validation_error)
     app.include_router(health.router)
     app.include_router(auth_routes.router, prefix="/v1")
     app.include_router(tables.router, prefix="/v1")

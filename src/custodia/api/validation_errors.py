@@ -20,13 +20,18 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError as PydanticValidationError
 
 _KEPT = ("type", "loc", "msg")
 
 
 async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    """The 422 of a request that failed validation, without the values it carried."""
-    assert isinstance(exc, RequestValidationError)
+    """The 422 of a request that failed validation, without the values it carried.
+
+    Also answers a pydantic ``ValidationError`` raised by a route while it turns the request
+    into its parameters (a model checked again, or one built from several fields): the input
+    was at fault, so it is a 422 like the others, not a 500."""
+    assert isinstance(exc, RequestValidationError | PydanticValidationError)
     return JSONResponse({"detail": [_without_values(e) for e in exc.errors()]}, status_code=422)
 
 

@@ -16,17 +16,28 @@ from fastapi import APIRouter, Depends, Query
 
 from custodia.api.deps import WorkspaceDep, require_role
 from custodia.core.analysis_tables import ANALYSIS_TABLES
-from custodia.core.errors import NotFoundError, TableNotFoundError
+from custodia.core.errors import NotFoundError, TableNotFoundError, ValidationError
 from custodia.pipeline.analysis_runs import check_analysis_name
 from custodia.privacy.roles import Role
 from custodia.privacy.tokens import TokenRecord
 from custodia.storage.engine import rows_as_json
+from custodia.workspace import Workspace
 
 router = APIRouter(tags=["analyses"])
 
 ANALYST_ROLES = (Role.ADMIN, Role.ANALYST, Role.MARKETER, Role.DATA_STEWARD)
 AnalystDep = Annotated[TokenRecord, Depends(require_role(*ANALYST_ROLES))]
 MAX_PAGE = 1000
+
+
+def api_engine(ws: Workspace, engine: str) -> str:
+    """The engine an API call may use: Spark only where the settings allow it (``api_spark``),
+    since each call would start or join a Spark session."""
+    if engine == "spark" and not ws.settings.api_spark:
+        raise ValidationError(
+            "engine", "not_enabled", "engine: spark is not enabled for the API (api_spark)"
+        )
+    return engine
 
 
 @router.get("/analyses/results/{table}")

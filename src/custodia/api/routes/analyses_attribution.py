@@ -18,7 +18,7 @@ from pydantic import Field
 
 from custodia.analytics.attribution import AttributionParams
 from custodia.api.deps import WorkspaceDep
-from custodia.api.routes.analyses import AnalystDep
+from custodia.api.routes.analyses import AnalystDep, api_engine
 from custodia.pipeline.analysis_attribution import run_attribution
 
 router = APIRouter(prefix="/analyses", tags=["analyses"])
@@ -37,4 +37,4 @@ def post_attribution(
 ) -> dict[str, Any]:
     """Run attribution now; returns the run (parameters, journeys, credit per model)."""
     params = AttributionParams.model_validate(body.model_dump(exclude={"name", "engine"}))
-    return run_attribution(ws, params, name=body.name, engine=body.engine).as_dict()
+    return run_attribution(ws, params, name=body.name, engine=api_engine(ws, body.engine)).as_dict()

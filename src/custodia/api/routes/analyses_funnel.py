@@ -18,7 +18,7 @@ from pydantic import Field
 
 from custodia.analytics.funnels import FunnelParams
 from custodia.api.deps import WorkspaceDep
-from custodia.api.routes.analyses import AnalystDep
+from custodia.api.routes.analyses import AnalystDep, api_engine
 from custodia.pipeline.analysis_funnel import run_funnel
 
 router = APIRouter(prefix="/analyses", tags=["analyses"])
@@ -35,4 +35,4 @@ class FunnelRequest(FunnelParams):
 def post_funnel(body: FunnelRequest, ws: WorkspaceDep, _caller: AnalystDep) -> dict[str, Any]:
     """Run a funnel now; returns the run (steps, conversion, largest drop-off)."""
     params = FunnelParams.model_validate(body.model_dump(exclude={"name", "engine"}))
-    return run_funnel(ws, params, name=body.name, engine=body.engine).as_dict()
+    return run_funnel(ws, params, name=body.name, engine=api_engine(ws, body.engine)).as_dict()

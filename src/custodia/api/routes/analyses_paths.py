@@ -19,7 +19,7 @@ from pydantic import Field
 from custodia.analytics.heatmaps import HeatmapParams
 from custodia.analytics.paths import PathParams
 from custodia.api.deps import WorkspaceDep
-from custodia.api.routes.analyses import AnalystDep
+from custodia.api.routes.analyses import AnalystDep, api_engine
 from custodia.pipeline.analysis_heatmap import run_heatmap
 from custodia.pipeline.analysis_paths import run_paths
 
@@ -44,11 +44,11 @@ class HeatmapRequest(HeatmapParams):
 def post_paths(body: PathsRequest, ws: WorkspaceDep, _caller: AnalystDep) -> dict[str, Any]:
     """Run a path analysis now; returns the run with its top paths and transitions."""
     params = PathParams.model_validate(body.model_dump(exclude={"name", "engine"}))
-    return run_paths(ws, params, name=body.name, engine=body.engine).as_dict()
+    return run_paths(ws, params, name=body.name, engine=api_engine(ws, body.engine)).as_dict()
 
 
 @router.post("/heatmap")
 def post_heatmap(body: HeatmapRequest, ws: WorkspaceDep, _caller: AnalystDep) -> dict[str, Any]:
     """Run a heatmap now; returns the run with its top elements and busiest hour."""
     params = HeatmapParams.model_validate(body.model_dump(exclude={"name", "engine"}))
-    return run_heatmap(ws, params, name=body.name, engine=body.engine).as_dict()
+    return run_heatmap(ws, params, name=body.name, engine=api_engine(ws, body.engine)).as_dict()

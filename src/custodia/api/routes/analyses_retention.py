@@ -21,7 +21,7 @@ from pydantic import Field
 from custodia.analytics.repurchase import RepurchaseParams
 from custodia.analytics.retention import RetentionParams
 from custodia.api.deps import WorkspaceDep
-from custodia.api.routes.analyses import AnalystDep
+from custodia.api.routes.analyses import AnalystDep, api_engine
 from custodia.pipeline.analysis_retention import run_repurchase, run_retention
 
 router = APIRouter(prefix="/analyses", tags=["analyses"])
@@ -47,7 +47,7 @@ class RepurchaseRequest(RepurchaseParams):
 def post_retention(body: RetentionRequest, ws: WorkspaceDep, _caller: AnalystDep) -> dict[str, Any]:
     """Run cohort retention now; returns the run with the average curve."""
     params = RetentionParams.model_validate(body.model_dump(exclude=_RUN_FIELDS))
-    return run_retention(ws, params, name=body.name, engine=body.engine).as_dict()
+    return run_retention(ws, params, name=body.name, engine=api_engine(ws, body.engine)).as_dict()
 
 
 @router.post("/repurchase")
@@ -56,4 +56,4 @@ def post_repurchase(
 ) -> dict[str, Any]:
     """Run the repurchase analysis now; returns the run with gaps and interest drops."""
     params = RepurchaseParams.model_validate(body.model_dump(exclude=_RUN_FIELDS))
-    return run_repurchase(ws, params, name=body.name, engine=body.engine).as_dict()
+    return run_repurchase(ws, params, name=body.name, engine=api_engine(ws, body.engine)).as_dict()

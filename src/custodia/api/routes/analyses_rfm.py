@@ -23,7 +23,7 @@ from pydantic import Field
 from custodia.analytics.clusters import ClusterParams
 from custodia.analytics.rfm import RfmParams
 from custodia.api.deps import WorkspaceDep
-from custodia.api.routes.analyses import AnalystDep
+from custodia.api.routes.analyses import AnalystDep, api_engine
 from custodia.pipeline.analysis_clusters import run_clusters
 from custodia.pipeline.analysis_rfm import run_rfm, tiers_in_force
 
@@ -41,7 +41,7 @@ class RfmRequest(RfmParams):
 def post_rfm(body: RfmRequest, ws: WorkspaceDep, _caller: AnalystDep) -> dict[str, Any]:
     """Run RFM now; returns the run (parameters resolved, tiers with counts and value)."""
     params = RfmParams.model_validate(body.model_dump(exclude={"name", "engine"}))
-    return run_rfm(ws, params, name=body.name, engine=body.engine).as_dict()
+    return run_rfm(ws, params, name=body.name, engine=api_engine(ws, body.engine)).as_dict()
 
 
 class ClustersRequest(ClusterParams):
@@ -55,7 +55,7 @@ class ClustersRequest(ClusterParams):
 def post_clusters(body: ClustersRequest, ws: WorkspaceDep, _caller: AnalystDep) -> dict[str, Any]:
     """Cluster the profiles now; returns the run (k, silhouettes, clusters)."""
     params = ClusterParams.model_validate(body.model_dump(exclude={"name", "engine"}))
-    return run_clusters(ws, params, name=body.name, engine=body.engine).as_dict()
+    return run_clusters(ws, params, name=body.name, engine=api_engine(ws, body.engine)).as_dict()
 
 
 @router.get("/rfm/tiers")

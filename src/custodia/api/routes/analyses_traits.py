@@ -18,7 +18,7 @@ from pydantic import Field
 
 from custodia.analytics.traits_spec import TraitsParams
 from custodia.api.deps import WorkspaceDep
-from custodia.api.routes.analyses import AnalystDep
+from custodia.api.routes.analyses import AnalystDep, api_engine
 from custodia.pipeline.analysis_traits import run_traits
 
 router = APIRouter(prefix="/analyses", tags=["analyses"])
@@ -35,4 +35,4 @@ class TraitsRequest(TraitsParams):
 def post_traits(body: TraitsRequest, ws: WorkspaceDep, _caller: AnalystDep) -> dict[str, Any]:
     """Compute the traits now (incrementally unless ``full``); returns the run."""
     params = TraitsParams.model_validate(body.model_dump(exclude={"name", "engine"}))
-    return run_traits(ws, params, name=body.name, engine=body.engine).as_dict()
+    return run_traits(ws, params, name=body.name, engine=api_engine(ws, body.engine)).as_dict()
