@@ -8,15 +8,14 @@ the *scan floor*: a bare DuckDB scan of the columns attribution reads, in the sa
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_record import Stopwatch, save
+from bench_record import save
+from scan_floor import timed
 
 from custodia.analytics.attribution import AttributionParams
 from custodia.pipeline.analysis_attribution import run_attribution
@@ -32,26 +31,6 @@ FLOOR = {
 }  # fmt: skip
 
 
-def scan_floor(ws: Workspace) -> float:
-    with Stopwatch() as sw:
-        for table, columns in FLOOR.items():
-            ws.query("SELECT " + ", ".join(f"count({c})" for c in columns) + f" FROM {table}")
-    return sw.seconds
-
-
-def timed(ws: Workspace, run: Callable[[], Any], n: int) -> dict[str, Any]:
-    run()  # warm: profile_keys built, files cached
-    seconds, floors = [], []
-    for _ in range(n):
-        with Stopwatch() as sw:
-            run()
-        seconds.append(sw.seconds)
-        floors.append(scan_floor(ws))
-    median, base = statistics.median(seconds), statistics.median(floors)
-    return {"seconds": round(median, 3), "scan_floor_seconds": round(base, 3),
-            "ratio_to_scan_floor": round(median / base, 2) if base else None}  # fmt: skip
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--home", type=Path, required=True)
@@ -62,11 +41,11 @@ def main() -> None:
         markov = AttributionParams(models=["markov"])
         figures: dict[str, Any] = {
             "touchpoints": touches,
-            "markov": timed(ws, lambda: run_attribution(ws, markov, name="bench_markov"),
+            "markov": timed(ws, lambda: run_attribution(ws, markov, name="bench_markov"), FLOOR,
                             args.repeat),
             "all_models": timed(ws, lambda: run_attribution(ws, AttributionParams(),
                                                             name="bench_attribution"),
-                                args.repeat),
+                                FLOOR, args.repeat),
         }  # fmt: skip
     for name in ("markov", "all_models"):
         f = figures[name]

@@ -8,15 +8,13 @@ and its ratio to the *scan floor*: a bare DuckDB scan of the columns it reads, i
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_record import Stopwatch, save
+from bench_record import save
+from scan_floor import timed
 
 from custodia.analytics.repurchase import RepurchaseParams
 from custodia.analytics.retention import RetentionParams
@@ -34,26 +32,6 @@ FLOORS = {
         "order_lines": ("order_id", "sku", "product_name", "category"),
     },
 }
-
-
-def scan_floor(ws: Workspace, tables: dict[str, tuple[str, ...]]) -> float:
-    with Stopwatch() as sw:
-        for table, columns in tables.items():
-            ws.query("SELECT " + ", ".join(f"count({c})" for c in columns) + f" FROM {table}")
-    return sw.seconds
-
-
-def timed(ws: Workspace, run: Callable[[], Any], floor: dict[str, tuple[str, ...]], n: int) -> Any:
-    run()  # warm: profile_keys built, files cached
-    seconds, floors = [], []
-    for _ in range(n):
-        with Stopwatch() as sw:
-            run()
-        seconds.append(sw.seconds)
-        floors.append(scan_floor(ws, floor))
-    median, base = statistics.median(seconds), statistics.median(floors)
-    return {"seconds": round(median, 3), "scan_floor_seconds": round(base, 3),
-            "ratio_to_scan_floor": round(median / base, 2) if base else None}  # fmt: skip
 
 
 def main() -> None:

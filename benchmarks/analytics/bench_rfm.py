@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_record import save
-from bench_retention import timed
+from scan_floor import timed
 
 from custodia.analytics.clusters import ClusterParams
 from custodia.analytics.rfm import RfmParams

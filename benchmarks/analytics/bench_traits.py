@@ -18,6 +18,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_record import Stopwatch, save
+from scan_floor import scan_floor
 
 from custodia.analytics.traits_spec import TraitsParams
 from custodia.pipeline.analysis_traits import run_traits
@@ -35,13 +36,6 @@ FLOOR = {
     "interactions": (*KEYS, "created_at", "complaint_type", "kind", "rating"),
     "touchpoints": (*KEYS, "occurred_at", "interaction", "channel"),
 }  # fmt: skip
-
-
-def scan_floor(ws: Workspace) -> float:
-    with Stopwatch() as sw:
-        for table, columns in FLOOR.items():
-            ws.query("SELECT " + ", ".join(f"count({c})" for c in columns) + f" FROM {table}")
-    return sw.seconds
 
 
 def main() -> None:
@@ -62,7 +56,7 @@ def main() -> None:
                 run = run_traits(ws, later, name="bench_traits")
             incremental.append(sw.seconds)
             computed.append(run.summary["profiles_computed"])
-            floors.append(scan_floor(ws))
+            floors.append(scan_floor(ws, FLOOR))
         profiles = ws.query("SELECT count(*) AS n FROM profiles").to_pylist()[0]["n"]
     base = statistics.median(floors)
     figures: dict[str, Any] = {"profiles": profiles, "scan_floor_seconds": round(base, 3)}

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_record import WORK, Stopwatch, save
 from event_rows import event_rows
+from scan_floor import scan_floor
 
 from custodia.settings import load_settings
 from custodia.workspace import Workspace
@@ -56,14 +57,6 @@ def workspace_home(args: argparse.Namespace) -> Path:
     return home
 
 
-def scan_floor(ws: Workspace, columns: tuple[str, ...]) -> float:
-    """Seconds of a bare scan of ``columns`` of ``events`` (each one read in full)."""
-    sql = "SELECT " + ", ".join(f"count({c})" for c in columns) + " FROM events"
-    with Stopwatch() as sw:
-        ws.query(sql)
-    return sw.seconds
-
-
 def measure(
     name: str,
     args: argparse.Namespace,
@@ -80,7 +73,7 @@ def measure(
             with Stopwatch() as sw:
                 result = run(ws)
             seconds.append(sw.seconds)
-            floors.append(scan_floor(ws, columns))
+            floors.append(scan_floor(ws, {"events": columns}))
     median, floor = statistics.median(seconds), statistics.median(floors)
     save(name, {
         "events": events,

@@ -34,7 +34,7 @@ import pyarrow as pa
 from custodia.core.clock import Clock, SystemClock
 from custodia.core.errors import WorkspaceError
 from custodia.core.ids import new_id
-from custodia.core.tables import TABLES, lake_tables
+from custodia.core.tables import TABLES, TableSpec, lake_tables
 from custodia.privacy.audit_events import Outcome, PrivacyEvent, record_privacy_event
 from custodia.privacy.classification import ClassificationFile
 from custodia.privacy.column_sealing import ColumnSealer
@@ -195,14 +195,19 @@ class Workspace:
     def ensure_lake_tables(self) -> None:
         """Create every canonical lakehouse table that does not exist yet (idempotent)."""
         for spec in lake_tables():
-            self.lake.ensure_table(
-                spec.zone.value,
-                spec.name,
-                spec.arrow_schema(),
-                partition_by=spec.partition_by,
-                stats_columns=spec.stats_columns(),
-                description=spec.description,
-            )
+            self.ensure_lake_table(spec)
+
+    def ensure_lake_table(self, spec: TableSpec) -> None:
+        """Create (or evolve) one canonical table as its spec declares it (idempotent); for
+        tables added after a workspace was created (analysis results, profile_keys)."""
+        self.lake.ensure_table(
+            spec.zone.value,
+            spec.name,
+            spec.arrow_schema(),
+            partition_by=spec.partition_by,
+            stats_columns=spec.stats_columns(),
+            description=spec.description,
+        )
 
     def secret(self) -> bytes:
         """The server secret: configured, or the workspace's generated key file."""

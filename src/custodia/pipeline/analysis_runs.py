@@ -171,14 +171,7 @@ def _store(
         if spec is None:
             raise ValidationError("table", "analysis_table", f"{table}: not an analysis table")
         stamped = _stamped(spec, data, run_id, name, now)
-        ws.lake.ensure_table(
-            spec.zone.value,
-            spec.name,
-            spec.arrow_schema(),
-            partition_by=spec.partition_by,
-            stats_columns=spec.stats_columns(),
-            description=spec.description,
-        )
+        ws.ensure_lake_table(spec)
         info = {"job": f"analyse:{name}", "run_id": run_id}
         update = updates.get(table)
         if update is not None:

@@ -112,10 +112,7 @@ def fill_gaps(
             columns[name] = _standardized(columns[name], data.column(f"_filled_{name}"), standard)
     out = _table(ws, columns, data, run_id)
     spec = CUSTOMER_RECORDS_FILLED
-    ws.lake.ensure_table(
-        spec.zone.value, spec.name, spec.arrow_schema(), partition_by=spec.partition_by,
-        stats_columns=spec.stats_columns(), description=spec.description,
-    )  # fmt: skip
+    ws.ensure_lake_table(spec)
     commit = ws.lake.overwrite(
         spec.zone.value, spec.name, out, commit_info={"run_id": run_id, "job": JOB}
     )

@@ -145,13 +145,7 @@ def _linked(ws: Workspace, keys: pa.Table, inputs: dict[str, int]) -> pa.Table:
 
 
 def _write(ws: Workspace, rows: pa.Table) -> None:
-    ws.lake.ensure_table(
-        PROFILE_KEYS.zone.value,
-        PROFILE_KEYS.name,
-        PROFILE_KEYS.arrow_schema(),
-        stats_columns=PROFILE_KEYS.stats_columns(),
-        description=PROFILE_KEYS.description,
-    )
+    ws.ensure_lake_table(PROFILE_KEYS)
     ws.lake.overwrite(
         PROFILE_KEYS.zone.value, PROFILE_KEYS.name, rows, commit_info={"job": "profile_keys"}
     )
