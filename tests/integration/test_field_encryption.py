@@ -63,7 +63,7 @@ def test_l3_values_are_ciphertext_on_disk_and_plain_in_queries(home: Path, cli: 
         assert digests and all(v.startswith("bi1_") for v in digests)
 
 
-def test_profile_found_and_masked_by_resident_id(home: Path, cli: Any) -> None:
+def test_profile_found_by_resident_id_through_its_blind_index(home: Path, cli: Any) -> None:
     result = cli("--home", home, "profile", "show", f"resident_id:{ZHANG_ID}", "--json")
     assert result.code == 0, result
     shown = result.json()
