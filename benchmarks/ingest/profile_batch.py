@@ -1,5 +1,6 @@
-"""CPU per ``/v1/batch`` request in the real server app, without HTTP or wrk: how the cost of the
-collector's batch route was found, and how a change to it is judged.
+"""CPU per ``/v1/batch`` request (``--route track``: per ``/v1/track`` request) in the real server
+app, without HTTP or wrk: how the cost of the collector's routes was found, and how a change to
+them is judged.
 
 The wrk figures of ``bench_collector.py`` need a quiet machine; CPU time per request does not
 (much). This script builds the same app ``custodia serve`` runs (``create_server_app``) on a
@@ -76,7 +77,7 @@ class Lifespan:
         await self._task
 
 
-def batch_scope(auth: str, length: int) -> Message:
+def batch_scope(auth: str, length: int, route: str = "batch") -> Message:
     headers = [
         (b"host", b"127.0.0.1"),
         (b"content-type", b"application/json"),
@@ -85,7 +86,8 @@ def batch_scope(auth: str, length: int) -> Message:
     ]
     return {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": "/v1/batch", "raw_path": b"/v1/batch", "query_string": b"",
+        "scheme": "http", "path": f"/v1/{route}", "raw_path": f"/v1/{route}".encode(),
+        "query_string": b"",
         "root_path": "", "headers": headers, "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000), "state": {},
     }  # fmt: skip
@@ -114,11 +116,12 @@ async def post(app: Any, scope: Message, body: bytes) -> tuple[int, bytes]:
 async def drive(app: Any, scope: Message, body: bytes, requests: int, concurrency: int) -> None:
     """``requests`` requests from ``concurrency`` tasks; every one must be accepted in full."""
     per_task, extra = divmod(requests, concurrency)
+    events = 100 if scope["path"] == "/v1/batch" else 1
 
     async def client(count: int) -> None:
         for _ in range(count):
             status, reply = await post(app, scope, body)
-            if status != 200 or json.loads(reply)["accepted"] != 100:
+            if status != 200 or json.loads(reply)["accepted"] != events:
                 raise RuntimeError(f"unexpected reply {status}: {reply[:200]!r}")
 
     await asyncio.gather(*(client(per_task + (i < extra)) for i in range(concurrency)))
@@ -129,7 +132,7 @@ async def session(args: argparse.Namespace, home: Path, auth: str, body: bytes) 
     app = create_server_app(settings)
     lifespan = Lifespan(app)
     await lifespan.start()
-    scope = batch_scope(auth, len(body))
+    scope = batch_scope(auth, len(body), args.route)
     try:
         await drive(app, scope, body, args.warmup, args.concurrency)
         rounds = []
@@ -191,18 +194,21 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--profile", action="store_true", help="print a cProfile top list")
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--route", choices=("batch", "track"), default="batch",
+                        help="batch: 100 events per request; track: one event")  # fmt: skip
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="custodia-profile-batch-"))
     try:
         write_bodies(work)
-        body = (work / "batch.json").read_bytes()
+        body = (work / f"{args.route}.json").read_bytes()
         auth = new_workspace(work / "ws")
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:  # as uvicorn does
             result = runner.run(session(args, work / "ws", auth, body))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(json.dumps({"requests_per_round": args.requests, "concurrency": args.concurrency,
-                      "batch_bytes": len(body), "load_average_1m": os.getloadavg()[0],
+    print(json.dumps({"route": args.route, "requests_per_round": args.requests,
+                      "concurrency": args.concurrency, "body_bytes": len(body),
+                      "load_average_1m": os.getloadavg()[0],
                       **result}, indent=2))  # fmt: skip
 
 

@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import duckdb
 import pyarrow as pa
@@ -223,6 +223,7 @@ class QueryEngine:
         con.execute("SET TimeZone = 'UTC'")
         # Footers are read when views are bound and again by the query: read them once.
         con.execute("SET parquet_metadata_cache = true")
+        add_shared_functions(con)
         if self._sealing is not None:
             _add_open_function(con, self._sealing)
         return con
@@ -251,6 +252,19 @@ class QueryEngine:
             yield con
         finally:
             con.close()
+
+
+SHARED_MACROS: Final = ("CREATE TEMP MACRO unix_millis(t) AS epoch_ms(t)",)
+"""Spark functions the shared SQL uses that DuckDB names otherwise, as DuckDB macros of the same
+name (``unix_millis``: milliseconds since the epoch; sqlglot would turn DuckDB's ``epoch_ms``
+into Spark's inverse, ``timestamp_millis``). The Spark side's counterpart is
+``spark_engine._register_duckdb_functions``."""
+
+
+def add_shared_functions(con: duckdb.DuckDBPyConnection) -> None:
+    """Make the functions of :data:`SHARED_MACROS` callable on ``con``."""
+    for statement in SHARED_MACROS:
+        con.execute(statement)
 
 
 def _add_open_function(con: duckdb.DuckDBPyConnection, sealing: ColumnSealing) -> None:

@@ -14,6 +14,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from custodia.storage.engine import add_shared_functions
+
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 _PAGES = {"Home", "Product", "Landing"}
 
@@ -49,6 +51,7 @@ def run_sql(sql: str, **tables: pa.Table) -> list[dict[str, Any]]:
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
+        add_shared_functions(con)
         for name, table in tables.items():
             con.register(name, table)
         return con.sql(sql).to_arrow_table().to_pylist()

@@ -64,99 +64,131 @@ WITH base AS (
 ), timed AS (
   SELECT
     *,
-    DATEDIFF(MILLISECOND, CAST('1970-01-01 00:00:00+00' AS TIMESTAMP), ts) AS ms
+    UNIX_MILLIS(ts) AS ms
   FROM base
-), ordered AS (
-  SELECT
-    *,
-    ms * 1048576 + CAST(ABS(HASH(message_id) % 1048576) AS BIGINT) AS rn
-  FROM timed
-), links AS (
+), coded AS (
   SELECT
     person,
-    rn,
-    ms,
-    ts,
-    s1,
-    s2,
-    s3,
     bd,
-    MIN(CASE WHEN s2 THEN rn END) OVER (
-      PARTITION BY person
-      ORDER BY rn DESC
-      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-    ) AS n2,
-    MIN(CASE WHEN s3 THEN rn END) OVER (
-      PARTITION BY person
-      ORDER BY rn DESC
-      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-    ) AS n3,
-    MIN(CASE WHEN x THEN rn END) OVER (
-      PARTITION BY person
-      ORDER BY rn DESC
-      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-    ) AS nx
-  FROM ordered
+    s1,
+    ts,
+    ms,
+    (
+      SHIFTLEFT(ms, 11)
+    ) + CASE WHEN s1 THEN 1 ELSE 0 END + CASE WHEN s2 THEN 2 ELSE 0 END + CASE WHEN s3 THEN 4 ELSE 0 END + CASE WHEN x THEN 1024 ELSE 0 END AS rn
+  FROM timed
+), lists AS (
+  SELECT
+    person,
+    COLLECT_LIST(rn) AS codes
+  FROM coded
+  GROUP BY
+    person
 ), c1 AS (
   SELECT
-    person,
-    bd,
-    rn AS r0,
-    ms AS m0,
-    ms AS m1,
-    CASE WHEN nx IS NULL OR n2 < nx THEN n2 END AS p2
-  FROM links
+    c.person,
+    c.bd,
+    c.rn AS r0,
+    c.ms AS m0,
+    c.rn AS r1,
+    l.codes
+  FROM coded AS c
+  JOIN lists AS l
+    ON l.person = c.person
   WHERE
-    s1 AND ts < CAST('2026-11-01 00:00:00+00' AS TIMESTAMP)
+    c.s1 AND ts < CAST('2026-11-01 00:00:00+00' AS TIMESTAMP)
 ), c2 AS (
   SELECT
-    c.*,
-    l.ms AS m2,
-    CASE WHEN l.nx IS NULL OR l.n3 < l.nx THEN l.n3 END AS p3
-  FROM c1 AS c
-  LEFT JOIN (
+    *,
+    CASE WHEN x2 IS NULL OR t2 < x2 THEN t2 END AS r2
+  FROM (
     SELECT
-      *
-    FROM links
-    WHERE
-      s2
-  ) AS l
-    ON l.person = c.person AND l.rn = c.p2 AND l.ms <= c.m0 + 1209600000
+      *,
+      CASE
+        WHEN NOT r1 IS NULL
+        THEN ARRAY_MIN(
+          FILTER(
+            codes,
+            e -> (
+              e & 2
+            ) <> 0
+            AND e > r1
+            AND e <= (
+              SHIFTLEFT((
+                m0 + 1209600000
+              ), 11)
+            ) + 2047
+          )
+        )
+      END AS t2,
+      CASE
+        WHEN NOT r1 IS NULL
+        THEN ARRAY_MIN(FILTER(codes, e -> (
+          e & 1024
+        ) <> 0 AND e > r1))
+      END AS x2
+    FROM c1
+  ) AS q
 ), c3 AS (
   SELECT
-    c.*,
-    l.ms AS m3
-  FROM c2 AS c
-  LEFT JOIN (
+    *,
+    CASE WHEN x3 IS NULL OR t3 < x3 THEN t3 END AS r3
+  FROM (
     SELECT
-      *
-    FROM links
-    WHERE
-      s3
-  ) AS l
-    ON l.person = c.person AND l.rn = c.p3 AND l.ms <= c.m0 + 1209600000
+      *,
+      CASE
+        WHEN NOT r2 IS NULL
+        THEN ARRAY_MIN(
+          FILTER(
+            codes,
+            e -> (
+              e & 4
+            ) <> 0
+            AND e > r2
+            AND e <= (
+              SHIFTLEFT((
+                m0 + 1209600000
+              ), 11)
+            ) + 2047
+          )
+        )
+      END AS t3,
+      CASE
+        WHEN NOT r2 IS NULL
+        THEN ARRAY_MIN(FILTER(codes, e -> (
+          e & 1024
+        ) <> 0 AND e > r2))
+      END AS x3
+    FROM c2
+  ) AS q
 ), chain AS (
   SELECT
-    *,
-    CASE WHEN NOT m3 IS NULL THEN 3 WHEN NOT m2 IS NULL THEN 2 ELSE 1 END AS lvl
+    person,
+    bd,
+    r0,
+    m0,
+    SHIFTRIGHT(r1, 11) AS m1,
+    SHIFTRIGHT(r2, 11) AS m2,
+    SHIFTRIGHT(r3, 11) AS m3,
+    CASE WHEN NOT r3 IS NULL THEN 3 WHEN NOT r2 IS NULL THEN 2 ELSE 1 END AS lvl
   FROM c3
 ), best AS (
   SELECT
-    *,
-    ROW_NUMBER() OVER (PARTITION BY person ORDER BY lvl DESC, m0 NULLS LAST, r0 NULLS LAST) AS pick
+    person,
+    MIN_BY(STRUCT(bd, m0, m1, m2, m3), STRUCT(-lvl AS l, r0 AS r)) AS b
   FROM chain
   WHERE
     lvl >= 1
+  GROUP BY
+    person
 ), picked AS (
   SELECT
-    COALESCE(b.bd, '(none)') AS bd,
-    b.m0,
-    b.m1,
-    b.m2,
-    b.m3
-  FROM best AS b
-  WHERE
-    b.pick = 1
+    COALESCE(t.b.bd, '(none)') AS bd,
+    t.b.m0 AS m0,
+    t.b.m1 AS m1,
+    t.b.m2 AS m2,
+    t.b.m3 AS m3
+  FROM best AS t
 )
 SELECT
   bd,

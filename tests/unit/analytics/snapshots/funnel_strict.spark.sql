@@ -49,7 +49,7 @@ WITH base AS (
 ), timed AS (
   SELECT
     *,
-    DATEDIFF(MILLISECOND, CAST('1970-01-01 00:00:00+00' AS TIMESTAMP), ts) AS ms
+    UNIX_MILLIS(ts) AS ms
   FROM base
 ), ordered AS (
   SELECT
@@ -121,21 +121,21 @@ WITH base AS (
   FROM c3
 ), best AS (
   SELECT
-    *,
-    ROW_NUMBER() OVER (PARTITION BY person ORDER BY lvl DESC, m0 NULLS LAST, r0 NULLS LAST) AS pick
+    person,
+    MIN_BY(STRUCT(bd, m0, m1, m2, m3), STRUCT(-lvl AS l, r0 AS r)) AS b
   FROM chain
   WHERE
     lvl >= 1
+  GROUP BY
+    person
 ), picked AS (
   SELECT
-    COALESCE(b.bd, '(none)') AS bd,
-    b.m0,
-    b.m1,
-    b.m2,
-    b.m3
-  FROM best AS b
-  WHERE
-    b.pick = 1
+    COALESCE(t.b.bd, '(none)') AS bd,
+    t.b.m0 AS m0,
+    t.b.m1 AS m1,
+    t.b.m2 AS m2,
+    t.b.m3 AS m3
+  FROM best AS t
 )
 SELECT
   bd,
