@@ -75,6 +75,25 @@ def test_cli_funnel_breakdown_by_a_chinese_property_and_a_profile_attribute(
     assert tiers["summary"]["groups"] >= 2
 
 
+def test_cli_funnel_breakdown_by_an_rfm_tier_needs_that_rfm_run(cli: Any, home: Path) -> None:
+    missing = cli("--home", home, *_funnel_args("--by", "rfm.tier", "--by-analysis", "nope"))
+    assert missing.code != 0 and "by_analysis" in missing.stderr and "nope" in missing.stderr
+    assert "custodia analyse rfm" in missing.stderr and "Traceback" not in missing.stderr
+    ok(cli("--home", home, "analyse", "rfm", "--name", "tiers_for_funnel", "--json"))
+    by_tier = ("--by", "rfm.tier", "--by-analysis", "tiers_for_funnel", "--name", "by_rfm")
+    run = ok(cli("--home", home, *_funnel_args(*by_tier)))
+    assert run["summary"]["by"] == "rfm.tier" and run["summary"]["groups"] >= 2
+    rows = sql(cli, home, "select segment, persons from analysis_funnel where "
+               "analysis_name = 'by_rfm' and step = 1")  # fmt: skip
+    total = next(r["persons"] for r in rows if r["segment"] == "(all)")
+    assert sum(r["persons"] for r in rows if r["segment"] != "(all)") == total
+    tiers = {r["tier"] for r in sql(cli, home, "select distinct tier from analysis_rfm where "
+                                    "analysis_name = 'tiers_for_funnel'")}  # fmt: skip
+    named = {r["segment"] for r in rows} - {"(all)", "(none)"}
+    assert named and named <= tiers  # Chinese tier names as segments
+    assert any(any("\u4e00" <= ch <= "\u9fff" for ch in name) for name in named)
+
+
 def test_cli_names_an_unknown_event_or_property(cli: Any, home: Path) -> None:
     result = cli("--home", home, "analyse", "funnel", "--step", "Product Viewed",
                  "--step", "Order Complete")  # fmt: skip

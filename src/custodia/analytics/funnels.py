@@ -42,7 +42,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Final, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from custodia.analytics.event_stream import (
     EventMatch,
@@ -53,9 +53,10 @@ from custodia.analytics.event_stream import (
     property_sql,
 )
 from custodia.core.durations import parse_duration
-from custodia.core.sql_text import quote_ident
+from custodia.core.sql_text import quote_ident, quote_literal
 
 __all__ = [
+    "ANALYSIS_BREAKDOWNS",
     "PROFILE_BREAKDOWNS",
     "TOTAL",
     "FunnelMode",
@@ -71,6 +72,13 @@ NONE: Final = "(none)"
 PROFILE_BREAKDOWNS: Final = ("member_level", "province", "city", "occupation", "industry")
 """Profile attributes a funnel may be broken down by (``--by profile.member_level``): the
 non-personal golden traits."""
+ANALYSIS_BREAKDOWNS: Final = {
+    "rfm": ("analysis_rfm", ("tier", "tier_label", "rfm_cell", "r_score", "f_score", "m_score")),
+    "clusters": ("analysis_clusters", ("cluster", "tier")),
+}
+"""Results of other analyses a funnel may be broken down by (``--by rfm.tier``): kind ->
+(result table, columns). The analysis read is the run named ``by_analysis`` (default: the kind's
+default name, ``rfm`` or ``clusters``)."""
 _BACKWARDS: Final = (
     "OVER (PARTITION BY person ORDER BY rn DESC ROWS BETWEEN UNBOUNDED PRECEDING AND"
 )
@@ -103,8 +111,15 @@ class FunnelParams(TimeRange):
     by: str | None = Field(
         default=None,
         max_length=100,
-        description="Breakdown: a property of the step-1 event (category, context.campaign.source)"
-        " or a profile attribute (profile.member_level)",
+        description="Breakdown: a property of the step-1 event (category, context.campaign.source),"
+        " a profile attribute (profile.member_level) or another analysis' result (rfm.tier,"
+        " clusters.cluster)",
+    )
+    by_analysis: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9_]{0,62}$",
+        description="Name of the analysis a breakdown such as rfm.tier reads (default: rfm, "
+        "clusters)",
     )
     max_groups: int = Field(default=50, ge=1, le=1000, description="Largest breakdown groups kept")
 
@@ -128,12 +143,26 @@ class FunnelParams(TimeRange):
     def _by(cls, value: str | None) -> str | None:
         if value is None:
             return None
+        kind, _, column = value.partition(".")
+        if kind in ANALYSIS_BREAKDOWNS:
+            columns = ANALYSIS_BREAKDOWNS[kind][1]
+            if column not in columns:
+                known = ", ".join(f"{kind}.{c}" for c in columns)
+                raise ValueError(f"by: a {kind} breakdown is one of {known}")
+            return value
         if value.startswith("profile."):
             if value.removeprefix("profile.") not in PROFILE_BREAKDOWNS:
                 known = ", ".join(f"profile.{c}" for c in PROFILE_BREAKDOWNS)
                 raise ValueError(f"by: a profile breakdown is one of {known}")
             return value
         return checked_path(value, "by")
+
+    @model_validator(mode="after")
+    def _analysis_named_for_a_result_breakdown(self) -> FunnelParams:
+        if self.by_analysis is not None and self.analysis_breakdown is None:
+            kinds = ", ".join(f"{k}.*" for k in ANALYSIS_BREAKDOWNS)
+            raise ValueError(f"by_analysis: only with a breakdown by {kinds}")
+        return self
 
     @property
     def window_ms(self) -> int:
@@ -144,6 +173,19 @@ class FunnelParams(TimeRange):
         return (
             self.by.removeprefix("profile.") if self.by and self.by.startswith("profile.") else None
         )
+
+    @property
+    def analysis_breakdown(self) -> tuple[str, str, str] | None:
+        """(result table, column, analysis name) of a breakdown by another analysis' result."""
+        kind, _, column = (self.by or "").partition(".")
+        if kind not in ANALYSIS_BREAKDOWNS:
+            return None
+        return ANALYSIS_BREAKDOWNS[kind][0], column, self.by_analysis or kind
+
+    @property
+    def property_breakdown(self) -> bool:
+        """The breakdown is a property of the step-1 event (not of the person)."""
+        return bool(self.by) and not self.profile_breakdown and not self.analysis_breakdown
 
 
 def funnel_sql(params: FunnelParams, *, linked: bool) -> str:
@@ -188,7 +230,7 @@ def funnel_sql(params: FunnelParams, *, linked: bool) -> str:
 
 
 def _breakdown_column(params: FunnelParams) -> str:
-    if params.by is None or params.profile_breakdown:
+    if params.by is None or not params.property_breakdown:
         return "CAST(NULL AS VARCHAR)"
     return property_sql(params.by, "by")
 
@@ -206,7 +248,7 @@ def _sequential_chain(params: FunnelParams) -> list[str]:
         f"coded AS (SELECT person, bd, s1, ts, ms, {code} AS rn FROM timed)",
         "lists AS (SELECT person, list(rn) AS codes FROM coded GROUP BY person)",
     ]
-    if params.by and not params.profile_breakdown:  # the step-1 event's property: join it back
+    if params.property_breakdown:  # the step-1 event's property: join it back
         ctes.append(
             "c1 AS (SELECT c.person, c.bd, c.rn AS r0, c.ms AS m0, c.rn AS r1, l.codes "
             f"FROM coded c JOIN lists l ON l.person = c.person WHERE c.s1{_anchor_range(params)})"
@@ -337,6 +379,16 @@ def _picked(params: FunnelParams) -> str:
         return (
             f"SELECT coalesce(p.{column}, '{NONE}') AS bd, t.b.m0 AS m0, {times} FROM best t "
             f"LEFT JOIN profiles p ON p.profile_id = t.person"
+        )
+    if params.analysis_breakdown:
+        table, column, name = params.analysis_breakdown
+        result = (
+            f"SELECT profile_id, CAST({quote_ident(column)} AS VARCHAR) AS v FROM {table} "
+            f"WHERE analysis_name = {quote_literal(name)}"
+        )
+        return (
+            f"SELECT coalesce(a.v, '{NONE}') AS bd, t.b.m0 AS m0, {times} FROM best t "
+            f"LEFT JOIN ({result}) a ON a.profile_id = t.person"
         )
     return f"SELECT coalesce(t.b.bd, '{NONE}') AS bd, t.b.m0 AS m0, {times} FROM best t"
 

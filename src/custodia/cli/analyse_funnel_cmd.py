@@ -2,7 +2,8 @@
 
     custodia --home H analyse funnel --step "Product Viewed" --step "Product Added" \\
         --step "Order Completed" [--mode sequential|strict|any] [--window 14d] \\
-        [--exclude EVENT ...] [--by PROPERTY|profile.ATTRIBUTE] [--from DAY] [--to DAY] \\
+        [--exclude EVENT ...] [--by PROPERTY|profile.ATTRIBUTE|rfm.tier|clusters.cluster] \\
+        [--by-analysis NAME] [--from DAY] [--to DAY] \\
         [--name N] [--engine E] [--json]
 
 A step is ``EVENT`` or ``EVENT[prop=value,...]``. Results: ``analysis_funnel``; see
@@ -51,7 +52,16 @@ def funnel(
     exclude: ExcludeOption = None,
     by: Annotated[
         str | None,
-        typer.Option("--by", help="Breakdown: a step-1 property or profile.member_level."),
+        typer.Option(
+            "--by",
+            help="Breakdown: a step-1 property, profile.member_level, rfm.tier or clusters.cluster.",
+        ),
+    ] = None,
+    by_analysis: Annotated[
+        str | None,
+        typer.Option(
+            "--by-analysis", help="The analysis rfm.* / clusters.* reads (default: rfm, clusters)."
+        ),
     ] = None,
     start: FromOption = None,
     end: ToOption = None,
@@ -64,7 +74,7 @@ def funnel(
     from custodia.pipeline.analysis_funnel import run_funnel
 
     values = {"steps": step, "mode": mode, "window": window, "exclude": exclude, "by": by,
-              "from": start, "to": end}  # fmt: skip
+              "by_analysis": by_analysis, "from": start, "to": end}  # fmt: skip
     params = validated(FunnelParams, values)
     run_and_print(
         ctx,

@@ -23,8 +23,16 @@ from custodia.analytics.event_stream import (
 )
 from custodia.analytics.funnels import FunnelParams, funnel_rows, funnel_sql
 from custodia.core.analysis_tables import ANALYSIS_FUNNEL
+from custodia.core.errors import ValidationError
 from custodia.core.tables import PROFILE_KEYS, PROFILES
-from custodia.pipeline.analysis_runs import AnalysisOutput, AnalysisRun, Progress, run_analysis
+from custodia.pipeline.analysis_runs import (
+    AnalysisOutput,
+    AnalysisRun,
+    Progress,
+    has_results,
+    missing_result,
+    run_analysis,
+)
 from custodia.pipeline.sql_engines import EngineSession
 from custodia.workspace import Workspace
 
@@ -43,8 +51,15 @@ def run_funnel(
     reads = ["events", PROFILE_KEYS.name]
     if params.profile_breakdown:
         reads.append(PROFILES.name)
+    result = params.analysis_breakdown
+    if result is not None:
+        reads.append(result[0])
+        if not has_results(ws, None, result[0], result[2]):
+            raise _no_result(params)
 
     def compute(session: EngineSession) -> AnalysisOutput:
+        if result is not None and not has_results(ws, session, result[0], result[2]):
+            raise _no_result(params)
         _check_names(session, params)
         linked = ws.lake.exists(PROFILE_KEYS.zone.value, PROFILE_KEYS.name)
         aggregated = session.run(funnel_sql(params, linked=linked)).to_pylist()
@@ -59,6 +74,12 @@ def run_funnel(
     )  # fmt: skip
 
 
+def _no_result(params: FunnelParams) -> ValidationError:
+    assert params.analysis_breakdown is not None and params.by is not None
+    kind, name = params.by.partition(".")[0], params.analysis_breakdown[2]
+    return missing_result(kind, name, field="by_analysis" if params.by_analysis else "by")
+
+
 def event_checks(session: EngineSession) -> Any:
     """The session's ``run`` giving rows as dicts (what the name checks take)."""
     return lambda sql: session.run(sql).to_pylist()
@@ -70,6 +91,7 @@ def _check_names(session: EngineSession, params: FunnelParams) -> None:
     named += [(f"exclude[{i}]", m) for i, m in enumerate(params.exclude, 1)]
     check_events_known(run, [(field, m.event) for field, m in named])
     props = [(f"{field}.where.{key}", m, key) for field, m in named for key in m.where]
-    if params.by and not params.profile_breakdown:
+    if params.property_breakdown:
+        assert params.by is not None
         props.append(("by", params.steps[0], params.by))
     check_properties_known(run, props)

@@ -32,6 +32,7 @@ from pydantic import BaseModel
 
 from custodia.core.analysis_tables import ANALYSIS_TABLES
 from custodia.core.errors import ValidationError
+from custodia.core.sql_text import quote_literal
 from custodia.core.tables import PROFILE_KEYS, TableSpec, table_spec
 from custodia.pipeline.profile_keys import refresh_profile_keys
 from custodia.pipeline.sql_engines import EngineSession, engine_session
@@ -154,6 +155,25 @@ def run_analysis(
 
 def _exists(ws: Workspace, table: str) -> bool:
     return ws.lake.exists(table_spec(table).zone.value, table)
+
+
+def missing_result(kind: str, name: str, *, field: str) -> ValidationError:
+    """The error for a parameter ``field`` naming an analysis run that stored no results."""
+    return ValidationError(
+        field, "analysis_run",
+        f"{field}: no {kind} analysis named {name!r}; run `custodia analyse {kind}` first",
+    )  # fmt: skip
+
+
+def has_results(ws: Workspace, session: EngineSession | None, table: str, name: str) -> bool:
+    """Whether the analysis ``name`` stored rows in its result ``table`` (``session``: also
+    count the rows; ``None``: only check the table exists, before a session is opened)."""
+    if not _exists(ws, table):
+        return False
+    if session is None:
+        return True
+    sql = f"SELECT count(*) AS n FROM {table} WHERE analysis_name = {quote_literal(name)}"
+    return bool(session.run(sql).to_pylist()[0]["n"])
 
 
 def _store(

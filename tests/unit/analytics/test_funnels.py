@@ -7,6 +7,7 @@ import random
 from statistics import median
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from pydantic import ValidationError as PydanticValidationError
 
@@ -115,6 +116,18 @@ def test_rows_name_the_largest_dropoff_and_an_empty_funnel_is_well_formed() -> N
     assert [r["persons"] for r in empty] == [0, 0, 0] and summary["conversion"] is None
 
 
+def test_breakdown_by_another_analysis_result_joins_its_named_run() -> None:
+    rows = [("u1", 0, "A"), ("u1", 2, "B"), ("u2", 0, "A"), ("u3", 0, "A"), ("u3", 1, "B")]
+    rfm = pa.table({
+        "analysis_name": ["mine", "mine", "other"], "profile_id": ["user:u1", "user:u2", "user:u3"],
+        "tier": ["高价值复购客户", "流失客户", "新客"],
+    })  # fmt: skip
+    params = FunnelParams(steps=["A", "B"], by="rfm.tier", by_analysis="mine")
+    out = run_sql(funnel_sql(params, linked=False), events=events_table(rows), analysis_rfm=rfm)
+    groups = {r["bd"]: _reached(r, 2) for r in out if not r["is_total"]}
+    assert groups == {"高价值复购客户": [1, 1], "流失客户": [1, 0], "(none)": [1, 1]}
+
+
 def test_time_range_limits_where_attempts_start() -> None:
     rows = [("u1", 0, "A"), ("u1", 2 * 1440 + 1, "B"), ("u2", 1440, "A"), ("u2", 1441, "B")]
     agg = _funnel(rows, steps=["A", "B"], window="3d", **{"from": "2026-03-03", "to": "2026-03-03"})
@@ -130,6 +143,9 @@ def test_time_range_limits_where_attempts_start() -> None:
         ({"steps": ["A", "B"], "by": "profile.phone"}, "by"),
         ({"steps": ["A", "B"], "from": "2026-03-05", "to": "2026-03-01"}, "to"),
         ({"steps": ["A[x]", "B"]}, "step"),
+        ({"steps": ["A", "B"], "by": "rfm.monetary"}, "rfm.tier"),
+        ({"steps": ["A", "B"], "by": "category", "by_analysis": "rfm"}, "by_analysis"),
+        ({"steps": ["A", "B"], "by": "rfm.tier", "by_analysis": "Bad Name"}, "by_analysis"),
     ],
 )
 def test_bad_definitions_name_the_field(params: dict[str, Any], field: str) -> None:
