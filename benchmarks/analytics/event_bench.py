@@ -32,11 +32,16 @@ BASE_COLUMNS = (
 )  # fmt: skip
 
 
-def arguments(description: str) -> argparse.Namespace:
+def arguments(
+    description: str, more: Callable[[argparse.ArgumentParser], None] | None = None
+) -> argparse.Namespace:
+    """The shared options (``--home``, ``--build``, ``--repeat``) and the script's own."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--home", type=Path, help="Workspace to measure (default: --build one)")
     parser.add_argument("--build", type=int, default=10_000_000, help="Synthetic events to build")
     parser.add_argument("--repeat", type=int, default=3)
+    if more is not None:
+        more(parser)
     return parser.parse_args()
 
 
