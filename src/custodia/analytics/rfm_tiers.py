@@ -24,7 +24,7 @@ import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from custodia.core.errors import ValidationError
-from custodia.core.yaml_document import item_lines, load_yaml_mapping
+from custodia.core.yaml_document import item_error, item_lines, load_yaml_mapping
 
 __all__ = [
     "SCORE_LEVELS",
@@ -145,7 +145,9 @@ def parse_tiers(text: str, *, origin: str = "tiers") -> RfmTierSet:
     try:
         return RfmTierSet.model_validate(document)
     except pydantic.ValidationError as exc:
-        raise _shape_error(exc, document, item_lines(node, "tiers"), origin) from None
+        raise item_error(
+            exc, document, {"tiers": item_lines(node, "tiers")}, origin=origin, fallback="tiers"
+        ) from None
 
 
 def load_tiers_file(path: Path) -> RfmTierSet:
@@ -157,28 +159,3 @@ def load_tiers_file(path: Path) -> RfmTierSet:
     except UnicodeDecodeError:
         raise ValidationError("tiers", "utf8", f"{path.name}: not UTF-8 text") from None
     return parse_tiers(text, origin=path.name)
-
-
-def _shape_error(
-    exc: pydantic.ValidationError, document: dict[str, Any], lines: list[int], origin: str
-) -> ValidationError:
-    first = exc.errors()[0]
-    loc = [str(p) for p in first["loc"]]
-    message = first["msg"].removeprefix("Value error, ")
-    if len(loc) >= 2 and loc[0] == "tiers" and loc[1].isdigit():
-        index = int(loc[1])
-        field = ".".join(loc[2:]) or "tier"
-        line = f" line {lines[index]}" if index < len(lines) else ""
-        return ValidationError(
-            field, first["type"], f"{origin}{line}, {_tier_named(document, index)}: "
-            f"{field}: {message}"
-        )  # fmt: skip
-    field = ".".join(loc) or "tiers"
-    return ValidationError(field, first["type"], f"{origin}: {field}: {message}")
-
-
-def _tier_named(document: dict[str, Any], index: int) -> str:
-    tiers = document.get("tiers")
-    item = tiers[index] if isinstance(tiers, list) and index < len(tiers) else None
-    name = item.get("name") if isinstance(item, dict) else None
-    return f"tier {name}" if isinstance(name, str) else f"tier #{index + 1}"

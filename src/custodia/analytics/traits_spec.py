@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from custodia.analytics.traits_expr import check_condition, render_expression
 from custodia.core.errors import ValidationError
-from custodia.core.yaml_document import item_lines, load_yaml_mapping
+from custodia.core.yaml_document import item_error, item_lines, load_yaml_mapping
 
 __all__ = [
     "AGGREGATES",
@@ -58,7 +58,6 @@ Dimension = Literal["identity", "need", "value"]
 DIMENSIONS: Final = ("identity", "need", "value")
 _NAME: Final = re.compile(r"[a-z][a-z0-9_]{0,62}")
 _RESERVED: Final = frozenset({"profile_id", "as_of"})
-_FIELD_PREFIX: Final = re.compile(r"([a-z_]+): ")
 
 
 @dataclass(frozen=True)
@@ -244,7 +243,7 @@ def parse_traits(text: str, *, origin: str = "traits.yaml") -> TraitsSpec:
     try:
         spec = TraitsSpec.model_validate(document)
     except pydantic.ValidationError as exc:
-        raise _shape_error(exc, document, lines, origin) from None
+        raise item_error(exc, document, lines, origin=origin, fallback="traits") from None
     spec = spec.model_copy(
         update={
             "traits": _located(spec.traits, lines["traits"]),
@@ -284,28 +283,3 @@ def _check_names(spec: TraitsSpec, origin: str) -> None:
                 check_condition(tag.when, seen, field="when")
             except ValidationError as exc:
                 raise ValidationError(exc.field, exc.rule, f"{where}: {exc}") from None
-
-
-def _shape_error(
-    exc: pydantic.ValidationError,
-    document: dict[str, Any],
-    lines: dict[str, list[int]],
-    origin: str,
-) -> ValidationError:
-    first = exc.errors()[0]
-    loc = [str(p) for p in first["loc"]]
-    message = first["msg"].removeprefix("Value error, ")
-    section = loc[0] if loc else ""
-    if section in lines and len(loc) >= 2 and loc[1].isdigit():
-        index = int(loc[1])
-        items = document.get(section) or []
-        item = items[index] if index < len(items) and isinstance(items[index], dict) else {}
-        name = item.get("name") if isinstance(item.get("name"), str) else f"#{index + 1}"
-        line = lines[section][index] if index < len(lines[section]) else None
-        kind = section[:-1]
-        named = _FIELD_PREFIX.match(message)
-        field = ".".join(loc[2:]) or (named.group(1) if named else kind)
-        text = message if message.startswith(f"{field}:") else f"{field}: {message}"
-        return ValidationError(field, first["type"], f"{_at(origin, line)}, {kind} {name}: {text}")
-    field = ".".join(loc) or "traits"
-    return ValidationError(field, first["type"], f"{origin}: {field}: {message}")

@@ -10,17 +10,27 @@ Example::
     document, node = load_yaml_mapping(text, origin="catalog.yaml", field="catalog")
     entry_lines(node, "tables")        # {'orders': 3, 'profiles': 9}
     item_lines(node, "metrics")        # [4, 12]: where each item of a list starts
+    try:
+        MetricSet.model_validate(document)
+    except pydantic.ValidationError as exc:
+        raise item_error(exc, document, {"metrics": item_lines(node, "metrics")},
+                         origin="metrics.yaml", fallback="metrics")
 """
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Final
 
+import pydantic
 import yaml
 
 from custodia.core.errors import ValidationError
 
-__all__ = ["entry_lines", "item_lines", "load_yaml_mapping"]
+__all__ = ["entry_lines", "item_error", "item_lines", "load_yaml_mapping"]
+
+_FIELD_PREFIX: Final = re.compile(r"([a-z_]+): ")
 
 
 def load_yaml_mapping(
@@ -62,3 +72,46 @@ def item_lines(node: yaml.Node | None, key: str) -> list[int]:
         if key_node.value == key and isinstance(value, yaml.SequenceNode):
             return [item.start_mark.line + 1 for item in value.value]
     return []
+
+
+def item_error(
+    exc: pydantic.ValidationError,
+    document: Mapping[str, Any],
+    lines: Mapping[str, list[int]],
+    *,
+    origin: str,
+    fallback: str,
+    tag_of: Callable[[Mapping[str, Any]], str | None] | None = None,
+) -> ValidationError:
+    """pydantic's first problem with a document of list sections (``rules: [...]``) as a
+    ValidationError naming the file, the line and the item: ``rules.yaml line 12, rule
+    email_format: pattern: ...``.
+
+    ``lines`` maps each list section to the lines its items start on (:func:`item_lines`); an
+    item is named by its ``name`` (else ``#n``) and called by its section's singular (``rules``
+    -> ``rule``). ``tag_of(item)`` gives the discriminator pydantic puts in the path of a tagged
+    union (``rules.3.regex.pattern``), which is dropped. A problem outside the list items names
+    the path, else ``fallback``. Messages carry pydantic's text, never the document's values.
+    """
+    first = exc.errors()[0]
+    loc = [str(p) for p in first["loc"]]
+    message = first["msg"].removeprefix("Value error, ")
+    section = loc[0] if loc else ""
+    if section in lines and len(loc) >= 2 and loc[1].isdigit():
+        index = int(loc[1])
+        items = document.get(section)
+        found = items[index] if isinstance(items, list) and index < len(items) else None
+        item: Mapping[str, Any] = found if isinstance(found, dict) else {}
+        name = item.get("name") if isinstance(item.get("name"), str) else f"#{index + 1}"
+        rest = loc[2:]
+        if rest and tag_of is not None and rest[0] == tag_of(item):
+            rest = rest[1:]
+        kind = section.removesuffix("s")
+        named = _FIELD_PREFIX.match(message)
+        field = ".".join(rest) or (named.group(1) if named else kind)
+        text = message if message.startswith(f"{field}:") else f"{field}: {message}"
+        at = section_lines[index] if index < len(section_lines := lines[section]) else None
+        where = f"{origin} line {at}" if at else origin
+        return ValidationError(field, first["type"], f"{where}, {kind} {name}: {text}")
+    field = ".".join(loc) or fallback
+    return ValidationError(field, first["type"], f"{origin}: {field}: {message}")

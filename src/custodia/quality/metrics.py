@@ -42,7 +42,7 @@ from sqlglot import exp
 
 from custodia.core.errors import TableNotFoundError, ValidationError
 from custodia.core.tables import table_spec
-from custodia.core.yaml_document import item_lines, load_yaml_mapping
+from custodia.core.yaml_document import item_error, item_lines, load_yaml_mapping
 
 __all__ = ["MetricSet", "MetricSpec", "metric_from_rule", "parse_metrics"]
 
@@ -156,7 +156,9 @@ def parse_metrics(text: str, *, origin: str = "metrics.yaml") -> MetricSet:
     try:
         metrics = MetricSet.model_validate(document)
     except pydantic.ValidationError as exc:
-        raise _shape_error(exc, document, lines, origin) from None
+        raise item_error(
+            exc, document, {"metrics": lines}, origin=origin, fallback="metrics"
+        ) from None
     located = tuple(
         m.model_copy(update={"line": line}) for m, line in zip(metrics.metrics, lines, strict=False)
     )
@@ -167,25 +169,6 @@ def parse_metrics(text: str, *, origin: str = "metrics.yaml") -> MetricSet:
 
 def _at(line: int | None) -> str:
     return f" line {line}" if line else ""
-
-
-def _shape_error(
-    exc: pydantic.ValidationError, document: dict[str, Any], lines: list[int], origin: str
-) -> ValidationError:
-    first = exc.errors()[0]
-    loc = [str(p) for p in first["loc"]]
-    message = first["msg"].removeprefix("Value error, ")
-    if len(loc) >= 2 and loc[0] == "metrics" and loc[1].isdigit():
-        index = int(loc[1])
-        items = document.get("metrics") or []
-        item = items[index] if index < len(items) and isinstance(items[index], dict) else {}
-        name = item.get("name") if isinstance(item.get("name"), str) else f"#{index + 1}"
-        line = _at(lines[index] if index < len(lines) else None)
-        field = ".".join(loc[2:]) or "metric"
-        return ValidationError(field, first["type"], f"{origin}{line}, metric {name}: "
-                                                     f"{field}: {message}")  # fmt: skip
-    field = ".".join(loc) or "metrics"
-    return ValidationError(field, first["type"], f"{origin}: {field}: {message}")
 
 
 def _check_against_model(metric: MetricSpec, where: str) -> None:

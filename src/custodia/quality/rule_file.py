@@ -16,7 +16,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from sqlglot import exp
 
 from custodia.core.errors import TableNotFoundError, ValidationError
 from custodia.core.tables import TableSpec, table_spec
-from custodia.core.yaml_document import item_lines, load_yaml_mapping
+from custodia.core.yaml_document import item_error, item_lines, load_yaml_mapping
 from custodia.quality.entry import entry_problem
 from custodia.quality.models import ENTRY_CHECKS, RuleSet
 from custodia.quality.rule_columns import is_json_column, split_column
@@ -41,7 +41,9 @@ def parse_rules(text: str, *, origin: str = "rules") -> RuleSet:
     try:
         ruleset = RuleSet.model_validate(document)
     except pydantic.ValidationError as exc:
-        raise _shape_error(exc, document, lines, origin) from None
+        raise item_error(
+            exc, document, {"rules": lines}, origin=origin, fallback="rules", tag_of=_check_of
+        ) from None
     located = tuple(
         rule.model_copy(update={"line": line})
         for rule, line in zip(ruleset.rules, lines, strict=False)
@@ -69,44 +71,9 @@ def _load_yaml(text: str, origin: str) -> tuple[dict[str, Any], list[int]]:
     return document, item_lines(node, "rules")
 
 
-def _shape_error(
-    exc: pydantic.ValidationError, document: dict[str, Any], lines: list[int], origin: str
-) -> ValidationError:
-    first = exc.errors()[0]
-    loc = [str(p) for p in first["loc"]]
-    message = first["msg"].removeprefix("Value error, ")
-    if len(loc) >= 2 and loc[0] == "rules" and loc[1].isdigit():
-        index = int(loc[1])
-        # drop the discriminator tag pydantic puts in the path ("rules.3.regex.pattern")
-        rest = loc[2:]
-        if rest and rest[0] == _check_of(document, index):
-            rest = rest[1:]
-        field = ".".join(rest) or "rule"
-        where = _where(origin, lines, index, _name_of(document, index))
-        return ValidationError(field, first["type"], f"{where}: {field}: {message}")
-    field = ".".join(loc) or "rules"
-    return ValidationError(field, first["type"], f"{origin}: {field}: {message}")
-
-
-def _where(origin: str, lines: list[int], index: int, name: str | None) -> str:
-    line = f" line {lines[index]}" if index < len(lines) else ""
-    rule = f", rule {name}" if name else f", rule #{index + 1}"
-    return f"{origin}{line}{rule}"
-
-
-def _rule_item(document: dict[str, Any], index: int) -> dict[str, Any]:
-    rules = document.get("rules")
-    item = rules[index] if isinstance(rules, list) and index < len(rules) else None
-    return dict(item) if isinstance(item, dict) else {}
-
-
-def _name_of(document: dict[str, Any], index: int) -> str | None:
-    name = _rule_item(document, index).get("name")
-    return name if isinstance(name, str) else None
-
-
-def _check_of(document: dict[str, Any], index: int) -> str | None:
-    check = _rule_item(document, index).get("check")
+def _check_of(rule: Mapping[str, Any]) -> str | None:
+    """A rule's ``check``: the tag pydantic puts in the path of a rule's problem."""
+    check = rule.get("check")
     return check if isinstance(check, str) else None
 
 
