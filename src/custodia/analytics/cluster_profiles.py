@@ -1,20 +1,22 @@
-"""What each cluster is: size, centroid in original units, typical RFM tier, and the tables.
+"""What each cluster is: size, centroid in original units, typical RFM tier and typical tags,
+and the tables.
 
 Example::
 
-    assigned, profiles, summary = cluster_results(rfm_rows, features, matrix, fit, labels)
+    assigned, profiles, summary = cluster_results(rfm_rows, features, matrix, fit, labels, tags)
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from custodia.analytics.cluster_tags import TypicalTag
 from custodia.analytics.clusters import RFM_FEATURES, ClusterFit, transformed
 
 __all__ = ["cluster_results"]
@@ -22,10 +24,11 @@ __all__ = ["cluster_results"]
 
 def cluster_results(
     rfm_rows: pa.Table, features: Sequence[str], matrix: np.ndarray, fit: ClusterFit,
-    labels: np.ndarray,
+    labels: np.ndarray, tags: Mapping[int, list[TypicalTag]] | None = None,
 ) -> tuple[pa.Table, pa.Table, dict[str, Any]]:  # fmt: skip
     """Per profile (``analysis_clusters``), per cluster (``analysis_cluster_profiles``) and a
-    summary. ``rfm_rows`` are the RFM rows (with ``tier``) in the order of ``matrix``."""
+    summary. ``rfm_rows`` are the RFM rows (with ``tier``) in the order of ``matrix``; ``tags``
+    the typical tags per cluster label (None: no traits were computed, the column stays null)."""
     label_of = labels[fit.assignments]
     tier_names, tiers = np.unique(
         np.asarray(rfm_rows.column("tier").to_pylist(), dtype=object).astype(str),
@@ -55,6 +58,10 @@ def cluster_results(
         )
         for i in np.argsort(labels)
     ]
+    for row in rows:
+        found = None if tags is None else [t.as_dict() for t in tags.get(row["cluster"], [])]
+        row["typical_tags"] = None if found is None else json.dumps(found, ensure_ascii=False)
+        row["_tags"] = found or []
     profiles = pa.Table.from_pylist(rows, schema=_PROFILE_SCHEMA)
     summary = {
         "profiles": rfm_rows.num_rows,
@@ -65,6 +72,7 @@ def cluster_results(
         "features": list(features),
         "clusters": [
             {k: r[k] for k in ("cluster", "profiles", "share", "typical_tier", *RFM_FEATURES)}
+            | {"typical_tags": r["_tags"]}
             for r in rows
         ],
     }
@@ -84,6 +92,7 @@ _PROFILE_SCHEMA = pa.schema(
         ("typical_tier", pa.string()),
         ("typical_tier_share", pa.float64()),
         ("tiers", pa.large_string()),
+        ("typical_tags", pa.large_string()),
     ]
 )
 

@@ -9,6 +9,8 @@ the candidates are fitted on a random sample and the chosen k is refitted on eve
 sample's centroids; the silhouette is measured on at most ``sample_size`` profiles of it, whose
 distances are computed once for every k.
 
+Each cluster also lists its typical tags (:mod:`custodia.analytics.cluster_tags`).
+
 Labels are numbers 1..k. A first run numbers clusters by size (largest first). A later run of the
 same analysis name with the same features matches its centroids to the previous run's
 (Hungarian assignment on the distance between centroids in the new run's scaled space,
@@ -31,6 +33,7 @@ from typing import Annotated, Any, Final
 import numpy as np
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
+from custodia.analytics.cluster_tags import TagRule
 from custodia.analytics.rfm import RfmParams
 from custodia.core.errors import ValidationError
 
@@ -68,6 +71,15 @@ class ClusterParams(RfmParams):
     traits_name: Annotated[str, StringConstraints(pattern=_FEATURE)] = Field(
         default="traits", description="Analysis name of the traits run the traits come from"
     )
+    top_tags: int = Field(
+        default=5, ge=0, le=20, description="Typical tags listed per cluster (0: none)"
+    )
+    tag_min_share: float = Field(
+        default=0.2, ge=0, le=1, description="Share of a cluster a typical tag must reach"
+    )
+    tag_min_lift: float = Field(
+        default=1.2, ge=1, le=1000, description="Lift (share in cluster / share overall) it needs"
+    )
     random_state: int = Field(default=0, ge=0, le=2**31 - 1)
     sample_size: int = Field(default=5_000, ge=100, le=10_000, description="Silhouette sample")
 
@@ -88,6 +100,10 @@ class ClusterParams(RfmParams):
 
     def trait_names(self) -> list[str]:
         return [n for n in self.feature_names() if n not in RFM_FEATURES]
+
+    def tag_rule(self) -> TagRule:
+        """How the typical tags of each cluster are chosen (:mod:`.cluster_tags`)."""
+        return TagRule(self.top_tags, self.tag_min_share, self.tag_min_lift)
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,8 @@ ANALYSIS_CLUSTERS = analysis_table(
 
 ANALYSIS_CLUSTER_PROFILES = analysis_table(
     "analysis_cluster_profiles",
-    "What each cluster is: size, share, mean RFM, centroid in original units, typical tier.",
+    "What each cluster is: size, share, mean RFM, centroid in original units, typical tier and "
+    "typical tags (docs/analytics-clusters.md).",
     (
         _c("cluster", pa.int32(), L1, "Cluster label", nullable=False),
         _c("profiles", pa.int64(), L1, "Profiles in the cluster"),
@@ -123,6 +124,13 @@ ANALYSIS_CLUSTER_PROFILES = analysis_table(
         _c("typical_tier", S, L1, "Most frequent RFM tier in the cluster"),
         _c("typical_tier_share", pa.float64(), L1, "Share of the cluster in that tier"),
         _c("tiers", JSON, L1, "Tier -> profiles in the cluster (JSON)"),
+        _c(
+            "typical_tags",
+            JSON,
+            L1,
+            "Typical computed-trait tags: [{tag, profiles, share, lift}] (JSON; each carried by "
+            "at least 5 profiles; null: no traits run)",
+        ),
     ),
     ("cluster",),
 )

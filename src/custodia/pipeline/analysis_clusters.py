@@ -2,7 +2,9 @@
 
 The RFM measures and tiers come from the same SQL as ``custodia analyse rfm`` with the same
 window and tier rules (:mod:`custodia.pipeline.analysis_rfm`); trait features are numeric
-values of the traits map of ``analysis_profile_traits`` (the run named ``traits_name``). The
+values of the traits map of ``analysis_profile_traits`` (the run named ``traits_name``), whose
+tags also give each cluster its typical tags (:mod:`custodia.analytics.cluster_tags`; without a
+traits run the clusters are computed all the same, with no typical tags and a ``tags_note``). The
 previous run of the same analysis name gives the centroids whose labels new clusters inherit.
 Results: ``analysis_clusters`` (profile -> cluster) and ``analysis_cluster_profiles``.
 See docs/analytics-clusters.md.
@@ -22,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from custodia.analytics.cluster_profiles import cluster_results
+from custodia.analytics.cluster_tags import TypicalTag, typical_tags
 from custodia.analytics.clusters import (
     RFM_FEATURES,
     ClusterParams,
@@ -41,6 +44,10 @@ from custodia.workspace import Workspace
 __all__ = ["clusters_output", "run_clusters"]
 
 TRAITS_TABLE: Final = "analysis_profile_traits"
+TAGS_NOT_COMPUTED: Final = (
+    "typical tags: traits were not computed (no rows of the traits run '{name}'); "
+    "run custodia analyse traits first"
+)
 
 
 def run_clusters(
@@ -55,14 +62,17 @@ def run_clusters(
     resolved, extra = resolve_rfm_params(ws, params)
     assert isinstance(resolved, ClusterParams)
     previous, previous_run = _previous(ws, name)
-    reads = [*RFM_READS, TRAITS_TABLE] if resolved.trait_names() else list(RFM_READS)
-    if resolved.trait_names() and not _has_traits(ws):
+    traits = _traits_run(ws, resolved.traits_name)
+    if resolved.trait_names() and traits is None:
         raise ValidationError(
             "features", "known_trait",
             f"features: traits need a traits run first (custodia analyse traits); "
             f"{TRAITS_TABLE} is empty",
         )  # fmt: skip
-    extra = {**extra, "labels_from": previous_run}
+    reads = [*RFM_READS, TRAITS_TABLE] if traits is not None else list(RFM_READS)
+    extra = {**extra, "labels_from": previous_run, "tags_from": traits}
+    if traits is None:
+        extra["tags_note"] = TAGS_NOT_COMPUTED.format(name=resolved.traits_name)
     return run_analysis(
         ws,
         kind="clusters",
@@ -90,7 +100,10 @@ def clusters_output(
     matrix = _matrix(session, params, rfm_rows, features)
     fit = fit_clusters(features, matrix, params)
     labels = stable_labels(fit, previous)
-    assigned, profiles, summary = cluster_results(rfm_rows, features, matrix, fit, labels)
+    tags = None
+    if extra.get("tags_from"):
+        tags = _typical_tags(session, params, rfm_rows, labels[fit.assignments])
+    assigned, profiles, summary = cluster_results(rfm_rows, features, matrix, fit, labels, tags)
     return AnalysisOutput(
         tables={"analysis_clusters": assigned, "analysis_cluster_profiles": profiles},
         summary=window | summary | extra,
@@ -151,11 +164,48 @@ def _trait_values(
     return out
 
 
-def _has_traits(ws: Workspace) -> bool:
+def _typical_tags(
+    session: EngineSession, params: ClusterParams, rfm_rows: pa.Table, cluster_of: np.ndarray
+) -> dict[int, list[TypicalTag]]:
+    """Typical tags per cluster label: the engine counts the profiles carrying each tag in
+    each cluster (the stored rows of the traits run: one per profile, kept current by its
+    incremental runs), :func:`typical_tags` ranks them."""
+    found, counted = np.unique(cluster_of, return_counts=True)
+    sizes = dict(zip(found.tolist(), counted.tolist(), strict=True))
+    members = pa.table(
+        {"profile_id": rfm_rows.column("profile_id"), "label": pa.array(cluster_of, pa.int32())}
+    )
+    session.add_relation("cluster_members", members)
+    counts = session.run(
+        "SELECT m.label, t.tag, count(DISTINCT m.profile_id) AS profiles "
+        "FROM cluster_members m JOIN (SELECT profile_id, unnest(tags) AS tag "
+        f"FROM {TRAITS_TABLE} WHERE analysis_name = {quote_literal(params.traits_name)}) t "
+        "ON t.profile_id = m.profile_id WHERE t.tag IS NOT NULL GROUP BY m.label, t.tag"
+    )
+    carriers = zip(
+        *(counts.column(c).to_pylist() for c in ("label", "tag", "profiles")), strict=True
+    )
+    return typical_tags(carriers, sizes, params.tag_rule())
+
+
+def _traits_run(ws: Workspace, name: str) -> dict[str, Any] | None:
+    """What the stored rows of the traits run ``name`` are (None when it was never run)."""
     try:
-        return bool(ws.query(f"SELECT 1 FROM {TRAITS_TABLE} LIMIT 1").num_rows > 0)
+        sql = (
+            "SELECT count(*) AS profiles, max(as_of) AS as_of, max(computed_at) AS computed_at "
+            f"FROM {TRAITS_TABLE} WHERE analysis_name = ?"
+        )
+        row = ws.query_engine().query(sql, [name]).to_pylist()[0]
     except TableNotFoundError:
-        return False
+        return None
+    if not row["profiles"]:
+        return None
+    return {
+        "name": name,
+        "as_of": row["as_of"].isoformat(),
+        "computed_at": row["computed_at"].isoformat(),
+        "profiles": row["profiles"],
+    }
 
 
 def _previous(ws: Workspace, name: str) -> tuple[list[PreviousCluster], str | None]:

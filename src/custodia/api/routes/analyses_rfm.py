@@ -6,7 +6,8 @@
   tier file for this run.
 - ``POST /v1/analyses/clusters`` ``{"k": 4}`` or ``{"k_min": 2, "k_max": 8, "features": ["rfm"]}``
   plus the RFM fields: K-means clusters on scaled RFM (and traits), labels stable between runs
-  of a name; the answer is the run with each cluster's size, mean RFM and typical tier.
+  of a name; the answer is the run with each cluster's size, mean RFM, typical tier and typical
+  tags (from the traits run; see docs/analytics-clusters.md).
 - ``GET /v1/analyses/rfm/tiers``: the workspace's tiers in force, where they come from and, if
   the workspace file is broken, why.
 
