@@ -11,14 +11,19 @@ import importlib.util
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
-from analysis_support import build_demo, ok, role_api
+from analysis_support import build_demo, ok, role_api, sql
 from fastapi.testclient import TestClient
 
+from custodia.core.analysis_tables import ANALYSIS_REPURCHASE
 from custodia.privacy.roles import Role
+from custodia.settings import load_settings
+from custodia.workspace import Workspace
 
 DIAMOND = "钻石会员"  # src/custodia/demo/population.py TIERS_ZH
 
@@ -74,6 +79,29 @@ def test_cli_repurchase_by_tier(cli: Any, home: Path) -> None:
     assert s["windows"]["baseline_start"] == "2025-05-01"
     assert {"普通会员", "银卡会员", "金卡会员"} <= set(s["gaps"])
     assert run["rows"]["analysis_repurchase"] > 0 and run["rows"]["analysis_repurchase_interests"]
+    assert s["period_of"] == "spell_start" and s["horizon_days"] == 150
+    for entry in s["gaps"].values():  # the change is censoring aware wherever it can be
+        if "gap_change" in entry:
+            assert entry["gap_change_basis"] in {"km_median", "km_restricted_mean"}
+    # the stored rows add up to the summary: spells by the month they start, censored at as_of
+    recent = sql(cli, home, "select group_value, sum(spells) as spells, sum(repurchases) as r, "
+                 "sum(censored_spells) as c, count(km_median_gap_days) as medians "
+                 "from analysis_repurchase where period_start >= DATE '2026-05-01' "
+                 "group by 1")  # fmt: skip
+    for row in recent:
+        window = s["gaps"][row["group_value"]]["recent"]
+        spells, repurchases, censored = int(row["spells"]), int(row["r"]), int(row["c"])
+        assert (spells, repurchases, censored) == (
+            window["spells"], window["repurchases"], window["censored_spells"])  # fmt: skip
+        assert spells == repurchases + censored
+    last = sql(
+        cli,
+        home,
+        "select count(*) as n, count(km_median_gap_days) as medians, "
+        "count(km_restricted_mean_gap_days) as means from analysis_repurchase "
+        "where analysis_name = 'repurchase' and period_start = DATE '2026-10-01'",
+    )
+    assert last[0]["n"] > 0 and last[0]["means"] == 0  # October's spells: followed < 150 days
     shares = ok(
         cli(
             "--home",
@@ -102,6 +130,30 @@ def test_cli_repurchase_by_rfm_tier(cli: Any, home: Path) -> None:
     assert "高价值复购客户" in by_rfm["summary"]["gaps"]
 
 
+def test_repurchase_table_from_before_the_kaplan_meier_columns_gains_them(
+    cli: Any, home: Path
+) -> None:
+    new = ("spells", "censored_spells", "km_median_gap_days", "km_restricted_mean_gap_days")
+    schema = ANALYSIS_REPURCHASE.arrow_schema()
+    old = pa.schema([field for field in schema if field.name not in new])
+    with Workspace.open(load_settings(home=home)) as ws:
+        shutil.rmtree(ws.lake.path("curated", "analysis_repurchase"))  # as an older version made it
+        ws.lake.ensure_table("curated", "analysis_repurchase", old)
+        row = {"analysis_name": "旧的", "analysis_id": "run_old", "group_value": "钻石会员",
+               "period_start": date(2025, 5, 1), "repurchases": 3, "customers": 2,
+               "mean_gap_days": 99.5, "median_gap_days": 90.0, "p75_gap_days": 120.0,
+               "computed_at": datetime(2026, 1, 1, tzinfo=UTC)}  # fmt: skip
+        ws.lake.append("curated", "analysis_repurchase", pa.Table.from_pylist([row], old))
+    ok(cli("--home", home, "analyse", "repurchase", "--json"))
+    rows = sql(cli, home, "select analysis_name, count(*) as n, count(spells) as spells, "
+               "count(km_median_gap_days) as medians, sum(repurchases) as r "
+               "from analysis_repurchase group by 1 order by 1")  # fmt: skip
+    old_row, fresh = rows[1], rows[0]
+    assert (old_row["analysis_name"], old_row["n"], old_row["spells"]) == ("旧的", 1, 0)
+    assert fresh["analysis_name"] == "repurchase" and fresh["spells"] == fresh["n"] > 0
+    assert 0 < fresh["medians"] < fresh["n"] and int(fresh["r"]) > 0
+
+
 @pytest.fixture
 def api(home: Path) -> Iterator[tuple[TestClient, dict[str, dict[str, str]]]]:
     with role_api(home, Role.ANALYST, Role.SERVICE_AGENT) as client_headers:
@@ -127,6 +179,7 @@ def test_api_runs_both_and_reads_their_rows(api: tuple[TestClient, Any]) -> None
         ("retention", {"since": "2026-03-01", "until": "2026-01-01"}, "until"),
         ("repurchase", {"limited_prefixes": ["100%"]}, "limited_prefixes"),
         ("repurchase", {"by": "region"}, "by"),
+        ("repurchase", {"horizon_days": 0}, "horizon_days"),
     ):
         answer = client.post(f"/v1/analyses/{path}", json=bad, headers=headers["analyst"])
         assert answer.status_code == 422 and field in answer.text
@@ -139,16 +192,41 @@ def test_planted_facts_diamond_gap_stretches_and_limited_editions_fall(
     home = build_demo(tmp_path_factory.mktemp("retention2000") / "ws", customers=2000)
     s = ok(cli("--home", home, "analyse", "repurchase", "--json"))["summary"]
     diamond = s["gaps"][DIAMOND]
-    # planted: 90 -> 135 days (operational time, latent tier); seen through member_level and
-    # with gaps started before the change counted in the recent months: ~100 -> ~126
-    assert 85 <= diamond["baseline"]["mean_gap_days"] <= 110
-    assert 115 <= diamond["recent"]["mean_gap_days"] <= 150
-    assert diamond["mean_gap_change"] >= 1.2
-    assert s["gaps"]["金卡会员"]["mean_gap_change"] < diamond["mean_gap_change"]
+    base, recent = diamond["baseline"], diamond["recent"]
+    # planted: gamma gaps of mean 90 -> 135 days (operational time, latent tier), i.e. calendar
+    # medians of about 74 -> 111 days for spells starting in these windows. Seen through
+    # member_level (a mix of latent tiers) with 75 and 61 spells: 80 -> 107 (docs)
+    assert diamond["gap_change_basis"] == "km_median" and diamond["gap_change"] >= 1.25
+    assert 70 <= base["km_median_gap_days"] <= 95 and 95 <= recent["km_median_gap_days"] <= 125
+    assert recent["censored_spells"] > recent["repurchases"] / 2
+    assert recent["mean_gap_days"] < 0.75 * recent["km_median_gap_days"]  # long gaps cut off
+    assert s["gaps"]["金卡会员"]["gap_change"] < diamond["gap_change"]
+    for tier in ("普通会员", "银卡会员"):  # planted unchanged: the restricted means agree
+        assert s["gaps"][tier]["gap_change_basis"] == "km_restricted_mean"
+        assert 0.9 <= s["gaps"][tier]["gap_change"] <= 1.1
     drop = s["interest_drops"]["by_group"][DIAMOND]
     assert (drop["interest_kind"], drop["interest"]) == ("limited_edition", "limited")
     assert drop["baseline_share"] > 0.15 and drop["recent_share"] < 0.12
     assert s["interest_drops"]["largest"]["group_value"] == DIAMOND
+    # RFM tiers scored before the change (as of the baseline's end) hold more spells
+    ok(
+        cli(
+            "--home",
+            home,
+            "analyse",
+            "rfm",
+            "--as-of",
+            "2025-10-31",
+            "--name",
+            "rfm_2025",
+            "--json",
+        )
+    )
+    by_rfm = ok(cli("--home", home, "analyse", "repurchase", "--by", "rfm_tier", "--rfm-name",
+                    "rfm_2025", "--name", "by_rfm", "--json"))["summary"]  # fmt: skip
+    high = by_rfm["gaps"]["高价值复购客户"]
+    assert high["gap_change_basis"] == "km_median" and high["gap_change"] >= 1.25
+    assert high["baseline"]["spells"] > 4 * base["spells"]
 
 
 @pytest.mark.slow
@@ -163,7 +241,7 @@ def test_spark_stores_the_same_rows_as_duckdb(cli: Any, home: Path) -> None:
         for engine in ("duckdb", "spark"):
             ok(cli("--home", home, "analyse", kind, "--engine", engine,
                    "--name", f"{kind}_{engine}", "--json"))  # fmt: skip
-    for kind, table in tables.items():
+    for kind, table in (*tables.items(), ("repurchase", "analysis_repurchase")):
         rows = {
             engine: ok(cli("--home", home, "sql", f"select * exclude (analysis_name, "
                            f"analysis_id, computed_at) from {table} where analysis_name = "

@@ -1,26 +1,32 @@
 """Repurchase cycles per tier over time, and which interests fell at the same time.
 
-A *repurchase* is a profile's purchase day after an earlier one (orders not cancelled, reached
-through ``profile_keys``; several orders on one UTC day are one purchase day). Its *gap* is the
-number of days since the previous purchase day. Gaps are grouped by the profile's tier
-(``member_level``, or the ``rfm_tier`` of an RFM analysis) and by the month or quarter of the
-repurchase, with mean, median and 75th percentile computed exactly in Python from the distribution
-of whole-day gaps the SQL returns (a few thousand rows whatever the data size).
+Every purchase day of a profile (orders not cancelled, reached through ``profile_keys``; several
+orders on one UTC day are one purchase day) starts a *spell* that ends at the profile's next
+purchase day (a *repurchase*; its *gap* is the days in between) or, when there is none up to
+``as_of``, is *censored* there (no repurchase yet after ``as_of - day`` days). Spells are grouped
+by the profile's tier (``member_level``, or the ``rfm_tier`` of an RFM analysis) and by the month
+or quarter in which the spell **starts**. Per group and period: the plain mean, median and 75th
+percentile of the gaps seen (spells that ended), and the censoring-aware Kaplan-Meier median and
+restricted mean (up to ``horizon_days``) of the time to the next purchase over all spells
+(:mod:`custodia.analytics.kaplan_meier`). All are computed exactly in Python from the
+distribution of whole-day durations the SQL returns (a few thousand rows whatever the data size).
 
 Interests: each order line counts for its category (the line's own, else the category another
 line of the same SKU carries) and whether it is a limited edition (its product name, or the name
 of any line of the same SKU, starts with one of ``limited_prefixes`` after lower-casing, trimming
 and dropping a leading bracket). Shares are of the lines (and orders) of the tier in the period.
 
-The summary compares the last ``recent_months`` months up to the latest purchase day with the
-``baseline_months`` months before them: the mean gap per tier, and the interest whose share of
-lines dropped the most per tier (and overall).
+The summary compares the last ``recent_months`` months up to ``as_of`` with a baseline (the same
+months a year earlier, or the months just before): per tier the gap statistics of the spells
+started in each window, the change of the Kaplan-Meier median (else of the restricted mean,
+else of the plain mean; ``gap_change_basis`` says which), and the interest whose share of lines
+dropped the most per tier (and overall).
 
 Example::
 
     params = RepurchaseParams(by="member_level", bucket="month")
-    as_of = ...  # latest purchase day
-    gaps = session.run(gap_distribution_sql(params, windows(params, as_of)))
+    w = windows(params, latest)  # latest purchase day
+    table, summary = gap_rows(session.run(gap_distribution_sql(params, w)).to_pylist(), params)
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import numpy as np
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from custodia.analytics.kaplan_meier import kaplan_meier
 from custodia.core.sql_text import quote_literal
 
 __all__ = [
@@ -69,6 +76,10 @@ REPURCHASE_COLUMNS = pa.schema(
         ("mean_gap_days", pa.float64()),
         ("median_gap_days", pa.float64()),
         ("p75_gap_days", pa.float64()),
+        ("spells", pa.int64()),
+        ("censored_spells", pa.int64()),
+        ("km_median_gap_days", pa.float64()),
+        ("km_restricted_mean_gap_days", pa.float64()),
     ]
 )
 INTEREST_COLUMNS = pa.schema(
@@ -94,7 +105,9 @@ class RepurchaseParams(BaseModel):
         "member_level",
         description="member_level (golden trait), rfm_tier (an RFM run's tier) or all",
     )
-    bucket: Literal["month", "quarter"] = Field("month", description="period of the repurchase")
+    bucket: Literal["month", "quarter"] = Field(
+        "month", description="period in which a spell starts (the purchase before the gap)"
+    )
     rfm_name: str = Field(
         "rfm", pattern=r"^[a-z][a-z0-9_]{0,62}$", description="RFM analysis read by rfm_tier"
     )
@@ -106,6 +119,12 @@ class RepurchaseParams(BaseModel):
     )
     baseline_months: int = Field(12, ge=1, le=120, description="length of a preceding baseline")
     as_of: date | None = Field(None, description="last day considered; default latest purchase")
+    horizon_days: int = Field(
+        150,
+        ge=1,
+        le=3650,
+        description="restricted mean gap: mean of min(gap, horizon_days), Kaplan-Meier",
+    )
     limited_prefixes: tuple[str, ...] = Field(
         DEFAULT_LIMITED_PREFIXES,
         min_length=1,
@@ -188,33 +207,36 @@ def _window_sql(column: str, w: Windows) -> str:
 
 
 def gap_distribution_sql(params: RepurchaseParams, w: Windows) -> str:
-    """Rows (group_value, period_start, time_window, gap_days, repurchases, customers):
-    ``customers`` is per (group, period) only on the rows with ``gap_days`` NULL."""
+    """Rows (group_value, period_start, time_window, gap_days, censored, spells, customers):
+    spells by the period and window of the purchase day that starts them, ``gap_days`` to the
+    next purchase day or, ``censored``, to as_of. ``customers`` (profiles with a purchase day
+    in the period) is per (group, period) only on the rows with ``gap_days`` NULL."""
     return f"""
 WITH o AS ({_orders_cte(w.as_of)}),
 days AS (SELECT DISTINCT profile_id, order_day FROM o),
-gaps AS (
+spells AS (
   SELECT profile_id, order_day,
-         date_diff('day', lag(order_day) OVER (PARTITION BY profile_id ORDER BY order_day),
-                   order_day) AS gap_days
+         lead(order_day) OVER (PARTITION BY profile_id ORDER BY order_day) AS next_day
   FROM days
 ),
 grp AS ({_groups_cte(params)}),
-g AS (
-  SELECT coalesce(grp.group_value, '{NO_GROUP}') AS group_value, gaps.profile_id,
-         CAST(date_trunc('{params.bucket}', gaps.order_day) AS DATE) AS period_start,
-         {_window_sql("gaps.order_day", w)} AS time_window, gaps.gap_days
-  FROM gaps LEFT JOIN grp ON grp.profile_id = gaps.profile_id
-  WHERE gaps.gap_days IS NOT NULL
+s AS (
+  SELECT coalesce(grp.group_value, '{NO_GROUP}') AS group_value, spells.profile_id,
+         CAST(date_trunc('{params.bucket}', spells.order_day) AS DATE) AS period_start,
+         {_window_sql("spells.order_day", w)} AS time_window,
+         date_diff('day', spells.order_day,
+                   coalesce(spells.next_day, DATE '{w.as_of.isoformat()}')) AS gap_days,
+         spells.next_day IS NULL AS censored
+  FROM spells LEFT JOIN grp ON grp.profile_id = spells.profile_id
 )
-SELECT group_value, period_start, time_window, gap_days, count(*) AS repurchases,
+SELECT group_value, period_start, time_window, gap_days, censored, count(*) AS spells,
        CAST(NULL AS BIGINT) AS customers
-FROM g GROUP BY group_value, period_start, time_window, gap_days
+FROM s WHERE gap_days > 0 GROUP BY group_value, period_start, time_window, gap_days, censored
 UNION ALL
 SELECT group_value, period_start, CAST(NULL AS VARCHAR) AS time_window,
-       CAST(NULL AS INTEGER) AS gap_days, count(*) AS repurchases,
-       count(DISTINCT profile_id) AS customers
-FROM g GROUP BY group_value, period_start
+       CAST(NULL AS INTEGER) AS gap_days, CAST(NULL AS BOOLEAN) AS censored,
+       count(*) AS spells, count(DISTINCT profile_id) AS customers
+FROM s GROUP BY group_value, period_start
 """
 
 
@@ -282,60 +304,110 @@ def _stats(gaps: np.ndarray, weights: np.ndarray) -> tuple[float, float, float]:
     return float((values * counts).sum() / n), quantile(0.5), quantile(0.75)
 
 
-def _distributions(
-    rows: list[dict[str, Any]], key: tuple[str, ...]
-) -> dict[tuple[Any, ...], tuple[list[int], list[int]]]:
-    out: dict[tuple[Any, ...], tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+@dataclass
+class _Spells:
+    """Counted spells of one group and period (or window): whole-day durations."""
+
+    days: list[int]
+    censored: list[bool]
+    counts: list[int]
+
+    def figures(self, horizon: int) -> dict[str, Any]:
+        """Plain statistics of the gaps seen, and Kaplan-Meier over all spells."""
+        days, counts = np.array(self.days, float), np.array(self.counts, float)
+        ended = ~np.array(self.censored, bool)
+        repurchases = int(counts[ended].sum())
+        plain = _stats(days[ended], counts[ended]) if repurchases else (None, None, None)
+        km = kaplan_meier(days, ended, counts)
+        return {
+            "repurchases": repurchases,
+            "mean_gap_days": plain[0],
+            "median_gap_days": plain[1],
+            "p75_gap_days": plain[2],
+            "spells": int(counts.sum()),
+            "censored_spells": int(counts.sum()) - repurchases,
+            "km_median_gap_days": km.median(),
+            "km_restricted_mean_gap_days": km.restricted_mean(horizon),
+        }
+
+
+def _spells(rows: list[dict[str, Any]], key: tuple[str, ...]) -> dict[tuple[Any, ...], _Spells]:
+    out: dict[tuple[Any, ...], _Spells] = defaultdict(lambda: _Spells([], [], []))
     for row in rows:
         if row["gap_days"] is None or any(row[k] is None for k in key):
             continue
-        gaps, counts = out[tuple(row[k] for k in key)]
-        gaps.append(int(row["gap_days"]))
-        counts.append(int(row["repurchases"]))
+        found = out[tuple(row[k] for k in key)]
+        found.days.append(int(row["gap_days"]))
+        found.censored.append(bool(row["censored"]))
+        found.counts.append(int(row["spells"]))
     return out
 
 
-def gap_rows(rows: list[dict[str, Any]]) -> tuple[pa.Table, dict[str, Any]]:
-    """The per-(group, period) gap statistics, and per group the baseline vs recent means."""
+def gap_rows(
+    rows: list[dict[str, Any]], params: RepurchaseParams
+) -> tuple[pa.Table, dict[str, Any]]:
+    """Per (group, period the spells start in) the gap statistics; and per group the
+    baseline and recent windows compared."""
     customers = {
         (r["group_value"], r["period_start"]): int(r["customers"])
         for r in rows
         if r["gap_days"] is None
     }
     out: dict[str, list[Any]] = {name: [] for name in REPURCHASE_COLUMNS.names}
-    dists = _distributions(rows, ("group_value", "period_start"))
-    for (group, period), (gaps, counts) in sorted(dists.items()):
-        mean, median, p75 = _stats(np.array(gaps, float), np.array(counts, float))
-        for name, value in zip(
-            REPURCHASE_COLUMNS.names,
-            (group, period, sum(counts), customers.get((group, period), 0), mean, median, p75),
-            strict=True,
-        ):
-            out[name].append(value)
-    return pa.table(out, schema=REPURCHASE_COLUMNS), _gap_windows(rows)
+    for (group, period), spells in sorted(_spells(rows, ("group_value", "period_start")).items()):
+        values = {
+            "group_value": group,
+            "period_start": period,
+            "customers": customers.get((group, period), 0),
+            **spells.figures(params.horizon_days),
+        }
+        for name in REPURCHASE_COLUMNS.names:
+            out[name].append(values[name])
+    return pa.table(out, schema=REPURCHASE_COLUMNS), _gap_windows(rows, params.horizon_days)
 
 
-def _gap_windows(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    by_window = _distributions(rows, ("group_value", "time_window"))
-    groups = sorted({group for group, _ in by_window})
+def _rounded(figures: dict[str, Any]) -> dict[str, Any]:
+    return {k: round(v, 2) if isinstance(v, float) else v for k, v in figures.items()}
+
+
+def _gap_windows(rows: list[dict[str, Any]], horizon: int) -> dict[str, Any]:
+    by_window = _spells(rows, ("group_value", "time_window"))
     out: dict[str, Any] = {}
-    for group in groups:
-        entry: dict[str, Any] = {}
-        for window in ("baseline", "recent"):
-            gaps, counts = by_window.get((group, window), ([], []))
-            if counts:
-                mean, median, p75 = _stats(np.array(gaps, float), np.array(counts, float))
-                entry[window] = {
-                    "repurchases": sum(counts),
-                    "mean_gap_days": round(mean, 2),
-                    "median_gap_days": median,
-                    "p75_gap_days": p75,
-                }
-        if "baseline" in entry and "recent" in entry:
-            base, recent = entry["baseline"]["mean_gap_days"], entry["recent"]["mean_gap_days"]
-            entry["mean_gap_change"] = round(recent / base, 4) if base else None
+    for group in sorted({group for group, _ in by_window}):
+        figures = {
+            window: by_window[(group, window)].figures(horizon)
+            for window in ("baseline", "recent")
+            if (group, window) in by_window
+        }
+        entry: dict[str, Any] = {window: _rounded(found) for window, found in figures.items()}
+        if len(figures) == 2:
+            entry.update(_changes(figures["baseline"], figures["recent"]))
         out[group] = entry
     return out
+
+
+def _ratio(base: float | None, recent: float | None) -> float | None:
+    return round(recent / base, 4) if base and recent is not None else None
+
+
+_CHANGE_BASES: Final = ("km_median", "km_restricted_mean", "mean")
+
+
+def _changes(base: dict[str, Any], recent: dict[str, Any]) -> dict[str, Any]:
+    """Recent / baseline of the first figure both windows have: the Kaplan-Meier median, the
+    Kaplan-Meier restricted mean (both censoring aware), else the plain mean of the gaps seen
+    (biased low for recent spells); ``gap_change_basis`` says which."""
+    ratios = {
+        basis: _ratio(base[f"{basis}_gap_days"], recent[f"{basis}_gap_days"])
+        for basis in _CHANGE_BASES
+    }
+    basis = next((b for b in _CHANGE_BASES if ratios[b] is not None), None)
+    return {
+        "gap_change": None if basis is None else ratios[basis],
+        "gap_change_basis": basis,
+        "mean_gap_change": ratios["mean"],
+        "km_restricted_mean_change": ratios["km_restricted_mean"],
+    }
 
 
 # -- interests -------------------------------------------------------------------------------

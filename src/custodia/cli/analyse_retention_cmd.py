@@ -5,7 +5,8 @@
         [--name N] [--engine E] [--json]
     custodia --home H analyse repurchase [--by tier|member_level|rfm_tier|all]
         [--bucket month|quarter] [--recent-months N] [--baseline previous_year|preceding]
-        [--as-of D] [--limited-prefix P ...] [--rfm-name N] [--name N] [--engine E] [--json]
+        [--as-of D] [--horizon-days N] [--limited-prefix P ...] [--rfm-name N] [--name N]
+        [--engine E] [--json]
 
 Results: ``analysis_retention``; ``analysis_repurchase`` and ``analysis_repurchase_interests``
 (docs/analytics-retention.md).
@@ -95,7 +96,9 @@ def repurchase(
     by: Annotated[
         str, typer.Option("--by", help="tier (= member_level), member_level, rfm_tier or all.")
     ] = "member_level",
-    bucket: Annotated[str, typer.Option("--bucket", help="month or quarter.")] = "month",
+    bucket: Annotated[
+        str, typer.Option("--bucket", help="month or quarter (in which a spell starts).")
+    ] = "month",
     recent_months: Annotated[
         int, typer.Option("--recent-months", help="Months compared, up to --as-of.")
     ] = 6,
@@ -106,6 +109,9 @@ def repurchase(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Last day, YYYY-MM-DD (default: last order).")
     ] = None,
+    horizon_days: Annotated[
+        int, typer.Option("--horizon-days", help="Restricted mean gap: mean of min(gap, N).")
+    ] = 150,
     limited_prefix: Annotated[
         list[str] | None,
         typer.Option("--limited-prefix", help="Name prefix of limited editions (repeat)."),
@@ -123,7 +129,8 @@ def repurchase(
 
     values: dict[str, Any] = {
         "by": by, "bucket": bucket, "recent_months": recent_months, "baseline": baseline,
-        "as_of": as_of, "limited_prefixes": limited_prefix, "rfm_name": rfm_name,
+        "as_of": as_of, "horizon_days": horizon_days, "limited_prefixes": limited_prefix,
+        "rfm_name": rfm_name,
     }  # fmt: skip
     params = validated(RepurchaseParams, values)
     run_and_print(
@@ -137,9 +144,20 @@ def repurchase(
     )
 
 
-def _mean(entry: dict[str, Any], window: str) -> str:
-    found = entry.get(window)
-    return "" if found is None else f"{found['mean_gap_days']:.1f}"
+_BASIS_LABELS = {
+    "km_median": "KM median",
+    "km_restricted_mean": "KM mean ≤{h}d",
+    "mean": "mean seen",
+}
+
+
+def _gap(entry: dict[str, Any], window: str) -> str:
+    """The window's figure the change is based on (``gap_change_basis``)."""
+    found, basis = entry.get(window), entry.get("gap_change_basis")
+    if found is None or basis is None:
+        return ""
+    value = found[f"{basis}_gap_days"]
+    return "" if value is None else f"{round(value, 1):g}"
 
 
 def render_repurchase(run: AnalysisRun) -> None:
@@ -151,16 +169,18 @@ def render_repurchase(run: AnalysisRun) -> None:
         fell = "" if drop is None else (
             f"{drop['interest']} {drop['baseline_share']:.1%} -> {drop['recent_share']:.1%}"
         )  # fmt: skip
-        change = entry.get("mean_gap_change")
+        change, basis = entry.get("gap_change"), entry.get("gap_change_basis")
+        label = _BASIS_LABELS.get(basis or "", "").format(h=s.get("horizon_days"))
         rows.append([
-            group, _mean(entry, "baseline"), _mean(entry, "recent"),
-            "" if change is None else f"x{change:.2f}", fell,
+            group, _gap(entry, "baseline"), _gap(entry, "recent"),
+            "" if change is None else f"x{change:.2f}", label, fell,
         ])  # fmt: skip
     w = s.get("windows", {})
     title = (
-        f"repurchase gaps by {s['by']}: baseline {w.get('baseline_start', '-')} .. "
-        f"{w.get('baseline_end', '-')}, recent {w.get('recent_start', '-')} .. "
-        f"{w.get('as_of', '-')}"
+        f"days to the next purchase by {s['by']} (spells counted in the {s['bucket']} they "
+        f"start; censoring-aware Kaplan-Meier where identified): baseline "
+        f"{w.get('baseline_start', '-')} .. {w.get('baseline_end', '-')}, recent "
+        f"{w.get('recent_start', '-')} .. {w.get('as_of', '-')}"
     )
-    headers = ["tier", "mean gap before", "mean gap recent", "change", "largest share drop"]
+    headers = ["tier", "gap before", "gap recent", "change", "figure", "largest share drop"]
     print_rows(headers, rows, title)

@@ -212,17 +212,33 @@ ANALYSIS_RETENTION = analysis_table(
 
 ANALYSIS_REPURCHASE = analysis_table(
     "analysis_repurchase",
-    "Repurchase gaps (days since the profile's previous purchase day) per tier and period of "
-    "the repurchase: count, customers, mean, median, 75th percentile "
-    "(docs/analytics-retention.md).",
+    "Repurchase cycles per tier and period: each purchase day starts a spell, counted in the "
+    "month or quarter it starts, that ends at the next purchase day (a repurchase) or is "
+    "censored at as_of; plain statistics of the gaps seen and Kaplan-Meier estimates over all "
+    "spells (docs/analytics-retention.md).",
     (
         _c("group_value", S, L1, "Tier of the profiles ('(none)': no tier)"),
-        _c("period_start", pa.date32(), L1, "First day of the month or quarter of the repurchase"),
-        _c("repurchases", pa.int64(), L1, "Purchase days that follow an earlier one"),
-        _c("customers", pa.int64(), L1, "Profiles with a repurchase in the period"),
-        _c("mean_gap_days", pa.float64(), L1, "Mean days since the previous purchase day"),
-        _c("median_gap_days", pa.float64(), L1, "Median gap (days)"),
-        _c("p75_gap_days", pa.float64(), L1, "75th percentile gap (days)"),
+        _c("period_start", pa.date32(), L1, "First day of the month or quarter the spells start"),
+        _c("repurchases", pa.int64(), L1, "Spells that ended in a repurchase by as_of"),
+        _c("customers", pa.int64(), L1, "Profiles with a purchase day in the period"),
+        _c("mean_gap_days", pa.float64(), L1, "Mean gap (days) of the repurchases seen"),
+        _c("median_gap_days", pa.float64(), L1, "Median gap (days) of the repurchases seen"),
+        _c("p75_gap_days", pa.float64(), L1, "75th percentile gap (days) of those"),
+        _c("spells", pa.int64(), L1, "Purchase days starting a spell (repurchases + censored)"),
+        _c("censored_spells", pa.int64(), L1, "Spells with no repurchase up to as_of"),
+        _c(
+            "km_median_gap_days",
+            pa.float64(),
+            L1,
+            "Kaplan-Meier median days to the next purchase (censoring aware); null when the "
+            "curve does not reach 0.5",
+        ),
+        _c(
+            "km_restricted_mean_gap_days",
+            pa.float64(),
+            L1,
+            "Kaplan-Meier mean of min(gap, horizon_days); null: no spell followed so long",
+        ),
     ),
     ("group_value", "period_start"),
 )

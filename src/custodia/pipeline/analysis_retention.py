@@ -10,7 +10,7 @@ Example::
     run = run_retention(ws, RetentionParams(period="month"))
     run.summary["average"][1]["retention_rate"]
     run = run_repurchase(ws, RepurchaseParams(by="member_level"))
-    run.summary["gaps"]["钻石会员"]["recent"]["mean_gap_days"]
+    run.summary["gaps"]["钻石会员"]["recent"]["km_median_gap_days"]
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ from custodia.pipeline.sql_engines import EngineSession
 from custodia.workspace import Workspace
 
 __all__ = ["repurchase_output", "retention_output", "run_repurchase", "run_retention"]
+
+_PERIOD_OF = "spell_start"
+"""Gaps and spells count in the period of the purchase day that starts them."""
 
 
 def _missing(ws: Workspace, tables: list[str]) -> list[str]:
@@ -96,16 +99,19 @@ def _latest_purchase(session: EngineSession) -> date | None:
 
 
 def repurchase_output(session: EngineSession, params: RepurchaseParams) -> AnalysisOutput:
-    """Gap statistics and interests per tier and period, with the baseline/recent summary."""
+    """Gap statistics (spells by the period they start in) and interests per tier and period,
+    with the baseline/recent summary."""
     latest = _latest_purchase(session)
     if latest is None:
         return _empty_repurchase(params, [])
     w = windows(params, latest)
-    per_period, gaps = gap_rows(session.run(gap_distribution_sql(params, w)).to_pylist())
+    per_period, gaps = gap_rows(session.run(gap_distribution_sql(params, w)).to_pylist(), params)
     interests = session.run(interest_sql(params, w)).to_pylist()
     summary: dict[str, Any] = {
         "by": params.by,
         "bucket": params.bucket,
+        "period_of": _PERIOD_OF,
+        "horizon_days": params.horizon_days,
         "windows": w.as_dict(),
         "gaps": gaps,
         "interest_drops": largest_drops(interests),
@@ -120,7 +126,10 @@ def repurchase_output(session: EngineSession, params: RepurchaseParams) -> Analy
 
 
 def _empty_repurchase(params: RepurchaseParams, missing: list[str]) -> AnalysisOutput:
-    summary: dict[str, Any] = {"by": params.by, "bucket": params.bucket, "gaps": {}}
+    summary: dict[str, Any] = {
+        "by": params.by, "bucket": params.bucket, "period_of": _PERIOD_OF,
+        "horizon_days": params.horizon_days, "gaps": {},
+    }  # fmt: skip
     summary["interest_drops"] = {"by_group": {}, "largest": None}
     if missing:
         summary["missing"] = missing

@@ -185,23 +185,78 @@ def repurchase_tables() -> dict[str, pa.Table]:
             "order_lines": LINES}  # fmt: skip
 
 
-def test_gaps_per_tier_and_month() -> None:
-    p = RepurchaseParams(recent_months=6, baseline="previous_year")
+def test_spells_per_tier_and_the_month_they_start() -> None:
+    # P-C (diamond too) buys on 2025-03-02 and 2025-12-05, then not again up to as_of: its
+    # second spell is censored after 147 days
+    extra = orders([("c1", "c", "2025-03-02"), ("c2", "c", "2025-12-05")])
+    tables = repurchase_tables()
+    tables["orders"] = pa.concat_tables([REPURCHASE_ORDERS, extra])
+    tables["profiles"] = pa.table({"profile_id": ["P-A", "P-B", "P-C"],
+                                   "member_level": ["钻石会员", None, "钻石会员"]})  # fmt: skip
+    p = RepurchaseParams(recent_months=6, baseline="previous_year", horizon_days=100)
     w = windows(p, date(2026, 5, 1))
     assert w.as_dict() == {"baseline_start": "2024-12-01", "baseline_end": "2025-06-01",
                            "recent_start": "2025-12-01", "as_of": "2026-05-01"}  # fmt: skip
-    table, summary = gap_rows(run(gap_distribution_sql(p, w), **repurchase_tables()))
+    table, summary = gap_rows(run(gap_distribution_sql(p, w), **tables), p)
     rows = {(r["group_value"], r["period_start"].isoformat()[:7]): r for r in table.to_pylist()}
+    # a spell counts in the month it starts: P-A's 2025-03-02 -> 2026-01-01 is March 2025's
     assert rows[("钻石会员", "2025-01")]["mean_gap_days"] == 30
-    assert rows[("钻石会员", "2026-01")]["mean_gap_days"] == 305  # 2025-03-02 -> 2026-01-01
-    assert rows[("(none)", "2026-02")]["repurchases"] == 1
+    march = rows[("钻石会员", "2025-03")]
+    assert (march["repurchases"], march["customers"], march["mean_gap_days"]) == (2, 2, 291.5)
+    assert rows[("钻石会员", "2026-01")]["mean_gap_days"] == 60
+    december = rows[("钻石会员", "2025-12")]  # only P-C's open spell
+    assert (december["spells"], december["censored_spells"], december["repurchases"]) == (1, 1, 0)
+    assert december["mean_gap_days"] is None and december["km_median_gap_days"] is None
+    assert december["km_restricted_mean_gap_days"] == 100.0  # followed 147 days, no repurchase
+    # the purchase on as_of starts no spell; P-B's spell from 2026-02-01 is censored after 89
+    assert ("钻石会员", "2026-05") not in rows
+    assert rows[("(none)", "2026-02")]["censored_spells"] == 1
+    assert rows[("(none)", "2026-02")]["km_restricted_mean_gap_days"] is None  # 89 < 100 days
+
     diamond = summary["钻石会员"]
-    assert diamond["baseline"]["repurchases"] == 2 and diamond["baseline"]["mean_gap_days"] == 30
-    assert diamond["recent"]["repurchases"] == 3  # 305, 60 and 60 days
-    assert diamond["recent"]["median_gap_days"] == 60
-    assert diamond["recent"]["mean_gap_days"] == pytest.approx((305 + 60 + 60) / 3, abs=0.01)
-    assert diamond["recent"]["p75_gap_days"] == pytest.approx(182.5)  # between 60 and 305
-    assert diamond["mean_gap_change"] == pytest.approx(141.67 / 30, abs=1e-3)
+    base, recent = diamond["baseline"], diamond["recent"]
+    assert (base["spells"], base["censored_spells"]) == (4, 0)  # 30, 30, 278, 305
+    assert base["mean_gap_days"] == pytest.approx(160.75)
+    assert base["median_gap_days"] == base["km_median_gap_days"] == 154  # (30 + 278) / 2
+    assert base["p75_gap_days"] == pytest.approx(284.75)
+    assert base["km_restricted_mean_gap_days"] == 65  # 30 x 1 + 70 x 0.5
+    assert (recent["spells"], recent["repurchases"], recent["censored_spells"]) == (3, 2, 1)
+    assert recent["mean_gap_days"] == recent["km_median_gap_days"] == 60  # 60, 60, 147+
+    assert recent["km_restricted_mean_gap_days"] == pytest.approx(73.33)  # 60 + 40 x 1/3
+    assert diamond["gap_change_basis"] == "km_median"
+    assert diamond["gap_change"] == pytest.approx(60 / 154, abs=1e-4)
+    assert diamond["km_restricted_mean_change"] == pytest.approx(73.33 / 65, abs=1e-4)
+    assert diamond["mean_gap_change"] == pytest.approx(60 / 160.75, abs=1e-4)
+
+
+def test_the_change_falls_back_to_the_restricted_mean_then_the_plain_mean() -> None:
+    # baseline (January-May 2025): P-A's spells of 30, 30, 30, 30 and 31 days. Recent (June,
+    # as_of 2025-06-30): P-A back after 5 days, then open for 24 days; P-C open for 20 days
+    days = ["2025-01-01", "2025-01-31", "2025-03-02", "2025-04-01", "2025-05-01", "2025-06-01"]
+    p = RepurchaseParams(recent_months=1, baseline="preceding", baseline_months=5)
+    tables = repurchase_tables()
+    tables["profiles"] = pa.table({"profile_id": ["P-A", "P-C"],
+                                   "member_level": ["钻石会员", "钻石会员"]})  # fmt: skip
+
+    def diamond(horizon: int, comes_back: bool) -> dict[str, Any]:
+        buys = [("c1", "c", "2025-06-10"), *((f"o{i}", "a", d) for i, d in enumerate(days))]
+        tables["orders"] = orders(buys + ([("o9", "a", "2025-06-06")] if comes_back else []))
+        params = p.model_copy(update={"horizon_days": horizon})
+        w = windows(params, date(2025, 6, 30))
+        _, summary = gap_rows(run(gap_distribution_sql(params, w), **tables), params)
+        found: dict[str, Any] = summary["钻石会员"]
+        return found
+
+    short = diamond(10, comes_back=True)  # S = 2/3 after day 5: no median; known to day 24
+    assert short["recent"]["km_median_gap_days"] is None
+    assert short["recent"]["km_restricted_mean_gap_days"] == pytest.approx(5 + 5 * 2 / 3, 0.01)
+    assert (short["gap_change_basis"], short["gap_change"]) == ("km_restricted_mean", 0.8333)
+    long = diamond(60, comes_back=True)  # the recent spells are not followed for 60 days
+    assert long["baseline"]["km_restricted_mean_gap_days"] == 30.2  # S reaches 0 on day 31
+    assert long["recent"]["km_restricted_mean_gap_days"] is None
+    assert (long["gap_change_basis"], long["gap_change"]) == ("mean", round(5 / 30.2, 4))
+    none_back = diamond(60, comes_back=False)
+    assert none_back["gap_change_basis"] is None and none_back["gap_change"] is None
 
 
 def test_limited_editions_recognised_by_name_or_sku_and_the_largest_drop() -> None:
@@ -240,7 +295,7 @@ def test_repurchase_parameters() -> None:
     for values, field in (
         ({"by": "region"}, "by"), ({"bucket": "week"}, "bucket"),
         ({"limited_prefixes": ["50%"]}, "limited_prefixes"), ({"rfm_name": "Bad"}, "rfm_name"),
-        ({"recent_months": 0}, "recent_months"),
+        ({"recent_months": 0}, "recent_months"), ({"horizon_days": 0}, "horizon_days"),
     ):  # fmt: skip
         with pytest.raises(ValidationError) as err:
             RepurchaseParams.model_validate(values)
