@@ -31,9 +31,15 @@ from custodia.analytics.repurchase import (
 )
 from custodia.analytics.retention import RetentionParams, retention_rows, retention_sql
 from custodia.core.errors import TableNotFoundError, ValidationError
-from custodia.core.sql_text import quote_literal
 from custodia.core.tables import table_spec
-from custodia.pipeline.analysis_runs import AnalysisOutput, AnalysisRun, Progress, run_analysis
+from custodia.pipeline.analysis_runs import (
+    AnalysisOutput,
+    AnalysisRun,
+    Progress,
+    has_results,
+    missing_result,
+    run_analysis,
+)
 from custodia.pipeline.sql_engines import EngineSession
 from custodia.workspace import Workspace
 
@@ -56,10 +62,7 @@ def _exists(ws: Workspace, table: str) -> bool:
 
 
 def _no_rfm_run(params: RepurchaseParams) -> ValidationError:
-    return ValidationError(
-        "rfm_name", "rfm_run", f"rfm_name: no RFM analysis named {params.rfm_name!r}; "
-        "run `custodia analyse rfm` first",
-    )  # fmt: skip
+    return missing_result("rfm", params.rfm_name, field="rfm_name")
 
 
 def retention_output(session: EngineSession, params: RetentionParams) -> AnalysisOutput:
@@ -142,14 +145,6 @@ def _empty_repurchase(params: RepurchaseParams, missing: list[str]) -> AnalysisO
     )
 
 
-def _rfm_run(session: EngineSession, params: RepurchaseParams) -> bool:
-    sql = (
-        "SELECT count(*) AS n FROM analysis_rfm "
-        f"WHERE analysis_name = {quote_literal(params.rfm_name)}"
-    )
-    return bool(session.run(sql).to_pylist()[0]["n"])
-
-
 def _group_table(params: RepurchaseParams) -> list[str]:
     return {"member_level": ["profiles"], "rfm_tier": ["analysis_rfm"]}.get(params.by, [])
 
@@ -164,12 +159,13 @@ def run_repurchase(
 ) -> AnalysisRun:
     """Repurchase gaps per tier over time and the interests that changed with them."""
     reads = ["orders", "order_lines", "profile_keys", *_group_table(params)]
-    if params.by == "rfm_tier" and not _exists(ws, "analysis_rfm"):
+    by_rfm = params.by == "rfm_tier"
+    if by_rfm and not has_results(ws, None, "analysis_rfm", params.rfm_name):
         raise _no_rfm_run(params)
 
     def compute(session: EngineSession) -> AnalysisOutput:
         missing = _missing(ws, reads)
-        if params.by == "rfm_tier" and not _rfm_run(session, params):
+        if by_rfm and not has_results(ws, session, "analysis_rfm", params.rfm_name):
             raise _no_rfm_run(params)
         if missing:
             return _empty_repurchase(params, missing)

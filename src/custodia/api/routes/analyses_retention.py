@@ -5,7 +5,8 @@
   "engine": "duckdb"}`` (every field optional; ``event`` null means orders).
 - ``POST /v1/analyses/repurchase`` ``{"by": "member_level", "bucket": "month",
   "recent_months": 6, "baseline": "previous_year", "as_of": null, "limited_prefixes": [...],
-  "rfm_name": "rfm", "name": "repurchase", "engine": "duckdb"}``.
+  "rfm_name": "rfm", "horizon_days": 150, "name": "repurchase", "engine": "duckdb"}``
+  (``horizon_days``: the cap of the Kaplan-Meier restricted mean gap).
 
 Both answer with the run and its summary; rows: ``GET /v1/analyses/results/analysis_retention``,
 ``.../analysis_repurchase`` and ``.../analysis_repurchase_interests``.
