@@ -54,7 +54,7 @@ def funnel(
         str | None,
         typer.Option(
             "--by",
-            help="Breakdown: a step-1 property, profile.member_level, rfm.tier or clusters.cluster.",
+            help="Breakdown: a step-1 property, profile.member_level, rfm.tier, clusters.cluster.",
         ),
     ] = None,
     by_analysis: Annotated[
