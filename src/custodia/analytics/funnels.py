@@ -289,7 +289,8 @@ def _smallest(condition: str, previous: str) -> str:
 
 
 def _ordered_chain(params: FunnelParams) -> list[str]:
-    """Strict: pointers to each step's next event, then one join per step."""
+    """Strict: a pointer to each event's very next event when it is the next step, then one join
+    per step (exclusions cannot come between)."""
     n, window = len(params.steps), params.window_ms
     flags = ", ".join(f"s{k}" for k in range(1, n + 1))
     pointers = []
@@ -298,13 +299,12 @@ def _ordered_chain(params: FunnelParams) -> list[str]:
         pointers.append(f"{nxt} AS n{k}")
     ctes = [
         f"ordered AS (SELECT *, ms * {_TIE_SLOTS} + {_TIE} AS rn FROM timed)",
-        f"links AS (SELECT person, rn, ms, ts, {flags}, bd, {', '.join(pointers)}, "
-        "CAST(NULL AS BIGINT) AS nx FROM ordered)",
-        f"c1 AS (SELECT person, bd, rn AS r0, ms AS m0, ms AS m1, {_pointer(2)} AS p2 "
+        f"links AS (SELECT person, rn, ms, ts, {flags}, bd, {', '.join(pointers)} FROM ordered)",
+        "c1 AS (SELECT person, bd, rn AS r0, ms AS m0, ms AS m1, n2 AS p2 "
         f"FROM links WHERE s1{_anchor_range(params)})",
     ]
     for k in range(2, n + 1):
-        nxt = f", {_pointer(k + 1, 'l.')} AS p{k + 1}" if k < n else ""
+        nxt = f", l.n{k + 1} AS p{k + 1}" if k < n else ""
         ctes.append(
             f"c{k} AS (SELECT c.*, l.ms AS m{k}{nxt} FROM c{k - 1} c "
             f"LEFT JOIN (SELECT * FROM links WHERE s{k}) l "
@@ -313,11 +313,6 @@ def _ordered_chain(params: FunnelParams) -> list[str]:
     level = " ".join(f"WHEN m{k} IS NOT NULL THEN {k}" for k in range(n, 1, -1))
     ctes.append(f"chain AS (SELECT *, CASE {level} ELSE 1 END AS lvl FROM c{n})")
     return ctes
-
-
-def _pointer(k: int, alias: str = "") -> str:
-    """The row of the step-k event an attempt moves to, unless an exclusion comes first."""
-    return f"CASE WHEN {alias}nx IS NULL OR {alias}n{k} < {alias}nx THEN {alias}n{k} END"
 
 
 def _anchor_range(params: FunnelParams) -> str:

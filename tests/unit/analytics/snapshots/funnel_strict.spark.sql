@@ -73,8 +73,7 @@ WITH base AS (
     CASE
       WHEN LAG(s3) OVER (PARTITION BY person ORDER BY rn DESC)
       THEN LAG(rn) OVER (PARTITION BY person ORDER BY rn DESC)
-    END AS n3,
-    CAST(NULL AS BIGINT) AS nx
+    END AS n3
   FROM ordered
 ), c1 AS (
   SELECT
@@ -83,7 +82,7 @@ WITH base AS (
     rn AS r0,
     ms AS m0,
     ms AS m1,
-    CASE WHEN nx IS NULL OR n2 < nx THEN n2 END AS p2
+    n2 AS p2
   FROM links
   WHERE
     s1 AND ts < CAST('2026-11-01 00:00:00+00' AS TIMESTAMP)
@@ -91,7 +90,7 @@ WITH base AS (
   SELECT
     c.*,
     l.ms AS m2,
-    CASE WHEN l.nx IS NULL OR l.n3 < l.nx THEN l.n3 END AS p3
+    l.n3 AS p3
   FROM c1 AS c
   LEFT JOIN (
     SELECT
