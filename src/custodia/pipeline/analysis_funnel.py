@@ -21,7 +21,7 @@ from custodia.analytics.event_stream import (
     check_properties_known,
     rows_table,
 )
-from custodia.analytics.funnels import FunnelParams, funnel_rows, funnel_sql
+from custodia.analytics.funnels import FunnelParams, aggregate_funnel, funnel_rows
 from custodia.core.analysis_tables import ANALYSIS_FUNNEL
 from custodia.core.errors import ValidationError
 from custodia.core.tables import PROFILE_KEYS, PROFILES
@@ -62,7 +62,7 @@ def run_funnel(
             raise _no_result(params)
         _check_names(session, params)
         linked = ws.lake.exists(PROFILE_KEYS.zone.value, PROFILE_KEYS.name)
-        aggregated = session.run(funnel_sql(params, linked=linked)).to_pylist()
+        aggregated = aggregate_funnel(event_checks(session), params, linked=linked)
         rows, summary = funnel_rows(aggregated, params)
         return AnalysisOutput(
             tables={ANALYSIS_FUNNEL.name: rows_table(ANALYSIS_FUNNEL, rows)}, summary=summary

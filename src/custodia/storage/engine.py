@@ -254,11 +254,15 @@ class QueryEngine:
             con.close()
 
 
-SHARED_MACROS: Final = ("CREATE TEMP MACRO unix_millis(t) AS epoch_ms(t)",)
-"""Spark functions the shared SQL uses that DuckDB names otherwise, as DuckDB macros of the same
-name (``unix_millis``: milliseconds since the epoch; sqlglot would turn DuckDB's ``epoch_ms``
-into Spark's inverse, ``timestamp_millis``). The Spark side's counterpart is
-``spark_engine._register_duckdb_functions``."""
+SHARED_MACROS: Final = (
+    "CREATE TEMP MACRO unix_millis(t) AS epoch_ms(t)",
+    "CREATE TEMP MACRO person_key(p) AS hash(p)",
+)
+"""Functions the shared SQL uses that the engines name otherwise, as DuckDB macros: Spark's
+``unix_millis`` (milliseconds since the epoch; sqlglot would turn DuckDB's ``epoch_ms`` into
+Spark's inverse, ``timestamp_millis``) and ``person_key``, a 64-bit hash of a text (DuckDB's
+``hash``; Spark's own ``hash`` has 32 bits, so there it is ``xxhash64``). The Spark side's
+counterpart is ``spark_engine._register_duckdb_functions``."""
 
 
 def add_shared_functions(con: duckdb.DuckDBPyConnection) -> None:

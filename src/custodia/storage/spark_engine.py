@@ -327,9 +327,15 @@ def _spark_schema(schema: pa.Schema) -> StructType:
 
 
 def _register_duckdb_functions(spark: SparkSession) -> None:
-    """DuckDB functions the shared SQL uses that Spark lacks, as Python UDFs of the same name
-    (``nfc_normalize``: Unicode NFC, used by ``match`` rules that normalize ``nfc``)."""
+    """DuckDB functions the shared SQL uses that Spark lacks, under the same name:
+    ``nfc_normalize`` (Unicode NFC, used by ``match`` rules that normalize ``nfc``) as a Python
+    UDF; ``person_key`` (a 64-bit hash of a text, ``engine.SHARED_MACROS``) in SQL."""
     from pyspark.sql.types import StringType
+
+    spark.sql(
+        "CREATE OR REPLACE TEMPORARY FUNCTION person_key(p STRING) RETURNS BIGINT "
+        "RETURN xxhash64(p)"
+    )
 
     # a lambda is shipped to the Python workers by value: they need not have custodia installed
     spark.udf.register(

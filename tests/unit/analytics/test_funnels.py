@@ -11,7 +11,13 @@ import pyarrow as pa
 import pytest
 from pydantic import ValidationError as PydanticValidationError
 
-from custodia.analytics.funnels import TOTAL, FunnelParams, funnel_rows, funnel_sql
+from custodia.analytics.funnels import (
+    TOTAL,
+    FunnelParams,
+    aggregate_funnel,
+    funnel_rows,
+    funnel_sql,
+)
 
 from .event_tables import events_table, run_sql
 
@@ -230,3 +236,28 @@ def test_sql_matches_a_brute_force_reference(seed: int, mode: str) -> None:
     for k in range(2, 5):
         expected = None if gaps[k - 1] is None else gaps[k - 1] * 60.0
         assert agg[f"med_{k}"] == (pytest.approx(expected) if expected is not None else None)
+
+
+@pytest.mark.parametrize("by", [None, "category", "profile.member_level"])
+def test_people_sharing_a_key_are_kept_apart_by_running_again_on_the_people(by: str | None) -> None:
+    # length(person) gives every person of one name length the same key: forced collisions
+    rng = random.Random(5)
+    rows = [
+        (f"u{rng.randrange(30)}", rng.randrange(200), rng.choice("ABCX"), {"category": "连衣裙"})
+        for _ in range(400)
+    ]
+    profiles = pa.table(
+        {"profile_id": [f"user:u{i}" for i in range(30)], "member_level": ["金卡", "银卡"] * 15}
+    )
+    params = FunnelParams(steps=["A", "B", "C"], window="1h", exclude=["X"], by=by)
+    tables = {"events": events_table(rows), "profiles": profiles}
+
+    def run(sql: str) -> list[dict[str, Any]]:
+        return run_sql(sql, **tables)
+
+    exact = run(funnel_sql(params, linked=False, key=None))
+    collided = run(funnel_sql(params, linked=False, key="length"))
+    assert not any(r["mixed"] for r in exact) and all(r["mixed"] for r in collided)
+    assert collided != exact  # merged people would have changed the counts
+    assert aggregate_funnel(run, params, linked=False, key="length") == exact
+    assert run(funnel_sql(params, linked=False)) == exact  # the 64-bit key: no collision here

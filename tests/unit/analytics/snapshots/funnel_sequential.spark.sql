@@ -79,14 +79,26 @@ WITH base AS (
   FROM timed
 ), lists AS (
   SELECT
-    person,
+    pk,
+    MIN(person) AS person,
+    MIN(person) <> MAX(person) AS mixed,
     COLLECT_LIST(rn) AS codes
-  FROM coded
+  FROM (
+    SELECT
+      PERSON_KEY(person) AS pk,
+      person,
+      rn
+    FROM coded
+    ORDER BY
+      pk NULLS LAST
+  ) AS o
   GROUP BY
-    person
+    pk
 ), c1 AS (
   SELECT
-    c.person,
+    l.pk,
+    l.person,
+    l.mixed,
     c.bd,
     c.rn AS r0,
     c.ms AS m0,
@@ -94,7 +106,7 @@ WITH base AS (
     l.codes
   FROM coded AS c
   JOIN lists AS l
-    ON l.person = c.person
+    ON l.pk = PERSON_KEY(c.person)
   WHERE
     c.s1 AND ts < CAST('2026-11-01 00:00:00+00' AS TIMESTAMP)
 ), c2 AS (
@@ -163,7 +175,9 @@ WITH base AS (
   ) AS q
 ), chain AS (
   SELECT
+    pk,
     person,
+    mixed,
     bd,
     r0,
     m0,
@@ -174,16 +188,17 @@ WITH base AS (
   FROM c3
 ), best AS (
   SELECT
-    person,
+    BOOL_OR(mixed) AS mixed,
     MIN_BY(STRUCT(bd, m0, m1, m2, m3), STRUCT(-lvl AS l, r0 AS r)) AS b
   FROM chain
   WHERE
     lvl >= 1
   GROUP BY
-    person
+    pk
 ), picked AS (
   SELECT
     COALESCE(t.b.bd, '(none)') AS bd,
+    t.mixed,
     t.b.m0 AS m0,
     t.b.m1 AS m1,
     t.b.m2 AS m2,
@@ -194,6 +209,7 @@ SELECT
   bd,
   GROUPING(bd) = 1 AS is_total,
   COUNT(*) AS reached_1,
+  COALESCE(BOOL_OR(mixed), FALSE) AS mixed,
   COUNT(m2) AS reached_2,
   MEDIAN((
     m2 - m1

@@ -6,6 +6,6 @@ c1 AS (SELECT person, bd, rn AS r0, ms AS m0, ms AS m1, n2 AS p2 FROM links WHER
 c2 AS (SELECT c.*, l.ms AS m2, l.n3 AS p3 FROM c1 c LEFT JOIN (SELECT * FROM links WHERE s2) l ON l.person = c.person AND l.rn = c.p2 AND l.ms <= c.m0 + 1209600000),
 c3 AS (SELECT c.*, l.ms AS m3 FROM c2 c LEFT JOIN (SELECT * FROM links WHERE s3) l ON l.person = c.person AND l.rn = c.p3 AND l.ms <= c.m0 + 1209600000),
 chain AS (SELECT *, CASE WHEN m3 IS NOT NULL THEN 3 WHEN m2 IS NOT NULL THEN 2 ELSE 1 END AS lvl FROM c3),
-best AS (SELECT person, min_by(struct_pack(bd, m0, m1, m2, m3), struct_pack(l := -lvl, r := r0)) AS b FROM chain WHERE lvl >= 1 GROUP BY person),
-picked AS (SELECT coalesce(t.b.bd, '(none)') AS bd, t.b.m0 AS m0, t.b.m1 AS m1, t.b.m2 AS m2, t.b.m3 AS m3 FROM best t)
-SELECT bd, grouping(bd) = 1 AS is_total, count(*) AS reached_1, count(m2) AS reached_2, median((m2 - m1) / 1000.0) AS med_2, avg((m2 - m1) / 1000.0) AS avg_2, median((m2 - m0) / 1000.0) AS start_2, count(m3) AS reached_3, median((m3 - m2) / 1000.0) AS med_3, avg((m3 - m2) / 1000.0) AS avg_3, median((m3 - m0) / 1000.0) AS start_3 FROM picked GROUP BY GROUPING SETS ((bd), ());
+best AS (SELECT person, FALSE AS mixed, min_by(struct_pack(bd, m0, m1, m2, m3), struct_pack(l := -lvl, r := r0)) AS b FROM chain WHERE lvl >= 1 GROUP BY person),
+picked AS (SELECT coalesce(t.b.bd, '(none)') AS bd, t.mixed, t.b.m0 AS m0, t.b.m1 AS m1, t.b.m2 AS m2, t.b.m3 AS m3 FROM best t)
+SELECT bd, grouping(bd) = 1 AS is_total, count(*) AS reached_1, coalesce(bool_or(mixed), FALSE) AS mixed, count(m2) AS reached_2, median((m2 - m1) / 1000.0) AS med_2, avg((m2 - m1) / 1000.0) AS avg_2, median((m2 - m0) / 1000.0) AS start_2, count(m3) AS reached_3, median((m3 - m2) / 1000.0) AS med_3, avg((m3 - m2) / 1000.0) AS avg_3, median((m3 - m0) / 1000.0) AS start_3 FROM picked GROUP BY GROUPING SETS ((bd), ());

@@ -121,6 +121,7 @@ WITH base AS (
 ), best AS (
   SELECT
     person,
+    FALSE AS mixed,
     MIN_BY(STRUCT(bd, m0, m1, m2, m3), STRUCT(-lvl AS l, r0 AS r)) AS b
   FROM chain
   WHERE
@@ -130,6 +131,7 @@ WITH base AS (
 ), picked AS (
   SELECT
     COALESCE(t.b.bd, '(none)') AS bd,
+    t.mixed,
     t.b.m0 AS m0,
     t.b.m1 AS m1,
     t.b.m2 AS m2,
@@ -140,6 +142,7 @@ SELECT
   bd,
   GROUPING(bd) = 1 AS is_total,
   COUNT(*) AS reached_1,
+  COALESCE(BOOL_OR(mixed), FALSE) AS mixed,
   COUNT(m2) AS reached_2,
   MEDIAN((
     m2 - m1
