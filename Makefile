@@ -41,7 +41,7 @@ security: $(BIN)/custodia
 	$(BIN)/bandit -c pyproject.toml -r src -ll -q
 
 pytest: $(BIN)/custodia
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 -q --durations=25
 
 docs: $(BIN)/custodia
 	$(BIN)/python -m custodia.core.model_doc docs/data-model.md
