@@ -204,8 +204,9 @@ def aggregate_funnel(
     key: str = PERSON_KEY,
 ) -> list[dict[str, Any]]:
     """The rows of :func:`funnel_sql` as run by ``run``. The sequential mode gathers events by a
-    64-bit key of the person; when two people ever share a key (about once in 10^8 runs on a
-    million people), the query runs again on the people themselves, so the result is exact."""
+    64-bit key of the person; when two people ever share a key (for a million people, a chance
+    of about 3 in 10^8 per run), the query runs again on the people themselves, so the result
+    is exact."""
     rows = run(funnel_sql(params, linked=linked, key=key))
     if any(row["mixed"] for row in rows):
         rows = run(funnel_sql(params, linked=linked, key=None))
