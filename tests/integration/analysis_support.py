@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from custodia.api.app import create_app
@@ -15,6 +18,14 @@ from custodia.privacy.roles import Role
 from custodia.privacy.tokens import issue_token
 from custodia.settings import load_settings
 from custodia.workspace import Workspace
+
+
+def needs_spark() -> None:
+    """Skip the calling test when pyspark or the Java it runs on is missing."""
+    pytest.importorskip("pyspark", reason="pyspark is not installed")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Spark needs Java")
+
 
 DEMO_CUSTOMERS = 300
 DEMO_SEED = 7

@@ -7,14 +7,12 @@ on Spark local mode stores the same credit as DuckDB.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from analysis_support import ok, role_api, sql
+from analysis_support import needs_spark, ok, role_api, sql
 from fastapi.testclient import TestClient
 
 from custodia.privacy.roles import Role
@@ -97,9 +95,7 @@ def test_api_runs_attribution(api: tuple[TestClient, Any]) -> None:
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_spark_stores_the_same_credit_as_duckdb(cli: Any, home: Path) -> None:
-    pytest.importorskip("pyspark", reason="pyspark is not installed")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Spark needs Java")
+    needs_spark()
     for engine in ("duckdb", "spark"):
         ok(cli("--home", home, "analyse", "attribution", "--engine", engine,
                "--name", f"attribution_{engine}", "--json"))  # fmt: skip

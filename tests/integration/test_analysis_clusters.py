@@ -8,13 +8,12 @@ run), a workspace whose cluster table predates the column, and the same clusters
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from analysis_support import ok, role_api, sql
+from analysis_support import needs_spark, ok, role_api, sql
 
 from custodia.analytics.cluster_tags import TAG_MIN_PROFILES
 from custodia.core.analysis_tables import ANALYSIS_CLUSTER_PROFILES
@@ -166,9 +165,7 @@ def test_api_answer_and_stored_rows_hold_typical_tags(cli: Any, home: Path) -> N
 @pytest.mark.filterwarnings("ignore::ResourceWarning")  # pyspark leaves its local socket to gc
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_spark_gives_the_same_clusters_as_duckdb(cli: Any, home: Path) -> None:
-    pytest.importorskip("pyspark", reason="pyspark is not installed")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Spark needs Java")
+    needs_spark()
     ok(cli("--home", home, "analyse", "traits", "--as-of", AS_OF, "--json"))
     # k by silhouette, a trait feature (json_extract_string on Spark) and typical tags (unnest)
     args = ("--features", "rfm,avg_order_value")

@@ -8,14 +8,13 @@ with ``add_to_cart`` weighted most, and events carry Chinese category names.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from analysis_support import ok, role_api, sql
+from analysis_support import needs_spark, ok, role_api, sql
 from fastapi.testclient import TestClient
 
 from custodia.privacy.roles import Role
@@ -220,9 +219,7 @@ def test_api_refuses_bad_input_naming_the_field(
     ids=["exclusion-breakdown", "range"],
 )
 def test_spark_gives_the_same_funnel_as_duckdb(cli: Any, home: Path, args: tuple[str, ...]) -> None:
-    pytest.importorskip("pyspark", reason="pyspark is not installed")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Spark needs Java")
+    needs_spark()
     runs = {
         engine: ok(
             cli("--home", home, *_funnel_args(*args, "--engine", engine, "--name", f"on_{engine}"))
@@ -241,3 +238,26 @@ def test_spark_gives_the_same_funnel_as_duckdb(cli: Any, home: Path, args: tuple
         for engine in ("duckdb", "spark")
     }
     assert rows["spark"] == rows["duckdb"] and len(rows["duckdb"]) >= len(STEPS)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::ResourceWarning")  # pyspark leaves its local socket to gc
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("anchor", [("--start", "Home"), ("--end", "Order Completed")])
+def test_spark_gives_the_same_paths_as_duckdb(
+    cli: Any, home: Path, anchor: tuple[str, str]
+) -> None:
+    needs_spark()
+    for engine in ("duckdb", "spark"):
+        ok(cli("--home", home, "analyse", "paths", *anchor, "--steps", "3", "--engine", engine,
+               "--name", f"paths_{engine}", "--json"))  # fmt: skip
+    rows = {
+        engine: sql(
+            cli,
+            home,
+            "select kind, step, source, target, path, rank, sessions, persons from "
+            f"analysis_paths where analysis_name = 'paths_{engine}' order by all",
+        )
+        for engine in ("duckdb", "spark")
+    }
+    assert rows["spark"] == rows["duckdb"] and len(rows["duckdb"]) > 10

@@ -8,7 +8,6 @@ need more diamond buyers, so that test builds a 2,000-customer demo (slow).
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -17,7 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from analysis_support import build_demo, ok, role_api, sql
+from analysis_support import build_demo, needs_spark, ok, role_api, sql
 from fastapi.testclient import TestClient
 
 from custodia.core.analysis_tables import ANALYSIS_REPURCHASE
@@ -233,9 +232,7 @@ def test_planted_facts_diamond_gap_stretches_and_limited_editions_fall(
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_spark_stores_the_same_rows_as_duckdb(cli: Any, home: Path) -> None:
-    pytest.importorskip("pyspark", reason="pyspark is not installed")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Spark needs Java")
+    needs_spark()
     tables = {"retention": "analysis_retention", "repurchase": "analysis_repurchase_interests"}
     for kind in tables:
         for engine in ("duckdb", "spark"):

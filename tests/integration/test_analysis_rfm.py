@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from analysis_support import ok, role_api, sql
+from analysis_support import needs_spark, ok, role_api, sql
 from fastapi.testclient import TestClient
 
 from custodia.privacy.roles import Role
@@ -161,9 +159,7 @@ def test_api_bad_input_names_the_field(
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_spark_stores_the_same_rows_as_duckdb(cli: Any, home: Path) -> None:
-    pytest.importorskip("pyspark", reason="pyspark is not installed")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Spark needs Java")
+    needs_spark()
     for engine in ("duckdb", "spark"):
         ok(cli("--home", home, "analyse", "rfm", "--as-of", AS_OF, "--engine", engine,
                "--name", f"rfm_{engine}", "--json"))  # fmt: skip

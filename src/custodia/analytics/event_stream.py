@@ -38,6 +38,7 @@ from custodia.core.table_model import TableSpec
 __all__ = [
     "EVENT_TYPES",
     "LABEL_SQL",
+    "PERSON_KEY",
     "EventMatch",
     "RunSql",
     "TimeRange",
@@ -55,6 +56,9 @@ __all__ = [
 ]
 
 EVENT_TYPES: Final = ("track", "page", "screen")
+PERSON_KEY: Final = "person_key"
+"""The SQL function giving a person's 64-bit key (``storage.engine.SHARED_MACROS``; Spark's
+``xxhash64``): sorting a person's events by it is cheaper than by the person's text."""
 LABEL_SQL: Final = "coalesce(e.event, e.name)"
 """An event's label: the event name of a track call, the page or screen name otherwise."""
 

@@ -49,6 +49,7 @@ from typing import Any, Final, Literal
 from pydantic import Field, field_validator, model_validator
 
 from custodia.analytics.event_stream import (
+    PERSON_KEY,
     EventMatch,
     TimeRange,
     checked_path,
@@ -103,9 +104,6 @@ lowest) | the exclusion bit above them. Events of one millisecond come in step o
 exclusions last; two events of one millisecond matching the same steps share a code and count
 as one (message ids are not read: a tie-break by them cost a tenth of the funnel's time)."""
 _EXCLUDED_BIT: Final = 1 << 10
-PERSON_KEY: Final = "person_key"
-"""The SQL function giving a person's 64-bit key (``storage.engine.SHARED_MACROS``; Spark's
-``xxhash64``)."""
 
 
 class FunnelParams(TimeRange):

@@ -14,8 +14,6 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any
-
 from custodia.analytics.event_stream import (
     check_events_known,
     check_properties_known,
@@ -33,10 +31,10 @@ from custodia.pipeline.analysis_runs import (
     missing_result,
     run_analysis,
 )
-from custodia.pipeline.sql_engines import EngineSession
+from custodia.pipeline.sql_engines import EngineSession, dict_rows
 from custodia.workspace import Workspace
 
-__all__ = ["event_checks", "run_funnel"]
+__all__ = ["run_funnel"]
 
 
 def run_funnel(
@@ -62,7 +60,7 @@ def run_funnel(
             raise _no_result(params)
         _check_names(session, params)
         linked = ws.lake.exists(PROFILE_KEYS.zone.value, PROFILE_KEYS.name)
-        aggregated = aggregate_funnel(event_checks(session), params, linked=linked)
+        aggregated = aggregate_funnel(dict_rows(session), params, linked=linked)
         rows, summary = funnel_rows(aggregated, params)
         return AnalysisOutput(
             tables={ANALYSIS_FUNNEL.name: rows_table(ANALYSIS_FUNNEL, rows)}, summary=summary
@@ -80,13 +78,8 @@ def _no_result(params: FunnelParams) -> ValidationError:
     return missing_result(kind, name, field="by_analysis" if params.by_analysis else "by")
 
 
-def event_checks(session: EngineSession) -> Any:
-    """The session's ``run`` giving rows as dicts (what the name checks take)."""
-    return lambda sql: session.run(sql).to_pylist()
-
-
 def _check_names(session: EngineSession, params: FunnelParams) -> None:
-    run = event_checks(session)
+    run = dict_rows(session)
     named = [(f"steps[{i}]", m) for i, m in enumerate(params.steps, 1)]
     named += [(f"exclude[{i}]", m) for i, m in enumerate(params.exclude, 1)]
     check_events_known(run, [(field, m.event) for field, m in named])

@@ -15,12 +15,12 @@ from __future__ import annotations
 import re
 
 from custodia.analytics.event_stream import known_labels_sql, rows_table, unknown_event_error
-from custodia.analytics.paths import PathParams, path_rows, paths_sql
+from custodia.analytics.paths import PathParams, path_rows, path_rows_of
 from custodia.core.analysis_tables import ANALYSIS_PATHS
 from custodia.core.errors import TableNotFoundError
 from custodia.core.tables import PROFILE_KEYS
 from custodia.pipeline.analysis_runs import AnalysisOutput, AnalysisRun, Progress, run_analysis
-from custodia.pipeline.sql_engines import EngineSession
+from custodia.pipeline.sql_engines import EngineSession, dict_rows
 from custodia.workspace import Workspace
 
 __all__ = ["run_paths"]
@@ -39,7 +39,8 @@ def run_paths(
     def compute(session: EngineSession) -> AnalysisOutput:
         _check_anchor(session, params)
         linked = ws.lake.exists(PROFILE_KEYS.zone.value, PROFILE_KEYS.name)
-        rows, summary = path_rows(session.run(paths_sql(params, linked=linked)).to_pylist(), params)
+        found = path_rows_of(dict_rows(session), params, linked=linked)
+        rows, summary = path_rows(found, params)
         table = rows_table(ANALYSIS_PATHS, rows)
         return AnalysisOutput(tables={ANALYSIS_PATHS.name: table}, summary=summary)
 

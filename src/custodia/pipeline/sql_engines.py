@@ -15,7 +15,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal, Protocol
 
@@ -28,7 +28,7 @@ from custodia.storage.spark_engine import SparkQueryEngine, SparkQuerySession, s
 from custodia.storage.sql_guard import parse_read_only
 from custodia.workspace import Workspace
 
-__all__ = ["SQL_ENGINES", "EngineSession", "SqlEngine", "engine_session"]
+__all__ = ["SQL_ENGINES", "EngineSession", "SqlEngine", "dict_rows", "engine_session"]
 
 SqlEngine = Literal["duckdb", "spark"]
 SQL_ENGINES: tuple[str, ...] = ("duckdb", "spark")
@@ -43,6 +43,12 @@ class EngineSession(Protocol):
 
     def add_relation(self, name: str, rows: pa.Table) -> None:
         """Make in-memory ``rows`` readable as ``name`` by the session's next queries."""
+
+
+def dict_rows(session: EngineSession) -> Callable[[str], list[dict[str, Any]]]:
+    """The session's ``run`` giving rows as dicts (what the analyses' name checks and reruns
+    take)."""
+    return lambda sql: session.run(sql).to_pylist()
 
 
 class _DuckDBSession:

@@ -3,13 +3,23 @@ anchors, Sankey links; clicks per element and the weekday x hour grid in two tim
 
 from __future__ import annotations
 
+import random
+from collections import Counter, defaultdict
 from typing import Any
 
 import pytest
 from pydantic import ValidationError as PydanticValidationError
 
 from custodia.analytics.heatmaps import HeatmapParams, element_sql, heatmap_rows, hour_sql
-from custodia.analytics.paths import END, START, PathParams, path_rows, paths_sql
+from custodia.analytics.paths import (
+    END,
+    MIXED,
+    START,
+    PathParams,
+    path_rows,
+    path_rows_of,
+    paths_sql,
+)
 
 from .event_tables import events_table, run_sql
 
@@ -62,6 +72,99 @@ def test_paths_to_an_end_start_at_the_session_start() -> None:
     assert {r["path"] for r in _kind(rows, "path")} == {
         "Home > Product > Product Detail > Add", "Home > Landing > Add"
     }  # fmt: skip
+
+
+def _reference_paths(stream: list[tuple[str, int, str]], p: PathParams) -> set[tuple[Any, ...]]:
+    """The paths of ``p`` computed by hand: sessions, repeats, the anchor's walk, its links."""
+    people: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    for i, (person, minute, label) in enumerate(stream):
+        people[person].append((minute, i, label))  # events_table numbers message ids in order
+    nodes: Counter[tuple[Any, ...]] = Counter()
+    links: Counter[tuple[Any, ...]] = Counter()
+    paths: Counter[str] = Counter()
+    who: dict[tuple[Any, ...], set[str]] = defaultdict(set)
+    for person, events in people.items():
+        sessions: list[list[str]] = []
+        last = None
+        for minute, _i, label in sorted(events):
+            if last is None or minute - last > p.session_minutes:
+                sessions.append([label])
+            elif not (p.collapse_repeats and sessions[-1][-1] == label):
+                sessions[-1].append(label)
+            last = minute
+        for session in (s for s in sessions if p.anchor in s):
+            if p.forward:
+                a = session.index(p.anchor)
+                walk = list(enumerate(session[a : a + p.steps + 1]))
+                pairs = [(k, node, walk[k + 1][1] if k + 1 < len(walk) else END)
+                         for k, node in walk if k < p.steps]  # fmt: skip
+            else:
+                a = len(session) - 1 - session[::-1].index(p.anchor)
+                first = max(0, a - p.steps)
+                walk = [(i - a, session[i]) for i in range(first, a + 1)]
+                pairs = [(k, node, walk[j + 1][1]) for j, (k, node) in enumerate(walk[:-1])]
+                if first == 0 and walk[0][0] > -p.steps:
+                    pairs.append((walk[0][0] - 1, START, walk[0][1]))
+            path = " > ".join(node for _k, node in walk)
+            paths[path] += 1
+            who[("path", path)].add(person)
+            for k, node in walk:
+                nodes[(k, node)] += 1
+                who[("node", k, node)].add(person)
+            for pair in pairs:
+                links[pair] += 1
+                who[("link", *pair)].add(person)
+    out = {("node", k, n, None, None, c, len(who[("node", k, n)])) for (k, n), c in nodes.items()}
+    out |= {("link", k, a, b, None, c, len(who[("link", k, a, b)]))
+            for (k, a, b), c in links.items()}  # fmt: skip
+    ranked = sorted(paths.items(), key=lambda kv: (-kv[1], kv[0]))[: p.top]
+    out |= {("path", None, None, None, path, c, len(who[("path", path)])) for path, c in ranked}
+    return out
+
+
+def _as_set(rows: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
+    keys = ("kind", "step", "source", "target", "path", "sessions", "persons")
+    return {tuple(r[k] for k in keys) for r in rows}
+
+
+def _random_stream(seed: int) -> list[tuple[str, int, str]]:
+    rng = random.Random(seed)
+    minutes = {f"u{i}": 0 for i in range(25)}
+    stream = []
+    for _ in range(600):
+        person = rng.choice(list(minutes))
+        minutes[person] += rng.choice([0, 1, 2, 5, 20, 29, 30, 31, 90])  # ties, gaps at 30 min
+        stream.append((person, minutes[person], rng.choice(["Home", "Product", "Add", "Pay"])))
+    rng.shuffle(stream)
+    return stream
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("anchor", ["start_event", "end_event"])
+@pytest.mark.parametrize("collapse", [True, False])
+def test_paths_equal_a_reference_computed_by_hand(seed: int, anchor: str, collapse: bool) -> None:
+    stream = _random_stream(seed)
+    p = PathParams(**{anchor: "Product"}, steps=3, collapse_repeats=collapse, top=500)
+    rows = run_sql(paths_sql(p, linked=False), events=events_table(stream))
+    assert _as_set(rows) == _reference_paths(stream, p)
+
+
+@pytest.mark.parametrize("anchor", ["start_event", "end_event"])
+def test_people_sharing_a_key_are_kept_apart_by_running_again(anchor: str) -> None:
+    # length(person) gives every person of one name length the same key: forced collisions
+    stream = _random_stream(3)
+    p = PathParams(**{anchor: "Add"}, steps=3, top=500)
+    tables = {"events": events_table(stream)}
+
+    def run(sql: str) -> list[dict[str, Any]]:
+        return run_sql(sql, **tables)
+
+    exact = run(paths_sql(p, linked=False, key=None))
+    collided = run(paths_sql(p, linked=False, key="length"))
+    assert any(r["kind"] == MIXED for r in collided) and _as_set(collided) != _as_set(exact)
+    assert _as_set(path_rows_of(run, p, linked=False, key="length")) == _as_set(exact)
+    assert _as_set(exact) == _reference_paths(stream, p)
+    assert _as_set(run(paths_sql(p, linked=False))) == _as_set(exact)  # no 64-bit collision
 
 
 @pytest.mark.parametrize(
