@@ -27,11 +27,15 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Final, Literal
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from custodia.analytics.event_stream import PERSON_KEY
 from custodia.core.durations import parse_duration
 from custodia.core.sql_text import quote_literal
 
@@ -41,9 +45,11 @@ __all__ = [
     "PATH_SEPARATOR",
     "AttributionModel",
     "AttributionParams",
+    "attribution_sql",
     "conversions_sql",
     "holdout_sql",
     "journey_paths_sql",
+    "journey_rows",
     "time_decay_sql",
 ]
 
@@ -143,64 +149,137 @@ def _subject_touches_cte(name: str, where: str, extra: str = "") -> str:
 )"""
 
 
-def _located_touches(params: AttributionParams) -> str:
-    """CTEs ending in ``located``: each touch with its journey (subject, seq, converted)."""
+def _located_touches(params: AttributionParams, key: str | None) -> str:
+    """CTEs ending in ``located``: each touch with its journey (pk, seq, converted); ``mixed``
+    in ``stream`` marks a row whose key stood for another subject just before.
+
+    One sort of each subject's touches and conversions by ``key(subject)`` (a 64-bit integer,
+    cheaper to sort than the text) and time: ``seq`` counts the subject's conversions in the
+    seconds before a row's, so a touch and the first conversion at or after it (a touch at the
+    same second as an order counts before it) share it, and a join on ``(pk, seq)`` finds that
+    conversion. Conversions at the same second share a ``seq``: the one with the smallest
+    order id closes the journey, the others close none."""
+    pk = "subject" if key is None else f"{key}(subject)"
     return f"""WITH {_subject_touches_cte("touches", _touch_filter(params))},
 {_conversions_cte(params)},
 stream AS (
-  SELECT subject, channel, at_s, tie, kind, amount,
-         sum(kind) OVER (PARTITION BY subject ORDER BY at_s, kind, tie
-                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS seq
-  FROM (SELECT * FROM touches UNION ALL SELECT * FROM conversions) AS events
+  SELECT pk, channel, at_s, tie, kind, amount,
+         coalesce(sum(kind) OVER (PARTITION BY pk ORDER BY at_s
+                                  RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS seq,
+         coalesce(lag(subject) OVER (PARTITION BY pk ORDER BY at_s) <> subject, FALSE) AS mixed
+  FROM (SELECT *, {pk} AS pk FROM (SELECT * FROM touches UNION ALL SELECT * FROM conversions) u)
+       AS keyed
+),
+closing AS (
+  SELECT pk, seq, min(at_s) AS at_s, arg_min(amount, tie) AS amount
+  FROM stream WHERE kind = 1 GROUP BY pk, seq
 ),
 located AS (
-  SELECT t.subject, t.seq, t.channel, t.at_s, t.tie, c.at_s AS conv_s, c.amount,
+  SELECT t.pk, t.seq, t.channel, t.at_s, t.tie, c.at_s AS conv_s, c.amount,
          CASE WHEN c.at_s IS NOT NULL AND c.at_s - t.at_s <= {params.lookback_seconds}
               THEN 1 ELSE 0 END AS converted
   FROM stream t
-  LEFT JOIN stream c ON c.subject = t.subject AND c.kind = 1 AND c.seq = t.seq + 1
+  LEFT JOIN closing c ON c.pk = t.pk AND c.seq = t.seq
   WHERE t.kind = 0
 )"""
 
 
-def journey_paths_sql(params: AttributionParams) -> str:
-    """One row per distinct path: ``path``, ``conversions``, ``value``, ``nulls``, ``touches``."""
-    return f"""{_located_touches(params)},
-journeys AS (
-  SELECT subject, seq, converted, max(amount) AS amount, count(*) AS touches,
+_JOURNEYS: Final = f"""journeys AS (
+  SELECT pk, seq, converted, max(amount) AS amount, count(*) AS touches,
          string_agg(channel, '{PATH_SEPARATOR}' ORDER BY at_s, tie) AS path
   FROM located
-  GROUP BY subject, seq, converted
-)
-SELECT path,
+  GROUP BY pk, seq, converted
+)"""
+_PATHS: Final = """SELECT path,
        CAST(sum(converted) AS BIGINT) AS conversions,
        CAST(sum(CASE WHEN converted = 1 THEN amount ELSE 0 END) AS DOUBLE) AS value,
        CAST(sum(1 - converted) AS BIGINT) AS nulls,
        CAST(max(touches) AS BIGINT) AS touches
 FROM journeys
-GROUP BY path
-ORDER BY path"""
+GROUP BY path"""
+_DECAY: Final = """SELECT channel, CAST(sum(share) AS DOUBLE) AS conversions,
+       CAST(sum(share * amount) AS DOUBLE) AS value
+FROM shared
+GROUP BY channel"""
 
 
-def time_decay_sql(params: AttributionParams) -> str:
-    """Per channel: conversions and value credited by time decay (weight 2^(-age/half_life),
-    shared within each converting journey)."""
-    return f"""{_located_touches(params)},
-weighted AS (
-  SELECT subject, seq, channel, amount,
+def _decay_ctes(params: AttributionParams) -> str:
+    return f"""weighted AS (
+  SELECT pk, seq, channel, amount,
          power(0.5, CAST(conv_s - at_s AS DOUBLE) / {params.half_life_seconds}) AS w
   FROM located
   WHERE converted = 1
 ),
 shared AS (
-  SELECT channel, amount, w / sum(w) OVER (PARTITION BY subject, seq) AS share
+  SELECT channel, amount, w / sum(w) OVER (PARTITION BY pk, seq) AS share
   FROM weighted
-)
-SELECT channel, CAST(sum(share) AS DOUBLE) AS conversions,
-       CAST(sum(share * amount) AS DOUBLE) AS value
-FROM shared
-GROUP BY channel
-ORDER BY channel"""
+)"""
+
+
+def journey_paths_sql(params: AttributionParams, *, key: str | None = None) -> str:
+    """One row per distinct path: ``path``, ``conversions``, ``value``, ``nulls``, ``touches``
+    (subjects keyed by ``key(subject)``; ``None``: by the subject itself, always exact)."""
+    return f"{_located_touches(params, key)},\n{_JOURNEYS}\n{_PATHS}\nORDER BY path"
+
+
+def time_decay_sql(params: AttributionParams, *, key: str | None = None) -> str:
+    """Per channel: conversions and value credited by time decay (weight 2^(-age/half_life),
+    shared within each converting journey)."""
+    return f"{_located_touches(params, key)},\n{_decay_ctes(params)}\n{_DECAY}\nORDER BY channel"
+
+
+def attribution_sql(params: AttributionParams, *, key: str | None = PERSON_KEY) -> str:
+    """The journeys' paths (rows of kind ``path``), time decay's credit per channel (kind
+    ``decay``, when asked for) and, when ``key`` stood for two subjects, one row of kind
+    ``mixed``, as one query: the journeys are built once. Columns: ``kind, path`` (the channel
+    for ``decay``)``, conversions, value, nulls, touches``."""
+    parts = [
+        "SELECT 'path' AS kind, path, CAST(conversions AS DOUBLE) AS conversions, value, nulls, "
+        f"touches FROM ({_PATHS}) p"
+    ]
+    ctes = [_located_touches(params, key), _JOURNEYS]
+    if "time_decay" in params.models:
+        ctes.append(_decay_ctes(params))
+        parts.append(
+            "SELECT 'decay', channel, conversions, value, CAST(NULL AS BIGINT), "
+            f"CAST(NULL AS BIGINT) FROM ({_DECAY}) d"
+        )
+    if key is not None:
+        parts.append(
+            "SELECT 'mixed', CAST(NULL AS VARCHAR), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), "
+            "count(*), CAST(NULL AS BIGINT) FROM stream WHERE mixed HAVING count(*) > 0"
+        )
+    return ",\n".join(ctes) + "\n" + "\nUNION ALL ".join(parts)
+
+
+def journey_rows(
+    run: Callable[[str], pa.Table], params: AttributionParams, *, key: str = PERSON_KEY
+) -> tuple[pa.Table, pa.Table | None]:
+    """(paths as :func:`journey_paths_sql` gives them, time decay's rows as
+    :func:`time_decay_sql` gives them or None when not asked for), from one run of
+    :func:`attribution_sql`; when two subjects shared a key, the query runs again on the
+    subjects themselves, so the result is exact."""
+    rows = run(attribution_sql(params, key=key))
+    kinds = rows.column("kind")
+    if pc.any(pc.equal(kinds, "mixed")).as_py():
+        rows = run(attribution_sql(params, key=None))
+        kinds = rows.column("kind")
+    paths = rows.filter(pc.equal(kinds, "path")).sort_by("path")
+    paths = pa.table({
+        "path": paths.column("path"),
+        "conversions": pc.cast(paths.column("conversions"), pa.int64()),
+        "value": paths.column("value"),
+        "nulls": paths.column("nulls"),
+        "touches": paths.column("touches"),
+    })  # fmt: skip
+    if "time_decay" not in params.models:
+        return paths, None
+    decay = rows.filter(pc.equal(kinds, "decay")).sort_by("path")
+    return paths, pa.table({
+        "channel": decay.column("path"),
+        "conversions": decay.column("conversions"),
+        "value": decay.column("value"),
+    })  # fmt: skip
 
 
 def conversions_sql(params: AttributionParams) -> str:
@@ -215,7 +294,10 @@ def holdout_sql(params: AttributionParams) -> str:
     people (an order within ``lookback`` after their first assignment or exposure), value."""
     marker = quote_literal(params.holdout_marker)
     held = f", CASE WHEN t.interaction = {marker} THEN 1 ELSE 0 END AS held"
-    where = f"(t.interaction = {marker} OR {_touch_filter(params)})"
+    where = (
+        f"(t.interaction = {marker} OR {_touch_filter(params)}) AND t.channel IN "
+        f"(SELECT h.channel FROM touchpoints h WHERE h.interaction = {marker})"
+    )
     return f"""WITH {_subject_touches_cte("marked", where, held)},
 {_conversions_cte(params)},
 people AS (

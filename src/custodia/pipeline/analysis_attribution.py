@@ -19,8 +19,7 @@ from custodia.analytics.attribution import (
     AttributionParams,
     conversions_sql,
     holdout_sql,
-    journey_paths_sql,
-    time_decay_sql,
+    journey_rows,
 )
 from custodia.analytics.attribution_models import JourneyPaths
 from custodia.analytics.attribution_results import (
@@ -39,9 +38,8 @@ __all__ = ["attribution_output", "run_attribution"]
 
 def attribution_output(session: EngineSession, params: AttributionParams) -> AnalysisOutput:
     """Compute attribution in an engine session (the tables it reads must exist)."""
-    rows = session.run(journey_paths_sql(params))
+    rows, decay = journey_rows(session.run, params)
     paths = journey_paths(rows)
-    decay = session.run(time_decay_sql(params)) if "time_decay" in params.models else None
     credit = credit_table(paths, decay if decay is not None else rows.slice(0, 0), params)
     lift = lift_table(session.run(holdout_sql(params)))
     summary = journeys_summary(rows, session.run(conversions_sql(params)), credit, params)

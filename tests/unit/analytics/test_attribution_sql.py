@@ -17,12 +17,15 @@ from pydantic import ValidationError as PydanticValidationError
 
 from custodia.analytics.attribution import (
     AttributionParams,
+    attribution_sql,
     conversions_sql,
     holdout_sql,
     journey_paths_sql,
+    journey_rows,
     time_decay_sql,
 )
 from custodia.quality.rule_sql import in_dialect
+from custodia.storage.engine import add_shared_functions
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 TS = pa.timestamp("us", tz="UTC")
@@ -71,14 +74,19 @@ KEYS = pa.table(
 )
 
 
-def run(sql: str, touch: pa.Table, order: pa.Table) -> list[dict[str, Any]]:
+def run_table(sql: str, touch: pa.Table, order: pa.Table) -> pa.Table:
     con = duckdb.connect()
     try:
+        add_shared_functions(con)
         for name, table in (("touchpoints", touch), ("orders", order), ("profile_keys", KEYS)):
             con.register(name, table)
-        return con.sql(sql).to_arrow_table().to_pylist()
+        return con.sql(sql).to_arrow_table()
     finally:
         con.close()
+
+
+def run(sql: str, touch: pa.Table, order: pa.Table) -> list[dict[str, Any]]:
+    return run_table(sql, touch, order).to_pylist()
 
 
 TOUCH = touchpoints([
@@ -148,9 +156,40 @@ def test_holdout_groups_compare_exposed_and_held_out_people() -> None:
     ]
 
 
+@pytest.mark.parametrize("first", [0, 1])
+def test_of_two_orders_at_one_second_the_smaller_order_id_closes_the_journey(first: int) -> None:
+    touch = touchpoints([("member_id", "M2", "sms", 1, "click")])
+    both = [("member_id", "M2", 2, 20.0, "completed"), ("member_id", "M2", 2, 10.0, "completed")]
+    order = orders(both if first == 0 else both[::-1])  # o000 is the first row
+    paths, decay = journey_rows(lambda sql: run_table(sql, touch, order), AttributionParams())
+    assert paths.to_pylist() == [
+        {"path": "sms", "conversions": 1, "value": both[first][3], "nulls": 0, "touches": 1}
+    ]
+    assert decay is not None
+    assert decay.to_pylist() == [{"channel": "sms", "conversions": 1.0, "value": both[first][3]}]
+
+
+def test_subjects_sharing_a_key_are_kept_apart_by_running_again() -> None:
+    # length(subject) gives P1 and P2 one key: their touches and orders would mix
+    params = AttributionParams(lookback="60d")
+
+    def on_tables(sql: str) -> pa.Table:
+        return run_table(sql, TOUCH, ORDERS)
+
+    collided = run(attribution_sql(params, key="length"), TOUCH, ORDERS)
+    exact = run(attribution_sql(params, key=None), TOUCH, ORDERS)
+    assert any(r["kind"] == "mixed" for r in collided) and collided != exact
+    assert not any(r["kind"] == "mixed" for r in exact)
+    paths, decay = journey_rows(on_tables, params, key="length")
+    assert paths.to_pylist() == run(journey_paths_sql(params), TOUCH, ORDERS)
+    assert decay is not None and decay.to_pylist() == run(time_decay_sql(params), TOUCH, ORDERS)
+    assert journey_rows(on_tables, params) == (paths, decay)  # the 64-bit key: no collision
+
+
 def test_sql_carries_over_to_spark() -> None:
     params = AttributionParams()
-    for sql in (journey_paths_sql(params), time_decay_sql(params), holdout_sql(params)):
+    for sql in (attribution_sql(params), journey_paths_sql(params), time_decay_sql(params),
+                holdout_sql(params)):  # fmt: skip
         spark = in_dialect(sql, "spark")
         assert (
             "LISTAGG" in spark or "listagg" in spark.lower() or "POWER" in spark or "held" in spark
