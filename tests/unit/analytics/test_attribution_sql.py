@@ -159,7 +159,10 @@ def test_holdout_groups_compare_exposed_and_held_out_people() -> None:
 @pytest.mark.parametrize("first", [0, 1])
 def test_of_two_orders_at_one_second_the_smaller_order_id_closes_the_journey(first: int) -> None:
     touch = touchpoints([("member_id", "M2", "sms", 1, "click")])
-    both = [("member_id", "M2", 2, 20.0, "completed"), ("member_id", "M2", 2, 10.0, "completed")]
+    both: list[tuple[str, str, float, float, str]] = [
+        ("member_id", "M2", 2, 20.0, "completed"),
+        ("member_id", "M2", 2, 10.0, "completed"),
+    ]
     order = orders(both if first == 0 else both[::-1])  # o000 is the first row
     paths, decay = journey_rows(lambda sql: run_table(sql, touch, order), AttributionParams())
     assert paths.to_pylist() == [
