@@ -86,7 +86,8 @@ def run_table(sql: str, touch: pa.Table, order: pa.Table) -> pa.Table:
 
 
 def run(sql: str, touch: pa.Table, order: pa.Table) -> list[dict[str, Any]]:
-    return run_table(sql, touch, order).to_pylist()
+    rows: list[dict[str, Any]] = run_table(sql, touch, order).to_pylist()
+    return rows
 
 
 TOUCH = touchpoints([
