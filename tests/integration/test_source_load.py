@@ -222,3 +222,42 @@ def test_a_missing_source_file_fails_the_run_clearly(
     failed = RunLog(ws.store).list_runs(limit=1)[0]
     assert failed.status == "failed"
     assert "no source file" in (failed.error or "")
+
+
+def test_segment_files_of_any_size_and_their_problems(
+    loaded: tuple[Workspace, Path, MappingFile],
+) -> None:
+    ws, root, mappings = loaded
+    clicks = root / "clickstream"
+    big = {
+        "sentAt": "2025-03-02T00:00:00Z",
+        "batch": [
+            {"type": "track", "userId": f"U{i % 7}", "event": "商品浏览",
+             "timestamp": f"2025-03-01T{i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z"}
+            for i in range(3_000)
+        ],  # more than an HTTP batch may hold, and no messageId: derived from file and place
+    }  # fmt: skip
+    (clicks / "batch-000002.json").write_text(json.dumps(big, ensure_ascii=False), "utf-8")
+    odd = b'{"batch": [{"type": "page", "anonymousId": "a-9", "name": "caf\xe9", "messageId": "m-9"'
+    odd += b"}]}"
+    (clicks / "batch-000003.json").write_bytes(odd)  # Latin-1 byte: replaced, still loads
+    (clicks / "batch-000004.json").write_text('{"batch": {"type": "page"}}', "utf-8")
+    (clicks / "batch-000005.json").write_text('{"batch": [', "utf-8")
+    report = load_sources(ws, mappings, root=root, only=["clickstream"]).sources[0]
+    assert report.rows_in == 4 + 3_000 + 1 + 2
+    assert report.rejected_by_rule == {
+        "event:required": 1, "batch_must_be_array": 1, "invalid_json": 1,
+    }  # fmt: skip
+    assert report.rows_rejected == 3 and report.rows_duplicate == 1
+    assert _count(ws, "select count(*) as n from events") == 2 + 3_000 + 1
+    named = ws.query("select name from events where message_id = 'm-9'").to_pylist()
+    assert named == [{"name": "caf\ufffd"}]
+    first = ws.query(
+        'select event, user_id, "timestamp", received_at from events '
+        "where source = 'clickstream' and event = '商品浏览' order by \"timestamp\" limit 1"
+    ).to_pylist()[0]
+    assert (first["user_id"], str(first["timestamp"])) == ("U0", "2025-03-01 00:00:00+00:00")
+    assert str(first["received_at"]) == "2025-03-02 00:00:00+00:00"  # the file's sentAt
+    again = load_sources(ws, mappings, root=root, only=["clickstream"]).sources[0]
+    assert again.targets[0].rows_inserted == 0  # derived message ids: stored once
+    assert _count(ws, "select count(*) as n from events") == 2 + 3_000 + 1

@@ -22,7 +22,9 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
+
+import msgspec
 
 from custodia.collect.csv_reader import read_csv_chunks
 from custodia.collect.jsonl_reader import read_jsonl_chunks
@@ -34,13 +36,13 @@ from custodia.core.errors import ValidationError
 __all__ = [
     "ReadProblem",
     "RecordChunk",
-    "SegmentBatch",
+    "SegmentFile",
     "SourceRecord",
     "infer_format",
     "read_csv",
     "read_file_chunks",
     "read_jsonl",
-    "read_segment_batches",
+    "read_segment_files",
     "source_files",
 ]
 
@@ -123,35 +125,55 @@ def _records(items: Iterator[RecordChunk | ReadProblem]) -> Iterator[SourceRecor
 
 
 @dataclass(frozen=True)
-class SegmentBatch:
-    """One Segment-style batch file: its messages and batch-level fields."""
+class SegmentFile:
+    """One Segment-style batch file (a ``POST /v1/batch`` body): its bytes and ``sentAt``."""
 
     source_file: str
-    messages: list[Any]
-    context: dict[str, Any] | None
-    integrations: dict[str, Any] | None
+    payload: bytes
     sent_at: str | None
 
 
-def read_segment_batches(root: Path, pattern: str) -> Iterator[SegmentBatch | ReadProblem]:
-    """Files shaped like a ``POST /v1/batch`` body: ``{"batch": [...], "sentAt": ..., ...}``."""
+class _BatchShape(msgspec.Struct):
+    batch: msgspec.Raw = msgspec.Raw(b"null")  # absent: as null
+    sentAt: Any = None  # noqa: N815 (the wire's name)
+
+
+_SHAPE: Final = msgspec.json.Decoder(_BatchShape)
+
+
+def read_segment_files(root: Path, pattern: str) -> Iterator[SegmentFile | ReadProblem]:
+    """Files shaped like a ``POST /v1/batch`` body: ``{"batch": [...], "sentAt": ..., ...}``.
+
+    The messages are not decoded here (the event loader's row builder does it in one pass); a
+    file that is not JSON, or whose ``batch`` is not an array, is a problem. Bytes that are not
+    UTF-8 are replaced (U+FFFD), as a text reader would."""
     for path in source_files(root, pattern):
         rel = path.relative_to(root).as_posix()
-        text = path.read_bytes().decode("utf-8", errors="replace")
+        payload = path.read_bytes()
         try:
-            body = json.loads(text)
-        except json.JSONDecodeError:
-            yield ReadProblem(rel, 0, "invalid_json", text, "file is not valid JSON")
+            payload.decode("utf-8")
+        except UnicodeDecodeError:
+            payload = payload.decode("utf-8", errors="replace").encode("utf-8")
+        try:
+            shape = _SHAPE.decode(payload)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            try:
+                body = json.loads(payload)
+            except json.JSONDecodeError:
+                text = payload.decode()
+                yield ReadProblem(rel, 0, "invalid_json", text, "file is not valid JSON")
+                continue
+            if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
+                yield _not_a_batch(rel, payload)
+                continue
+            shape = _BatchShape(msgspec.Raw(b"[]"), body.get("sentAt"))
+        if not bytes(shape.batch).lstrip().startswith(b"["):
+            yield _not_a_batch(rel, payload)
             continue
-        if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
-            yield ReadProblem(rel, 0, "batch_must_be_array", text, "`batch` must be an array")
-            continue
-        context = body.get("context")
-        integrations = body.get("integrations")
-        yield SegmentBatch(
-            rel,
-            body["batch"],
-            context if isinstance(context, dict) else None,
-            integrations if isinstance(integrations, dict) else None,
-            body.get("sentAt") if isinstance(body.get("sentAt"), str) else None,
-        )
+        sent_at = shape.sentAt if isinstance(shape.sentAt, str) else None
+        yield SegmentFile(rel, payload, sent_at)
+
+
+def _not_a_batch(rel: str, payload: bytes) -> ReadProblem:
+    text = payload.decode("utf-8", errors="replace")
+    return ReadProblem(rel, 0, "batch_must_be_array", text, "`batch` must be an array")

@@ -46,7 +46,13 @@ from custodia.collect.segment import (
     promoted_traits,
     with_top_level,
 )
-from custodia.collect.segment_wire import SINGLE_KINDS, BatchFields, decode_value, split_request
+from custodia.collect.segment_wire import (
+    MAX_BATCH_EVENTS,
+    SINGLE_KINDS,
+    BatchFields,
+    decode_value,
+    split_request,
+)
 from custodia.collect.wire_check import MAX_DEPTH, MAX_EVENT_BYTES, limits_problem
 from custodia.core.errors import ValidationError
 from custodia.core.tables import EVENTS
@@ -139,12 +145,14 @@ def entry_events(
     received_at: datetime,
     entry_id: str,
     validated: bool = False,
+    max_events: int | None = MAX_BATCH_EVENTS,
 ) -> EntryEvents:
     """Every message of one logged request as an ``events`` row or a rejected message.
 
     ``validated``: the collector found every message of the request valid (the log says so).
     A batch is then decoded in one call, without the per-message size and nesting checks; any
     message that still needs a closer look sends the whole request down the general path.
+    ``max_events``: the most messages a batch may hold (``None`` for batch files).
     """
     if validated and kind not in SINGLE_KINDS:
         rows = _validated_batch(payload, source, received_at, entry_id)
@@ -152,7 +160,7 @@ def entry_events(
             return EntryEvents(rows=rows)
     result = EntryEvents()
     try:
-        wire = split_request(kind, payload)
+        wire = split_request(kind, payload, max_events=max_events)
     except (CollectRequestError, ValidationError) as exc:
         text = payload.decode("utf-8", "replace")
         result.rejected.append(RejectedMessage(1, text, _request_error(exc)))

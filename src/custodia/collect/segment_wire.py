@@ -186,11 +186,14 @@ def parse_request(kind: str, body: bytes, *, received_at: datetime) -> ParsedReq
     return ParsedRequest(kind, len(wire.items), wire.write_key, problems)
 
 
-def split_request(kind: str, body: bytes) -> WireItems:
+def split_request(
+    kind: str, body: bytes, *, max_events: int | None = MAX_BATCH_EVENTS
+) -> WireItems:
     """The raw messages of a request and its batch-level fields (one item for single routes).
 
     Raises :class:`CollectRequestError` when the body is not JSON, not an object, too large or has
-    a ``batch`` that is not an array.
+    a ``batch`` that is not an array. ``max_events``: the most messages a batch may hold
+    (``None``: any number, for batch files).
     """
     if kind in SINGLE_KINDS:
         return _split_single(body)
@@ -201,10 +204,8 @@ def split_request(kind: str, body: bytes) -> WireItems:
             raise CollectRequestError(400, "invalid_request", "body: must be a JSON object")
         _batch_items(raw.batch)  # raises: missing, or not an array
         raise CollectRequestError(400, "validation_error", "batch: must be an array")
-    if len(wire.batch) > MAX_BATCH_EVENTS:
-        raise CollectRequestError(
-            413, "payload_too_large", f"batch: more than {MAX_BATCH_EVENTS} events"
-        )
+    if max_events is not None and len(wire.batch) > max_events:
+        raise CollectRequestError(413, "payload_too_large", f"batch: more than {max_events} events")
     shared = BatchFields(
         context=_shared_object(wire.context, "context"),
         integrations=_shared_object(wire.integrations, "integrations"),
