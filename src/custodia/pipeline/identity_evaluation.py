@@ -25,6 +25,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Final
 
 import pyarrow as pa
 from pydantic import BaseModel
@@ -154,34 +155,57 @@ def _profile_for(
     return None
 
 
+_LOOKUP_TYPES: Final = frozenset({"member_id", "user_id", "phone", "email", "anonymous_id"})
+"""The reference types a profile can hold (others, e.g. a loyalty card, lead nowhere)."""
+
+
 def _reference_profiles(ws: Workspace, graph: IdentityGraphStore) -> dict[str, str | None]:
-    """Surrogate key of each order, touchpoint and interaction -> its profile (by customer_ref)."""
-    out: dict[str, str | None] = {}
-    cache: dict[tuple[str, str], str | None] = {}
+    """Surrogate key of each order, touchpoint and interaction -> its profile (by customer_ref).
+
+    References are normalized and looked up in batches (one query per thousand values and id
+    type), not one at a time: the demo at scale holds millions of them."""
+    tables: list[pa.Table] = []
     for table, key in sorted({(t, k) for t, k, _s in _REF_TABLES.values()}):
         try:
-            rows = ws.query_engine().query(
+            tables.append(ws.query_engine().query(
                 f"SELECT {key} AS key, customer_ref_type, customer_ref FROM {table} "
                 "WHERE customer_ref IS NOT NULL"
-            )
+            ))  # fmt: skip
         except TableNotFoundError:
             continue
-        for row in rows.to_pylist():
-            ref = (row["customer_ref_type"], row["customer_ref"])
-            if ref not in cache:
-                cache[ref] = _lookup(graph, *ref)
-            out[row["key"]] = cache[ref]
+    columns = [
+        (
+            rows.column("key").to_pylist(),
+            rows.column("customer_ref_type").to_pylist(),
+            rows.column("customer_ref").to_pylist(),
+        )
+        for rows in tables
+    ]
+    refs = {ref for _keys, types, values in columns for ref in zip(types, values, strict=True)}
+    profile_of = _lookups(graph, refs)
+    out: dict[str, str | None] = {}
+    for keys, types, values in columns:
+        for key, ref in zip(keys, zip(types, values, strict=True), strict=True):
+            out[key] = profile_of.get(ref)
     return out
 
 
-def _lookup(graph: IdentityGraphStore, id_type: str, raw: str) -> str | None:
-    if id_type not in ("member_id", "user_id", "phone", "email", "anonymous_id"):
-        return None
-    value = normalize_values(id_type, [raw])[0][0]
-    if value is None:
-        return None
-    found = graph.lookup(id_type, value)
-    return graph.live_profile(found) if found else None
+def _lookups(graph: IdentityGraphStore, refs: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """(id type, raw value) -> live profile, for the references a profile holds."""
+    by_type: dict[str, list[str]] = {}
+    for id_type, raw in refs:
+        if id_type in _LOOKUP_TYPES:
+            by_type.setdefault(id_type, []).append(raw)
+    live = graph.live_profiles()
+    out: dict[tuple[str, str], str] = {}
+    for id_type, raws in by_type.items():
+        normalized = normalize_values(id_type, raws)[0]
+        found = graph.lookup_many(id_type, sorted({v for v in normalized if v is not None}))
+        for raw, value in zip(raws, normalized, strict=True):
+            profile = live.get(found[value]) if value is not None and value in found else None
+            if profile is not None:
+                out[(id_type, raw)] = profile
+    return out
 
 
 def _double_ids(graph: IdentityGraphStore, assignment: Mapping[str, str]) -> int:

@@ -289,6 +289,43 @@ class IdentityGraphStore:
                 current = row.merged_into
         return None
 
+    def live_profiles(self) -> dict[str, str]:
+        """Every issued profile id -> its live profile (alias links followed; one read)."""
+        c = profile_registry.c
+        with self._store.read() as conn:
+            merged = {str(p): m for p, m in conn.execute(select(c.profile_id, c.merged_into))}
+        live: dict[str, str] = {}
+        for start in merged:
+            path: list[str] = []
+            current, end = start, None
+            while current not in live:
+                if current not in merged or current in path:
+                    break  # never issued, or a loop of aliases: no live profile
+                path.append(current)
+                following = merged[current]
+                if following is None:
+                    end = current
+                    break
+                current = str(following)
+            else:
+                end = live[current]
+            for profile in path:
+                if end is not None:
+                    live[profile] = end
+        return live
+
+    def lookup_many(self, id_type: str, values: Sequence[str]) -> dict[str, str]:
+        """Identifier value -> the profile holding it (as :meth:`lookup`, before alias links:
+        the smallest profile id when several records hold it), for the values found."""
+        i, r = identity_identifiers.c, identity_records.c
+        base = (
+            select(i.value, func.min(r.profile_id))
+            .join_from(identity_identifiers, identity_records, i.record_id == r.record_id)
+            .where(i.id_type == id_type, r.profile_id.is_not(None))
+            .group_by(i.value)
+        )
+        return {str(v): str(p) for v, p in self._select_in(base, i.value, values)}
+
     def lookup(self, id_type: str, value: str) -> str | None:
         """The live profile holding identifier ``id_type:value``, or ``None``."""
         i, r = identity_identifiers.c, identity_records.c

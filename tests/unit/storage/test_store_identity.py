@@ -56,6 +56,9 @@ def test_records_identifiers_and_lookup(operational_store: OperationalStore) -> 
     ])  # fmt: skip
     assert graph.lookup("phone", "+8613812345678") == "p1"
     assert graph.lookup("email", "张@example.com") == "p2"
+    many = graph.lookup_many("phone", ["+8613812345678", "+8613900000000"])
+    assert many == {"+8613812345678": "p1"}  # the same answers, in one read
+    assert graph.lookup_many("email", ["张@example.com"]) == {"张@example.com": "p2"}
     assert graph.records(["r3"])[0]["flags"] == [{"field": "phone", "reason": "phone.invalid"}]
     # replacing identifiers drops the old ones
     graph.replace_identifiers(["r3"], [("r3", "email", "new@example.com")])
@@ -77,6 +80,17 @@ def test_aliases_lead_to_the_live_profile(operational_store: OperationalStore) -
     assert graph.live_profile("new") == "old"
     assert graph.live_profile("old") == "old"
     assert graph.live_profile("never") is None
+    graph.register_profiles([
+        {"profile_id": p, "created_at": NOW, "merged_into": into, "merged_at": NOW,
+         "record_count": 0, "traits": None, "updated_at": NOW}
+        for p, into in (("newer", "new"), ("loop_a", "loop_b"), ("loop_b", "loop_a"),
+                        ("lost", "never"))
+    ])  # fmt: skip
+    live = graph.live_profiles()  # all at once, as live_profile answers one by one
+    assert live == {"old": "old", "new": "old", "newer": "old"}
+    assert {p: graph.live_profile(p) for p in ("newer", "loop_a", "lost")} == {
+        "newer": "old", "loop_a": None, "lost": None,
+    }  # fmt: skip
 
 
 def test_edges_are_append_only_and_undo_is_recorded(operational_store: OperationalStore) -> None:
