@@ -211,10 +211,10 @@ def _store(
 
 def _stamped(spec: TableSpec, data: pa.Table, run_id: str, name: str, now: Any) -> pa.Table:
     n = data.num_rows
-    columns = {
-        "analysis_name": pa.array([name] * n, pa.string()),
-        "analysis_id": pa.array([run_id] * n, pa.string()),
-        "computed_at": pa.array([now] * n, pa.timestamp("us", tz="UTC")),
+    columns = {  # one value repeated: built in C, not from a Python list per row
+        "analysis_name": pa.repeat(pa.scalar(name, pa.string()), n),
+        "analysis_id": pa.repeat(pa.scalar(run_id, pa.string()), n),
+        "computed_at": pa.repeat(pa.scalar(now, pa.timestamp("us", tz="UTC")), n),
     }
     arrays = []
     for column in spec.columns:
