@@ -10,7 +10,9 @@ the touches after the last order, form a journey that did not convert (a *null*)
 same second as an order counts before it. Journeys are then grouped by path (channels in time
 order, ties by touchpoint id) into ``(path, conversions, value, nulls)`` rows, the input of every
 model in :mod:`custodia.analytics.attribution_models`. Time decay needs each touch's age at
-conversion, so it is computed in SQL too (:func:`time_decay_sql`).
+conversion, so it is computed in SQL too: :func:`attribution_sql` gives the paths and decay's
+credit in one query (:func:`journey_rows` runs it, and reruns it on the people themselves if two
+shared a 64-bit key); :func:`journey_paths_sql` and :func:`time_decay_sql` give each alone.
 
 **Holdout groups.** A touchpoint whose ``interaction`` is the holdout marker (``holdout``)
 records that the person was assigned to the channel's control group at that time and shown
@@ -22,7 +24,7 @@ exposure or assignment.
 Example::
 
     params = AttributionParams(models=["last", "markov"], lookback="14d")
-    rows = session.run(journey_paths_sql(params))   # path, conversions, value, nulls
+    paths, decay = journey_rows(session.run, params)  # path, conversions, value, nulls
 """
 
 from __future__ import annotations
@@ -184,12 +186,25 @@ located AS (
 )"""
 
 
-_JOURNEYS: Final = f"""journeys AS (
+def _journeys_cte(params: AttributionParams | None = None) -> str:
+    """One row per journey: its path, touches, value and whether it converted. With
+    ``params`` (time decay asked for), converting journeys also list each touch's channel and
+    decay weight, and their total, so decay is credited from the journeys, not the touches."""
+    weights = ""
+    if params is not None:
+        w = f"power(0.5, CAST(conv_s - at_s AS DOUBLE) / {params.half_life_seconds})"
+        weights = (
+            f",\n         list(struct_pack(c := channel, w := {w})) FILTER (WHERE converted = 1)"
+            f" AS weights,\n         sum({w}) AS total_w"
+        )
+    return f"""journeys AS (
   SELECT pk, seq, converted, max(amount) AS amount, count(*) AS touches,
-         string_agg(channel, '{PATH_SEPARATOR}' ORDER BY at_s, tie) AS path
+         string_agg(channel, '{PATH_SEPARATOR}' ORDER BY at_s, tie) AS path{weights}
   FROM located
   GROUP BY pk, seq, converted
 )"""
+
+
 _PATHS: Final = """SELECT path,
        CAST(sum(converted) AS BIGINT) AS conversions,
        CAST(sum(CASE WHEN converted = 1 THEN amount ELSE 0 END) AS DOUBLE) AS value,
@@ -219,24 +234,13 @@ shared AS (
 def journey_paths_sql(params: AttributionParams, *, key: str | None = None) -> str:
     """One row per distinct path: ``path``, ``conversions``, ``value``, ``nulls``, ``touches``
     (subjects keyed by ``key(subject)``; ``None``: by the subject itself, always exact)."""
-    return f"{_located_touches(params, key)},\n{_JOURNEYS}\n{_PATHS}\nORDER BY path"
+    return f"{_located_touches(params, key)},\n{_journeys_cte()}\n{_PATHS}\nORDER BY path"
 
 
 def time_decay_sql(params: AttributionParams, *, key: str | None = None) -> str:
     """Per channel: conversions and value credited by time decay (weight 2^(-age/half_life),
     shared within each converting journey)."""
     return f"{_located_touches(params, key)},\n{_decay_ctes(params)}\n{_DECAY}\nORDER BY channel"
-
-
-def _journeys_with_weights(params: AttributionParams) -> str:
-    """:data:`_JOURNEYS` plus, for converting journeys, each touch's channel and time-decay
-    weight and their total: time decay is then credited from the journeys, not the touches."""
-    w = f"power(0.5, CAST(conv_s - at_s AS DOUBLE) / {params.half_life_seconds})"
-    return _JOURNEYS.replace(
-        "\n  FROM located",
-        f",\n         list(struct_pack(c := channel, w := {w})) FILTER (WHERE converted = 1) "
-        f"AS weights,\n         sum({w}) AS total_w\n  FROM located",
-    )
 
 
 def attribution_sql(params: AttributionParams, *, key: str | None = PERSON_KEY) -> str:
@@ -262,7 +266,7 @@ def attribution_sql(params: AttributionParams, *, key: str | None = PERSON_KEY) 
             "CAST(NULL AS DOUBLE), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) FROM stream "
             "WHERE mixed HAVING count(*) > 0"
         )
-    journeys = _journeys_with_weights(params) if decay else _JOURNEYS
+    journeys = _journeys_cte(params if decay else None)
     return f"{_located_touches(params, key)},\n{journeys}\n" + "\nUNION ALL ".join(parts)
 
 

@@ -34,9 +34,10 @@ import pyarrow as pa
 from custodia.collect.entry_screen import COLLECTOR_COLUMNS
 from custodia.collect.mapping_arrow import MappingFailure
 from custodia.collect.mapping_sql import FILE_COLUMN, POSITION_COLUMN, CompiledTarget
-from custodia.collect.plan_quarantine import replay_message, violation_entries
+from custodia.collect.plan_quarantine import replay_message, screen_events, violation_entries
 from custodia.collect.quarantine import QuarantineEntry
-from custodia.collect.segment_rows import EVENT_COLUMNS, EventTuple, as_row_dict
+from custodia.collect.segment_rows import EVENT_COLUMNS, EventTuple, as_event_tuple, as_row_dict
+from custodia.collect.tracking_plan import TrackingPlan
 from custodia.core.tables import EVENTS
 from custodia.pipeline.quality_rules_file import rules_in_force
 from custodia.quality.entry import EntryValidator, EntryViolation, entry_validators
@@ -48,6 +49,7 @@ __all__ = [
     "entry_validators_in_force",
     "event_entries",
     "screen_event_rows",
+    "screen_loaded_events",
     "screen_mapped_rows",
 ]
 
@@ -123,6 +125,32 @@ def screen_event_rows(
             source=str(document["source"]), entity=EVENTS.name,
             received_at=document["received_at"], run_id=run_id, source_file=source_file,
         )  # fmt: skip
+    return screen
+
+
+def screen_loaded_events(
+    rows: list[EventTuple],
+    plan: TrackingPlan | None,
+    rules: EntryValidator | None,
+    *,
+    run_id: str,
+    source_file: str,
+) -> EventScreen:
+    """The source's tracking plan, then the ``events`` rules marked ``at_entry``, over rows of
+    one request or file (the event loader's and the Segment file loader's shared step): the rows
+    neither keeps out, and every violation's quarantine entry (``open``: kept out, ``flagged``:
+    stored anyway)."""
+    screen = EventScreen(kept=rows)
+    if plan is not None:
+        screened = screen_events(
+            [as_row_dict(row) for row in rows], plan, run_id=run_id, source_file=source_file
+        )
+        screen.kept = [as_event_tuple(row) for row in screened.kept]
+        screen.entries += screened.entries
+    if rules is not None and screen.kept:
+        judged = screen_event_rows(screen.kept, rules, run_id=run_id, source_file=source_file)
+        screen.kept = judged.kept
+        screen.entries += judged.entries
     return screen
 
 

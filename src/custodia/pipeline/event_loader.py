@@ -51,7 +51,6 @@ from typing import Final
 import pyarrow as pa
 from pydantic import BaseModel, Field
 
-from custodia.collect.plan_quarantine import screen_events
 from custodia.collect.quarantine import Quarantine, QuarantineEntry
 from custodia.collect.segment_rows import (
     EVENT_COLUMNS,
@@ -59,13 +58,12 @@ from custodia.collect.segment_rows import (
     EntryEvents,
     EventTuple,
     RejectedMessage,
-    as_event_tuple,
     entry_events,
 )
 from custodia.collect.tracking_plan import TrackingPlan
 from custodia.core.errors import CustodiaError
 from custodia.core.tables import EVENTS
-from custodia.pipeline.entry_validation import entry_validators_in_force, screen_event_rows
+from custodia.pipeline.entry_validation import entry_validators_in_force, screen_loaded_events
 from custodia.pipeline.load_lineage import COLLECTOR_FORMAT, LoadLineage, collector_input
 from custodia.pipeline.load_report import SourceResult, TargetResult
 from custodia.pipeline.source_context import collector_plans
@@ -307,22 +305,12 @@ class EventLoader:
             )  # fmt: skip
             chunk.messages += len(result.rows) + len(result.rejected)
             chunk.by_source[entry.source] += len(result.rows) + len(result.rejected)
-            plan = self._plans.get(entry.source)
-            if plan is not None:
-                screened = screen_events(
-                    result.row_dicts(), plan, run_id=run_id,
-                    source_file=f"eventlog:{entry.entry_id}",
-                )  # fmt: skip
-                # blocked events wait in the quarantine
-                result.rows = [as_event_tuple(row) for row in screened.kept]
-                chunk.rejected.extend(screened.entries)
-            if self._entry_rules is not None and result.rows:
-                judged = screen_event_rows(
-                    result.rows, self._entry_rules, run_id=run_id,
-                    source_file=f"eventlog:{entry.entry_id}",
-                )  # fmt: skip
-                result.rows = judged.kept  # kept out: waits in the quarantine
-                chunk.rejected.extend(judged.entries)
+            screened = screen_loaded_events(
+                result.rows, self._plans.get(entry.source), self._entry_rules, run_id=run_id,
+                source_file=f"eventlog:{entry.entry_id}",
+            )  # fmt: skip
+            result.rows = screened.kept  # kept out: waits in the quarantine
+            chunk.rejected.extend(screened.entries)
             self._keep_first(chunk, result, seen)
             chunk.rejected.extend(_quarantined(item, r, run_id) for r in result.rejected)
         return chunk

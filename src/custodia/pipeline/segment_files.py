@@ -24,7 +24,6 @@ Example::
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,14 +32,13 @@ from pathlib import Path
 from typing import Final
 
 from custodia.collect.mapping_spec import SourceMapping
-from custodia.collect.plan_quarantine import replay_message, violation_entries
 from custodia.collect.quarantine import Quarantine, QuarantineEntry
 from custodia.collect.readers import ReadProblem, SegmentFile, read_segment_files
-from custodia.collect.segment_rows import EventTuple, as_row_dict, entry_events
-from custodia.collect.tracking_plan import TrackingPlan, check_event, is_blocked
+from custodia.collect.segment_rows import EventTuple, entry_events
+from custodia.collect.tracking_plan import TrackingPlan
 from custodia.core.errors import ValidationError
 from custodia.core.tables import EVENTS
-from custodia.pipeline.entry_validation import entry_validators_in_force, screen_event_rows
+from custodia.pipeline.entry_validation import entry_validators_in_force, screen_loaded_events
 from custodia.pipeline.event_loader import events_table
 from custodia.pipeline.load_report import SourceResult, TargetResult
 from custodia.pipeline.source_context import mapping_plan
@@ -107,57 +105,22 @@ class _EventLoad:
                     position=bad.position,
                 )
             )
-        rows = result.rows
-        if self.plan is not None:
-            rows = self._planned(rows, item.source_file)
-        if self.entry_rules is not None and rows:
-            rows = self._ruled(rows, item.source_file)
-        for row in rows:
+        screened = screen_loaded_events(
+            result.rows, self.plan, self.entry_rules, run_id=self.run_id,
+            source_file=item.source_file,
+        )  # fmt: skip
+        self.kept_out += len(result.rows) - len(screened.kept)
+        self.quarantined += screened.entries
+        for entry in screened.entries:  # open: the event was kept out; flagged: stored anyway
+            counts = self.rejected if entry.status == "open" else self.flagged
+            counts[f"{entry.field}:{entry.rule}"] += 1
+        for row in screened.kept:
             message_id = row[0]  # EVENT_COLUMNS starts with message_id
             if message_id in self.seen:
                 self.duplicates += 1  # a retry of a message already in this load: stored once
                 continue
             self.seen.add(message_id)
             self.pending.append(row)
-
-    def _planned(self, rows: list[EventTuple], source_file: str) -> list[EventTuple]:
-        """The rows the tracking plan lets through; every violation is quarantined (open when
-        the event is blocked, flagged when it is stored anyway)."""
-        assert self.plan is not None
-        kept = []
-        for row in rows:
-            document = as_row_dict(row)
-            violations = check_event(document, self.plan)
-            if not violations:
-                kept.append(row)
-                continue
-            entries = violation_entries(
-                violations, payload=_replay_text(document), source=self.source.name,
-                entity=self.source.entity, received_at=document["received_at"],
-                run_id=self.run_id, source_file=source_file,
-            )  # fmt: skip
-            self.quarantined += entries
-            blocked = is_blocked(violations)
-            counts = self.rejected if blocked else self.flagged
-            counts[f"{entries[0].field}:{entries[0].rule}"] += 1  # one per event
-            if blocked:
-                self.kept_out += 1
-            else:
-                kept.append(row)
-        return kept
-
-    def _ruled(self, rows: list[EventTuple], source_file: str) -> list[EventTuple]:
-        """The rows the ``at_entry`` quality rules let through, as :meth:`_planned` does."""
-        assert self.entry_rules is not None
-        judged = screen_event_rows(
-            rows, self.entry_rules, run_id=self.run_id, source_file=source_file
-        )
-        self.quarantined += judged.entries
-        self.kept_out += len(rows) - len(judged.kept)
-        for entry in judged.entries:  # open: the event was kept out; flagged: stored anyway
-            counts = self.rejected if entry.status == "open" else self.flagged
-            counts[f"{entry.field}:{entry.rule}"] += 1
-        return judged.kept
 
     def flush(self, ws: Workspace) -> None:
         """Insert the pending events whose message_id is not stored yet."""
@@ -226,10 +189,6 @@ def load_segment_files(
             )
         ],
     )
-
-
-def _replay_text(document: dict[str, object]) -> str:
-    return json.dumps(replay_message(document), ensure_ascii=False, separators=(",", ":"))
 
 
 def _received_at(sent_at: str | None, loaded_at: datetime) -> datetime:
