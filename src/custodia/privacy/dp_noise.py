@@ -21,13 +21,23 @@ Example::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import opendp.prelude as dp
+if TYPE_CHECKING:
+    import opendp.prelude
 
 __all__ = ["NoisyVector", "laplace_release"]
 
-dp.enable_features("contrib")
+
+@cache
+def _opendp() -> Any:
+    """OpenDP, imported on the first release: it pulls in scikit-learn (about 1 s of start-up
+    that every ``custodia`` command would otherwise pay)."""
+    import opendp.prelude as dp
+
+    dp.enable_features("contrib")
+    return dp
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +53,17 @@ def laplace_release(
     values: list[int] | list[float], *, sensitivity: float, epsilon: float, confidence: float
 ) -> NoisyVector:
     """Noise ``values`` at ``epsilon`` (ints: discrete Laplace, floats: Laplace)."""
+    dp = _opendp()
     integer = all(isinstance(v, int) for v in values)
     kind: type = int if integer else float
     d_in: int | float = int(sensitivity) if integer else float(sensitivity)
 
-    def measurement(scale: float) -> dp.Measurement:
+    def measurement(scale: float) -> opendp.prelude.Measurement:
         domain = dp.vector_domain(dp.atom_domain(T=kind, nan=None if integer else False))
-        return dp.m.make_laplace(domain, dp.l1_distance(T=kind), scale=scale)
+        made: opendp.prelude.Measurement = dp.m.make_laplace(
+            domain, dp.l1_distance(T=kind), scale=scale
+        )
+        return made
 
     scale = float(dp.binary_search_param(measurement, d_in=d_in, d_out=epsilon))
     chosen = measurement(scale)

@@ -44,8 +44,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from pypinyin import Style, lazy_pinyin
-
 from custodia.identity.normalize._result import EMPTY, Normalized, clean_text, rejected
 
 __all__ = ["is_han", "name_comparison_key", "normalize_name"]
@@ -161,4 +159,6 @@ def _han_tokens(run: str) -> list[str]:
 
 
 def _pinyin(text: str) -> str:
+    from pypinyin import Style, lazy_pinyin  # 0.3 s to import: only when a Han name is read
+
     return "".join(lazy_pinyin(text, style=Style.NORMAL)).casefold()
