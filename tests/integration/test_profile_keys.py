@@ -61,4 +61,13 @@ def test_orders_reach_profiles_and_rebuild_only_on_change(home: Path, cli: Any) 
     with Workspace.open(load_settings(home=home)) as ws:
         assert refresh_profile_keys(ws).rebuilt  # orders have a new version
         schema = ws.query("select * from profile_keys limit 0").schema
-        assert schema.names == ["ref_type", "ref_value", "profile_id", "candidates", "updated_at"]
+        assert schema.names == [
+            "ref_type", "ref_value", "profile_id", "profile_key", "candidates", "updated_at"
+        ]  # fmt: skip
+        numbers = ws.query(
+            "select count(distinct profile_id) as profiles, count(distinct profile_key) as keys, "
+            "min(profile_key) as low, max(profile_key) as high, "
+            "count(distinct (profile_id, profile_key)) as pairs from profile_keys"
+        ).to_pylist()[0]
+        n = numbers["profiles"]  # one number per profile, 1..n
+        assert n > 0 and numbers == {"profiles": n, "keys": n, "low": 1, "high": n, "pairs": n}

@@ -179,7 +179,7 @@ def windows(params: RepurchaseParams, latest: date) -> Windows:
 
 def _orders_cte(as_of: date) -> str:
     return (
-        "SELECT k.profile_id, o.order_id, o.ordered_at, CAST(o.ordered_at AS DATE) AS order_day "
+        "SELECT k.profile_key, k.profile_id, o.order_id, CAST(o.ordered_at AS DATE) AS order_day "
         "FROM orders o JOIN profile_keys k ON k.ref_type = o.customer_ref_type "
         "AND k.ref_value = o.customer_ref "
         "WHERE o.ordered_at IS NOT NULL AND (o.status IS NULL OR o.status <> 'cancelled') "
@@ -188,14 +188,22 @@ def _orders_cte(as_of: date) -> str:
 
 
 def _groups_cte(params: RepurchaseParams) -> str:
+    """(profile_key, group_value) of every profile with an order in ``o``: the group table is
+    joined on the text id once per profile, and the orders, days and lines on the number."""
+    buyers = "SELECT profile_key, any_value(profile_id) AS profile_id FROM o GROUP BY profile_key"
+    if params.by == "all":
+        return "SELECT DISTINCT profile_key, 'all' AS group_value FROM o"
     if params.by == "member_level":
-        return "SELECT profile_id, member_level AS group_value FROM profiles"
-    if params.by == "rfm_tier":
-        return (
+        groups = "SELECT profile_id, member_level AS group_value FROM profiles"
+    else:
+        groups = (
             "SELECT profile_id, tier AS group_value FROM analysis_rfm "
             f"WHERE analysis_name = {quote_literal(params.rfm_name)}"
         )
-    return "SELECT DISTINCT profile_id, 'all' AS group_value FROM profile_keys"
+    return (
+        f"SELECT b.profile_key, coalesce(g.group_value, '{NO_GROUP}') AS group_value "
+        f"FROM ({buyers}) b LEFT JOIN ({groups}) g ON g.profile_id = b.profile_id"
+    )
 
 
 def _window_sql(column: str, w: Windows) -> str:
@@ -213,21 +221,21 @@ def gap_distribution_sql(params: RepurchaseParams, w: Windows) -> str:
     in the period) is per (group, period) only on the rows with ``gap_days`` NULL."""
     return f"""
 WITH o AS ({_orders_cte(w.as_of)}),
-days AS (SELECT DISTINCT profile_id, order_day FROM o),
+days AS (SELECT DISTINCT profile_key, order_day FROM o),
 spells AS (
-  SELECT profile_id, order_day,
-         lead(order_day) OVER (PARTITION BY profile_id ORDER BY order_day) AS next_day
+  SELECT profile_key, order_day,
+         lead(order_day) OVER (PARTITION BY profile_key ORDER BY order_day) AS next_day
   FROM days
 ),
 grp AS ({_groups_cte(params)}),
 s AS (
-  SELECT coalesce(grp.group_value, '{NO_GROUP}') AS group_value, spells.profile_id,
+  SELECT grp.group_value, spells.profile_key,
          CAST(date_trunc('{params.bucket}', spells.order_day) AS DATE) AS period_start,
          {_window_sql("spells.order_day", w)} AS time_window,
          date_diff('day', spells.order_day,
                    coalesce(spells.next_day, DATE '{w.as_of.isoformat()}')) AS gap_days,
          spells.next_day IS NULL AS censored
-  FROM spells LEFT JOIN grp ON grp.profile_id = spells.profile_id
+  FROM spells JOIN grp ON grp.profile_key = spells.profile_key
 )
 SELECT group_value, period_start, time_window, gap_days, censored, count(*) AS spells,
        CAST(NULL AS BIGINT) AS customers
@@ -235,7 +243,7 @@ FROM s WHERE gap_days > 0 GROUP BY group_value, period_start, time_window, gap_d
 UNION ALL
 SELECT group_value, period_start, CAST(NULL AS VARCHAR) AS time_window,
        CAST(NULL AS INTEGER) AS gap_days, CAST(NULL AS BOOLEAN) AS censored,
-       count(*) AS spells, count(DISTINCT profile_id) AS customers
+       count(*) AS spells, count(DISTINCT profile_key) AS customers
 FROM s GROUP BY group_value, period_start
 """
 
@@ -261,14 +269,14 @@ skus AS (
   FROM order_lines WHERE sku IS NOT NULL GROUP BY sku
 ),
 lines AS (
-  SELECT coalesce(grp.group_value, '{NO_GROUP}') AS group_value, o.order_id,
+  SELECT grp.group_value, o.order_id,
          CAST(date_trunc('{params.bucket}', o.order_day) AS DATE) AS period_start,
          {_window_sql("o.order_day", w)} AS time_window,
          coalesce(l.category, s.category, '{UNKNOWN_CATEGORY}') AS category,
-         CASE WHEN {line_flag} OR s.limited = 1 THEN 1 ELSE 0 END AS limited
+         CASE WHEN s.limited = 1 OR (l.sku IS NULL AND {line_flag}) THEN 1 ELSE 0 END AS limited
   FROM o JOIN order_lines l ON l.order_id = o.order_id
   LEFT JOIN skus s ON s.sku = l.sku
-  LEFT JOIN grp ON grp.profile_id = o.profile_id
+  JOIN grp ON grp.profile_key = o.profile_key
 )
 SELECT group_value, period_start, time_window, 'category' AS interest_kind,
        category AS interest, count(*) AS lines, count(DISTINCT order_id) AS orders

@@ -107,17 +107,18 @@ def period_offset(period: Period, start: date, end: date) -> int:
 
 
 def activity_sql(params: RetentionParams) -> str:
-    """(profile_id, ts) of every qualifying activity linked to a live profile."""
+    """(profile_key, ts) of every qualifying activity linked to a live profile (the profile's
+    number in ``profile_keys``: the query only counts profiles, so it never reads their ids)."""
     if params.event is None:
         return (
-            "SELECT k.profile_id, o.ordered_at AS ts FROM orders o "
+            "SELECT k.profile_key, o.ordered_at AS ts FROM orders o "
             "JOIN profile_keys k ON k.ref_type = o.customer_ref_type "
             "AND k.ref_value = o.customer_ref "
             "WHERE o.status IS NULL OR o.status <> 'cancelled'"
         )
     name = quote_literal(params.event)
     return (
-        'SELECT coalesce(ku.profile_id, ka.profile_id) AS profile_id, e."timestamp" AS ts '
+        'SELECT coalesce(ku.profile_key, ka.profile_key) AS profile_key, e."timestamp" AS ts '
         "FROM events e "
         "LEFT JOIN profile_keys ku ON ku.ref_type = 'user_id' AND ku.ref_value = e.user_id "
         "LEFT JOIN profile_keys ka ON ka.ref_type = 'anonymous_id' "
@@ -128,9 +129,9 @@ def activity_sql(params: RetentionParams) -> str:
 
 def _cohorts_sql(params: RetentionParams) -> str:
     if params.cohort == "first":
-        base = "SELECT profile_id, min(period_start) AS cohort_start FROM act GROUP BY profile_id"
+        base = "SELECT profile_key, min(period_start) AS cohort_start FROM act GROUP BY profile_key"
     else:
-        base = "SELECT profile_id, period_start AS cohort_start FROM act"
+        base = "SELECT profile_key, period_start AS cohort_start FROM act"
     bounds = [
         f"cohort_start {op} DATE '{day.isoformat()}'"
         for op, day in ((">=", params.since), ("<=", params.until))
@@ -144,22 +145,22 @@ def retention_sql(params: RetentionParams) -> str:
     (per first return when cumulative; offset 0 is the cohort size)."""
     offset = offset_sql(params.period, "c.cohort_start", "a.period_start")
     counted = (
-        "SELECT profile_id, cohort_start, min(period_offset) AS period_offset FROM pairs "
-        "WHERE period_offset >= 1 GROUP BY profile_id, cohort_start "
-        "UNION ALL SELECT profile_id, cohort_start, 0 AS period_offset FROM coh"
+        "SELECT profile_key, cohort_start, min(period_offset) AS period_offset FROM pairs "
+        "WHERE period_offset >= 1 GROUP BY profile_key, cohort_start "
+        "UNION ALL SELECT profile_key, cohort_start, 0 AS period_offset FROM coh"
         if params.cumulative
-        else "SELECT profile_id, cohort_start, period_offset FROM pairs"
+        else "SELECT profile_key, cohort_start, period_offset FROM pairs"
     )
     return f"""
 WITH act AS (
-  SELECT DISTINCT profile_id, CAST(date_trunc('{params.period}', ts) AS DATE) AS period_start
+  SELECT DISTINCT profile_key, CAST(date_trunc('{params.period}', ts) AS DATE) AS period_start
   FROM ({activity_sql(params)}) x
-  WHERE profile_id IS NOT NULL AND ts IS NOT NULL
+  WHERE profile_key IS NOT NULL AND ts IS NOT NULL
 ),
 coh AS ({_cohorts_sql(params)}),
 pairs AS (
-  SELECT c.profile_id, c.cohort_start, {offset} AS period_offset
-  FROM coh c JOIN act a ON a.profile_id = c.profile_id AND a.period_start >= c.cohort_start
+  SELECT c.profile_key, c.cohort_start, {offset} AS period_offset
+  FROM coh c JOIN act a ON a.profile_key = c.profile_key AND a.period_start >= c.cohort_start
 ),
 counted AS ({counted})
 SELECT cohort_start, period_offset, count(*) AS profiles,

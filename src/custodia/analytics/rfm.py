@@ -81,20 +81,20 @@ def rfm_scores_sql(params: RfmParams) -> str:
     status_filter = f"AND (o.status IS NULL OR lower(o.status) NOT IN ({statuses}))"
     return f"""
 WITH window_orders AS (
-  SELECT k.profile_id, o.ordered_at, o.total_amount
+  SELECT k.profile_key, k.profile_id, o.ordered_at, o.total_amount
   FROM orders o
   JOIN profile_keys k ON k.ref_type = o.customer_ref_type AND k.ref_value = o.customer_ref
   WHERE CAST(o.ordered_at AS DATE) BETWEEN DATE '{first.isoformat()}' AND DATE '{last.isoformat()}'
     {status_filter if params.exclude_statuses else ""}
 ), measures AS (
-  SELECT profile_id,
+  SELECT any_value(profile_id) AS profile_id,
          date_diff('day', CAST(max(ordered_at) AS DATE), DATE '{last.isoformat()}') AS recency_days,
          count(*) AS frequency,
          coalesce(sum(total_amount), 0) AS monetary,
          min(ordered_at) AS first_order_at,
          max(ordered_at) AS last_order_at
   FROM window_orders
-  GROUP BY profile_id
+  GROUP BY profile_key
 ), ranked AS (
   SELECT *,
          rank() OVER (ORDER BY recency_days DESC) - 1 AS r_worse,

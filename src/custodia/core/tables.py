@@ -267,6 +267,14 @@ PROFILE_KEYS = TableSpec(
         _c("ref_value", S, L2, "The reference exactly as the table writes it", personal=True),
         _c("profile_id", S, L1, "The live profile it belongs to", nullable=False),
         _c(
+            "profile_key",
+            pa.int64(),
+            L1,
+            "The profile as a number, the same on every row of this build (1, 2, ... in "
+            "profile_id order): analyses join and group on it instead of the text id; it is "
+            "renumbered when the table is rebuilt",
+        ),
+        _c(
             "candidates",
             pa.int32(),
             L1,

@@ -123,12 +123,17 @@ def _normalized(ws: Workspace, refs: pa.Table) -> pa.Table:
 
 
 _LINK_SQL = """
-SELECT r.ref_type, CAST(r.ref_value AS VARCHAR) AS ref_value,
-       min(i.profile_id) AS profile_id,
-       CAST(count(DISTINCT i.profile_id) AS INTEGER) AS candidates
-FROM refs r
-JOIN ids i ON i.id_type = r.ref_type AND i.id_value_normalized = r.id_value
-GROUP BY 1, 2
+WITH linked AS (
+  SELECT r.ref_type, CAST(r.ref_value AS VARCHAR) AS ref_value,
+         min(i.profile_id) AS profile_id,
+         CAST(count(DISTINCT i.profile_id) AS INTEGER) AS candidates
+  FROM refs r
+  JOIN ids i ON i.id_type = r.ref_type AND i.id_value_normalized = r.id_value
+  GROUP BY 1, 2
+)
+SELECT ref_type, ref_value, profile_id,
+       CAST(dense_rank() OVER (ORDER BY profile_id) AS BIGINT) AS profile_key, candidates
+FROM linked
 ORDER BY 1, 2
 """
 

@@ -27,6 +27,8 @@ from custodia.analytics.attribution import (
 from custodia.quality.rule_sql import in_dialect
 from custodia.storage.engine import add_shared_functions
 
+from .profile_key_tables import profile_keys_table
+
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 TS = pa.timestamp("us", tz="UTC")
 
@@ -65,12 +67,8 @@ def orders(rows: list[tuple[str, str, float, float, str]]) -> pa.Table:
     )
 
 
-KEYS = pa.table(
-    {
-        "ref_type": ["member_id", "phone", "member_id"],
-        "ref_value": ["M1", "13900000001", "M2"],
-        "profile_id": ["P1", "P1", "P2"],
-    }
+KEYS = profile_keys_table(
+    [("member_id", "M1", "P1"), ("phone", "13900000001", "P1"), ("member_id", "M2", "P2")]
 )
 
 

@@ -26,6 +26,8 @@ from custodia.analytics.repurchase import (
 from custodia.analytics.retention import RetentionParams, retention_rows, retention_sql
 from custodia.quality.rule_sql import in_dialect
 
+from .profile_key_tables import profile_keys_table
+
 
 def at(day: str) -> datetime:
     return datetime.fromisoformat(day).replace(hour=10, tzinfo=UTC)
@@ -43,11 +45,7 @@ def orders(rows: list[tuple[str, str, str]], status: str = "completed") -> pa.Ta
 
 
 def keys(members: dict[str, str]) -> pa.Table:
-    return pa.table({
-        "ref_type": ["member_id"] * len(members),
-        "ref_value": list(members),
-        "profile_id": list(members.values()),
-    })  # fmt: skip
+    return profile_keys_table(("member_id", ref, profile) for ref, profile in members.items())
 
 
 def run(sql: str, **tables: pa.Table) -> list[dict[str, Any]]:
@@ -140,10 +138,7 @@ def test_cancelled_orders_and_events_by_name() -> None:
         "user_id": ["u1", "u1", None], "anonymous_id": [None, None, "an2"],
         "timestamp": [at("2026-01-02"), at("2026-02-03"), at("2026-01-09")],
     })  # fmt: skip
-    ids = pa.table({
-        "ref_type": ["user_id", "anonymous_id"], "ref_value": ["u1", "an2"],
-        "profile_id": ["P1", "P2"],
-    })  # fmt: skip
+    ids = profile_keys_table([("user_id", "u1", "P1"), ("anonymous_id", "an2", "P2")])
     e = RetentionParams(period="month", event="课程试听")
     table, summary = retention_rows(run(retention_sql(e), events=events, profile_keys=ids), e)
     assert [(r["period_offset"], r["retained"]) for r in table.to_pylist()] == [(0, 2), (1, 1)]
@@ -311,3 +306,21 @@ def test_every_sql_transpiles_to_spark(cumulative: bool, event: str | None) -> N
     for sql in (retention_sql(p), gap_distribution_sql(rp, w), interest_sql(rp, w)):
         spark = in_dialect(sql, "spark")
         assert "SELECT" in spark and "date_diff('day'" not in spark.lower()
+
+
+def test_by_all_puts_every_profile_in_one_group() -> None:
+    p = RepurchaseParams(by="all", recent_months=6)
+    w = windows(p, date(2026, 5, 1))
+    table, summary = gap_rows(run(gap_distribution_sql(p, w), **repurchase_tables()), p)
+    assert set(table.column("group_value").to_pylist()) == {"all"} and set(summary) == {"all"}
+    by_tier, _ = gap_rows(
+        run(gap_distribution_sql(RepurchaseParams(recent_months=6), w), **repurchase_tables()), p
+    )
+    spells = table.column("spells").to_pylist()
+    # P-A: 5 spells (6 purchase days, the last on as_of starts none), P-B: 2
+    assert sum(spells) == sum(by_tier.column("spells").to_pylist()) == 7
+    interests = run(interest_sql(p, w), **repurchase_tables())
+    totals = [r for r in interests if r["interest_kind"] == "total"]
+    assert {r["group_value"] for r in totals} == {"all"}
+    # 9 orders hold 9 lines, but a3b has none
+    assert sum(r["orders"] for r in totals) == 8 and sum(r["lines"] for r in totals) == 9

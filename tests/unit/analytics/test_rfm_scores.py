@@ -15,6 +15,8 @@ from custodia.analytics.rfm_tiers import parse_tiers, shipped_tiers_text
 from custodia.quality.rule_sql import in_dialect
 from custodia.storage.transform import run_transform
 
+from .profile_key_tables import profile_keys_table
+
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 
 # (ref_type, ref, day, amount, status)
@@ -54,10 +56,7 @@ def relations() -> dict[str, pa.Table]:
             "status": [o[4] for o in ORDERS],
         }
     )
-    keys = pa.table(
-        {n: [k[i] for k in KEYS] for i, n in enumerate(("ref_type", "ref_value", "profile_id"))}
-    )
-    return {"orders": orders, "profile_keys": keys}
+    return {"orders": orders, "profile_keys": profile_keys_table(KEYS)}
 
 
 def params(**extra: object) -> RfmParams:

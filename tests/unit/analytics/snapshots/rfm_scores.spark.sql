@@ -1,5 +1,6 @@
 WITH window_orders AS (
   SELECT
+    k.profile_key,
     k.profile_id,
     o.ordered_at,
     o.total_amount
@@ -13,7 +14,7 @@ WITH window_orders AS (
     )
 ), measures AS (
   SELECT
-    profile_id,
+    ANY_VALUE(profile_id) IGNORE NULLS AS profile_id,
     DATEDIFF(DAY, CAST(MAX(ordered_at) AS DATE), CAST('2026-10-31' AS DATE)) AS recency_days,
     COUNT(*) AS frequency,
     COALESCE(SUM(total_amount), 0) AS monetary,
@@ -21,7 +22,7 @@ WITH window_orders AS (
     MAX(ordered_at) AS last_order_at
   FROM window_orders
   GROUP BY
-    profile_id
+    profile_key
 ), ranked AS (
   SELECT
     *,
