@@ -64,10 +64,10 @@ def _fact_cte(source: str, columns: Collection[str], as_of: date, since: datetim
     end, cols = _ts(window_bounds(as_of)), sorted(columns)
     if source == "events":
         pick = ", ".join(f"e.{quote(c)}" for c in cols)
-        who = "coalesce(ku.profile_id, ka.profile_id)"
+        who = "coalesce(ku.profile_key, ka.profile_key)"
         low = f" AND e.timestamp >= {_ts(since)}" if since else ""
         return (
-            f"f_events AS (SELECT {who} AS profile_id, e.timestamp AS _t, {pick} FROM events e "
+            f"f_events AS (SELECT {who} AS _pk, e.timestamp AS _t, {pick} FROM events e "
             "LEFT JOIN keys ku ON ku.ref_type = 'user_id' AND ku.ref_value = e.user_id "
             "LEFT JOIN keys ka ON ka.ref_type = 'anonymous_id' AND ka.ref_value = e.anonymous_id "
             f"WHERE e.timestamp < {end}{low} AND {who} IS NOT NULL)"
@@ -78,7 +78,7 @@ def _fact_cte(source: str, columns: Collection[str], as_of: date, since: datetim
         pick = ", ".join(f"{alias.get(c, 'l.' + quote(c))} AS {quote(c)}" for c in cols)
         low = f" AND o.ordered_at >= {_ts(since)}" if since else ""
         return (
-            f"f_order_lines AS (SELECT k.profile_id, o.ordered_at AS _t, {pick} "
+            f"f_order_lines AS (SELECT k.profile_key AS _pk, o.ordered_at AS _t, {pick} "
             "FROM order_lines l JOIN orders o ON o.order_id = l.order_id "
             f"JOIN keys k ON {_KEY_JOIN.format(a='o')} WHERE o.ordered_at < {end}{low})"
         )
@@ -86,7 +86,7 @@ def _fact_cte(source: str, columns: Collection[str], as_of: date, since: datetim
     pick = ", ".join(f"s.{quote(c)}" for c in cols)
     low = f" AND s.{time_col} >= {_ts(since)}" if since else ""
     return (
-        f"f_{source} AS (SELECT k.profile_id, s.{time_col} AS _t, {pick} FROM {source} s "
+        f"f_{source} AS (SELECT k.profile_key AS _pk, s.{time_col} AS _t, {pick} FROM {source} s "
         f"JOIN keys k ON {_KEY_JOIN.format(a='s')} WHERE s.{time_col} < {end}{low})"
     )
 
@@ -136,16 +136,16 @@ def _ranked_cte(trait: TraitSpec, as_of: date) -> str:
     src = f"f_{trait.source}"
     if trait.aggregate == "most_frequent":
         rows = (
-            f"SELECT profile_id, v, count(*) AS n FROM (SELECT profile_id, CAST({value} AS VARCHAR)"
-            f" AS v FROM {src} WHERE {where}) GROUP BY profile_id, v"
+            f"SELECT _pk, v, count(*) AS n FROM (SELECT _pk, CAST({value} AS VARCHAR)"
+            f" AS v FROM {src} WHERE {where}) GROUP BY _pk, v"
         )
         order = "n DESC, v"
     else:
-        rows = f"SELECT profile_id, _t, {value} AS v FROM {src} WHERE {where}"
+        rows = f"SELECT _pk, _t, {value} AS v FROM {src} WHERE {where}"
         order = "_t, v" if trait.aggregate == "first" else "_t DESC, v"
     return (
-        f"r_{trait.name} AS (SELECT profile_id, v AS {name} FROM (SELECT profile_id, v, "
-        f"row_number() OVER (PARTITION BY profile_id ORDER BY {order}) AS rn FROM ({rows})) "
+        f"r_{trait.name} AS (SELECT _pk, v AS {name} FROM (SELECT _pk, v, "
+        f"row_number() OVER (PARTITION BY _pk ORDER BY {order}) AS rn FROM ({rows})) "
         "WHERE rn = 1)"
     )
 
@@ -154,9 +154,9 @@ def _unique_cte(trait: TraitSpec, as_of: date) -> str:
     cond, value = _filter(trait, as_of), _value(trait)
     where = f"{value} IS NOT NULL" + (f" AND {cond}" if cond else "")
     return (
-        f"r_{trait.name} AS (SELECT profile_id, list(v) AS {quote(trait.name)} FROM "
-        f"(SELECT DISTINCT profile_id, CAST({value} AS VARCHAR) AS v FROM f_{trait.source} "
-        f"WHERE {where}) GROUP BY profile_id)"
+        f"r_{trait.name} AS (SELECT _pk, list(v) AS {quote(trait.name)} FROM "
+        f"(SELECT DISTINCT _pk, CAST({value} AS VARCHAR) AS v FROM f_{trait.source} "
+        f"WHERE {where}) GROUP BY _pk)"
     )
 
 
@@ -186,15 +186,19 @@ def traits_sql(
     for trait in spec.traits:
         by_source.setdefault(trait.source, []).append(trait)
     ctes = [
-        f"keys AS (SELECT ref_type, ref_value, profile_id FROM profile_keys{_due_filter(due)})",
+        "keys AS (SELECT ref_type, ref_value, profile_id, profile_key FROM profile_keys"
+        f"{_due_filter(due)})",
+        "numbers AS (SELECT profile_id, any_value(profile_key) AS profile_key FROM keys "
+        "GROUP BY profile_id)",
     ]
     people = [f"p.{quote(t.name)}" for t in by_source.get("profiles", [])]
     person_cols = ", ".join(
         f"{_profile_value(t, as_of)} AS {quote(t.name)}" for t in by_source.get("profiles", [])
     )
     ctes.append(
-        f"people AS (SELECT p.profile_id{', ' + person_cols if person_cols else ''} "
-        f"FROM profiles p{_due_filter(due).replace('profile_id', 'p.profile_id', 1)})"
+        f"people AS (SELECT p.profile_id, n.profile_key{', ' + person_cols if person_cols else ''} "
+        "FROM profiles p LEFT JOIN numbers n ON n.profile_id = p.profile_id"
+        f"{_due_filter(due).replace('profile_id', 'p.profile_id', 1)})"
     )
     select, joins = ["p.profile_id", *people], []
     for source, traits in by_source.items():
@@ -210,17 +214,13 @@ def traits_sql(
         plain = [t for t in traits if t.aggregate not in _RANKED and not t.is_list]
         if plain:
             measures = ", ".join(f"{_aggregate(t, as_of)} AS {quote(t.name)}" for t in plain)
-            ctes.append(
-                f"a_{source} AS (SELECT profile_id, {measures} FROM f_{source} GROUP BY profile_id)"
-            )
-            joins.append(f"LEFT JOIN a_{source} ON a_{source}.profile_id = p.profile_id")
+            ctes.append(f"a_{source} AS (SELECT _pk, {measures} FROM f_{source} GROUP BY _pk)")
+            joins.append(f"LEFT JOIN a_{source} ON a_{source}._pk = p.profile_key")
         for trait in traits:
             if trait.aggregate in _RANKED or trait.is_list:
                 maker = _unique_cte if trait.is_list else _ranked_cte
                 ctes.append(maker(trait, as_of))
-                joins.append(
-                    f"LEFT JOIN r_{trait.name} ON r_{trait.name}.profile_id = p.profile_id"
-                )
+                joins.append(f"LEFT JOIN r_{trait.name} ON r_{trait.name}._pk = p.profile_key")
     return (
         "WITH " + ",\n".join(ctes) + "\nSELECT " + ", ".join(select) + " FROM people p "
         + " ".join(joins) + " ORDER BY p.profile_id"
