@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from custodia.core.tables import PROFILE_KEYS
 from custodia.pipeline.profile_keys import refresh_profile_keys
 from custodia.settings import load_settings
+from custodia.storage.store import Watermarks
 from custodia.workspace import Workspace
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "quality"
@@ -71,3 +74,24 @@ def test_orders_reach_profiles_and_rebuild_only_on_change(home: Path, cli: Any) 
         ).to_pylist()[0]
         n = numbers["profiles"]  # one number per profile, 1..n
         assert n > 0 and numbers == {"profiles": n, "keys": n, "low": 1, "high": n, "pairs": n}
+
+
+def test_a_table_built_before_profile_numbers_is_rebuilt(home: Path) -> None:
+    """An upgrade: the table an older release built (no ``profile_key``, its stamp without a
+    format) is rebuilt on the next refresh, not read with empty numbers."""
+    with Workspace.open(load_settings(home=home)) as ws:
+        assert refresh_profile_keys(ws).rebuilt
+        old = ws.query("select * from profile_keys").drop_columns(["profile_key"])
+        ws.lake.overwrite(PROFILE_KEYS.zone.value, PROFILE_KEYS.name, old)  # key left null
+        watermarks = Watermarks(ws.store, ws.clock)
+        stamp = json.loads(watermarks.get("pipeline", "profile_keys") or "{}")
+        watermarks.set("pipeline", "profile_keys", json.dumps(stamp["inputs"], sort_keys=True))
+        assert ws.query("select count(profile_key) as n from profile_keys").to_pylist() == [
+            {"n": 0}
+        ]
+        assert refresh_profile_keys(ws).rebuilt
+        counts = ws.query(
+            "select count(*) as n, count(profile_key) as keyed from profile_keys"
+        ).to_pylist()[0]
+        assert counts["n"] == counts["keyed"] > 0
+        assert not refresh_profile_keys(ws).rebuilt

@@ -42,6 +42,9 @@ REF_TABLES: Final = ("orders", "touchpoints", "interactions")
 """Tables naming their customer as (customer_ref_type, customer_ref)."""
 _EVENT_KEYS: Final = ("user_id", "anonymous_id")
 _WATERMARK: Final = ("pipeline", "profile_keys")
+_FORMAT: Final = 2
+"""The table's layout, part of the build stamp: a table built by an older release (before
+``profile_key``, format 1) is rebuilt on the first refresh after an upgrade."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +60,7 @@ class ProfileKeysReport:
 def refresh_profile_keys(ws: Workspace, *, force: bool = False) -> ProfileKeysReport:
     """Rebuild ``profile_keys`` if an input changed since the last build (or ``force``)."""
     inputs = _input_versions(ws)
-    stamp = json.dumps(inputs, sort_keys=True)
+    stamp = json.dumps({"format": _FORMAT, "inputs": inputs}, sort_keys=True)
     watermarks = Watermarks(ws.store, ws.clock)
     present = ws.lake.exists(PROFILE_KEYS.zone.value, PROFILE_KEYS.name)
     if not force and present and watermarks.get(*_WATERMARK) == stamp:
