@@ -3,9 +3,10 @@
 Every analysis of events sees the same stream: ``track``, ``page`` and ``screen`` calls of
 ``events``, labelled by their event name (track) or page/screen name, each attributed to a
 *person*: the live profile its ``user_id`` (else its ``anonymous_id``) leads to through
-``profile_keys``, else the raw id itself (``user:<id>``, ``anon:<id>``), so a visitor who later
-logs in counts once when identity resolution linked the device. Events at the same instant are
-ordered by ``message_id`` (any fixed order would do; this one is reproducible).
+``profile_keys`` (written as the profile's number), else the raw id itself (``user:<id>``,
+``anon:<id>``), so a visitor who later logs in counts once when identity resolution linked the
+device. Events at the same instant are ordered by ``message_id`` (any fixed order would do;
+this one is reproducible).
 
 The SQL is DuckDB dialect that sqlglot carries to Spark (JSON properties are read with
 ``json_extract_string``, which becomes ``get_json_object``). Values users give (event names,
@@ -38,6 +39,7 @@ from custodia.core.table_model import TableSpec
 __all__ = [
     "EVENT_TYPES",
     "LABEL_SQL",
+    "PERSON_ID",
     "PERSON_KEY",
     "EventMatch",
     "RunSql",
@@ -59,6 +61,10 @@ EVENT_TYPES: Final = ("track", "page", "screen")
 PERSON_KEY: Final = "person_key"
 """The SQL function giving a person's 64-bit key (``storage.engine.SHARED_MACROS``; Spark's
 ``xxhash64``): sorting a person's events by it is cheaper than by the person's text."""
+PERSON_ID: Final = (
+    "SELECT DISTINCT CAST(profile_key AS VARCHAR) AS person, profile_id FROM profile_keys"
+)
+"""A linked person (as :func:`person_sql` writes it) and its profile id, to join profiles."""
 LABEL_SQL: Final = "coalesce(e.event, e.name)"
 """An event's label: the event name of a track call, the page or screen name otherwise."""
 
@@ -199,7 +205,10 @@ def instant_sql(moment: datetime) -> str:
 
 
 def person_sql(linked: bool) -> tuple[str, str]:
-    """(person expression, joins) for events ``e``; ``linked``: profile_keys exists."""
+    """(person expression, joins) for events ``e``; ``linked``: profile_keys exists. A linked
+    person is the profile's number as text (``profile_key``: a few digits, where the profile id
+    has 25 characters, so sorting, hashing and comparing people is cheaper; :data:`PERSON_ID`
+    maps it back); a raw id carries its ``user:``/``anon:`` prefix, so the two never meet."""
     raw = "coalesce('user:' || e.user_id, 'anon:' || e.anonymous_id)"
     if not linked:
         return raw, ""
@@ -208,7 +217,7 @@ def person_sql(linked: bool) -> tuple[str, str]:
         "LEFT JOIN profile_keys ka ON ka.ref_type = 'anonymous_id' "
         "AND ka.ref_value = e.anonymous_id"
     )
-    return f"coalesce(ku.profile_id, ka.profile_id, {raw})", joins
+    return f"coalesce(CAST(coalesce(ku.profile_key, ka.profile_key) AS VARCHAR), {raw})", joins
 
 
 def event_stream_sql(columns: Sequence[str], where: Iterable[str], *, linked: bool) -> str:

@@ -49,6 +49,7 @@ from typing import Any, Final, Literal
 from pydantic import Field, field_validator, model_validator
 
 from custodia.analytics.event_stream import (
+    PERSON_ID,
     PERSON_KEY,
     EventMatch,
     TimeRange,
@@ -235,7 +236,7 @@ def funnel_sql(params: FunnelParams, *, linked: bool, key: str | None = PERSON_K
         "timed AS (SELECT *, unix_millis(ts) AS ms FROM base)",
         *chain,
         f"best AS ({_best(params)})",
-        f"picked AS ({_picked(params)})",
+        f"picked AS ({_picked(params, linked)})",
     ]
     measures = ["count(*) AS reached_1", "coalesce(bool_or(mixed), FALSE) AS mixed"]
     for k in range(2, n + 1):
@@ -416,27 +417,29 @@ def _joins_person(params: FunnelParams) -> bool:
     return bool(params.profile_breakdown or params.analysis_breakdown)
 
 
-def _picked(params: FunnelParams) -> str:
+def _picked(params: FunnelParams, linked: bool) -> str:
     n = len(params.steps)
     times = ", ".join(f"t.b.m{k} AS m{k}" for k in range(1, n + 1))
     picked = f"t.mixed, t.b.m0 AS m0, {times}"
+    if not params.profile_breakdown and not params.analysis_breakdown:
+        return f"SELECT coalesce(t.b.bd, '{NONE}') AS bd, {picked} FROM best t"
+    if not linked:  # no person is a profile: every one falls in the no-value group
+        return f"SELECT '{NONE}' AS bd, {picked} FROM best t"
     if params.profile_breakdown:
         column = quote_ident(params.profile_breakdown)
-        return (
-            f"SELECT coalesce(p.{column}, '{NONE}') AS bd, {picked} FROM best t "
-            f"LEFT JOIN profiles p ON p.profile_id = t.person"
-        )
-    if params.analysis_breakdown:
+        attribute = f"SELECT profile_id, {column} AS v FROM profiles"
+    else:
+        assert params.analysis_breakdown is not None
         table, column, name = params.analysis_breakdown
-        result = (
+        attribute = (
             f"SELECT profile_id, CAST({quote_ident(column)} AS VARCHAR) AS v FROM {table} "
             f"WHERE analysis_name = {quote_literal(name)}"
         )
-        return (
-            f"SELECT coalesce(a.v, '{NONE}') AS bd, {picked} FROM best t "
-            f"LEFT JOIN ({result}) a ON a.profile_id = t.person"
-        )
-    return f"SELECT coalesce(t.b.bd, '{NONE}') AS bd, {picked} FROM best t"
+    return (
+        f"SELECT coalesce(a.v, '{NONE}') AS bd, {picked} FROM best t "
+        f"LEFT JOIN ({PERSON_ID}) i ON i.person = t.person "
+        f"LEFT JOIN ({attribute}) a ON a.profile_id = i.profile_id"
+    )
 
 
 def funnel_rows(

@@ -20,6 +20,7 @@ from custodia.analytics.funnels import (
 )
 
 from .event_tables import events_table, run_sql
+from .profile_key_tables import profile_keys_table
 
 STREAM = [
     ("u1", 0, "A"), ("u1", 5, "B"), ("u1", 7, "C"),   # A > B > C
@@ -125,11 +126,15 @@ def test_rows_name_the_largest_dropoff_and_an_empty_funnel_is_well_formed() -> N
 def test_breakdown_by_another_analysis_result_joins_its_named_run() -> None:
     rows = [("u1", 0, "A"), ("u1", 2, "B"), ("u2", 0, "A"), ("u3", 0, "A"), ("u3", 1, "B")]
     rfm = pa.table({
-        "analysis_name": ["mine", "mine", "other"], "profile_id": ["user:u1", "user:u2", "user:u3"],
+        "analysis_name": ["mine", "mine", "other"], "profile_id": ["P1", "P2", "P3"],
         "tier": ["高价值复购客户", "流失客户", "新客"],
     })  # fmt: skip
+    keys = profile_keys_table([("user_id", f"u{i}", f"P{i}") for i in (1, 2, 3)])
     params = FunnelParams(steps=["A", "B"], by="rfm.tier", by_analysis="mine")
-    out = run_sql(funnel_sql(params, linked=False), events=events_table(rows), analysis_rfm=rfm)
+    out = run_sql(
+        funnel_sql(params, linked=True), events=events_table(rows), analysis_rfm=rfm,
+        profile_keys=keys,
+    )  # fmt: skip
     groups = {r["bd"]: _reached(r, 2) for r in out if not r["is_total"]}
     assert groups == {"高价值复购客户": [1, 1], "流失客户": [1, 0], "(none)": [1, 1]}
 
@@ -247,17 +252,20 @@ def test_people_sharing_a_key_are_kept_apart_by_running_again_on_the_people(by: 
         for _ in range(400)
     ]
     profiles = pa.table(
-        {"profile_id": [f"user:u{i}" for i in range(30)], "member_level": ["金卡", "银卡"] * 15}
+        {"profile_id": [f"P{i:02d}" for i in range(30)], "member_level": ["金卡", "银卡"] * 15}
     )
+    keys = profile_keys_table([("user_id", f"u{i}", f"P{i:02d}") for i in range(30)])
     params = FunnelParams(steps=["A", "B", "C"], window="1h", exclude=["X"], by=by)
-    tables = {"events": events_table(rows), "profiles": profiles}
+    tables = {"events": events_table(rows), "profiles": profiles, "profile_keys": keys}
 
     def run(sql: str) -> list[dict[str, Any]]:
         return run_sql(sql, **tables)
 
-    exact = run(funnel_sql(params, linked=False, key=None))
-    collided = run(funnel_sql(params, linked=False, key="length"))
+    exact = run(funnel_sql(params, linked=True, key=None))
+    collided = run(funnel_sql(params, linked=True, key="length"))
     assert not any(r["mixed"] for r in exact) and all(r["mixed"] for r in collided)
     assert collided != exact  # merged people would have changed the counts
-    assert aggregate_funnel(run, params, linked=False, key="length") == exact
-    assert run(funnel_sql(params, linked=False)) == exact  # the 64-bit key: no collision here
+    assert aggregate_funnel(run, params, linked=True, key="length") == exact
+    assert run(funnel_sql(params, linked=True)) == exact  # the 64-bit key: no collision here
+    if by == "profile.member_level":  # people reach their profile's attributes
+        assert {r["bd"] for r in exact if not r["is_total"]} == {"金卡", "银卡"}

@@ -9,8 +9,7 @@ SELECT
 FROM (
   SELECT
     COALESCE(
-      ku.profile_id,
-      ka.profile_id,
+      CAST(COALESCE(ku.profile_key, ka.profile_key) AS STRING),
       COALESCE('user:' || e.user_id, 'anon:' || e.anonymous_id)
     ) AS person,
     e.`timestamp` AS ts,
@@ -49,8 +48,7 @@ SELECT
 FROM (
   SELECT
     COALESCE(
-      ku.profile_id,
-      ka.profile_id,
+      CAST(COALESCE(ku.profile_key, ka.profile_key) AS STRING),
       COALESCE('user:' || e.user_id, 'anon:' || e.anonymous_id)
     ) AS person,
     e.`timestamp` AS ts,

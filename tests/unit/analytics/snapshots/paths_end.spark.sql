@@ -6,8 +6,7 @@ WITH base AS (
   FROM (
     SELECT
       COALESCE(
-        ku.profile_id,
-        ka.profile_id,
+        CAST(COALESCE(ku.profile_key, ka.profile_key) AS STRING),
         COALESCE('user:' || e.user_id, 'anon:' || e.anonymous_id)
       ) AS person,
       e.`timestamp` AS ts,
