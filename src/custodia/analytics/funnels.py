@@ -254,7 +254,7 @@ def funnel_sql(params: FunnelParams, *, linked: bool, key: str | None = PERSON_K
         + ",\n".join(ctes)
         + f"\nSELECT {group} AS is_total, "
         + ", ".join(measures)
-        + f" FROM picked {grouping}"
+        + f" FROM picked {grouping} ORDER BY is_total, bd"  # a few rows: a stable order
     )
 
 

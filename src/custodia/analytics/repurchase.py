@@ -35,13 +35,14 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Final, Literal
 
 import numpy as np
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from custodia.analytics.event_stream import day_start_sql
 from custodia.analytics.kaplan_meier import kaplan_meier
 from custodia.core.sql_text import quote_literal
 
@@ -183,7 +184,7 @@ def _orders_cte(as_of: date) -> str:
         "FROM orders o JOIN profile_keys k ON k.ref_type = o.customer_ref_type "
         "AND k.ref_value = o.customer_ref "
         "WHERE o.ordered_at IS NOT NULL AND (o.status IS NULL OR o.status <> 'cancelled') "
-        f"AND CAST(o.ordered_at AS DATE) <= DATE '{as_of.isoformat()}'"
+        f"AND o.ordered_at < {day_start_sql(as_of + timedelta(days=1))}"
     )
 
 

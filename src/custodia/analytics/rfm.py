@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from custodia.analytics.event_stream import day_start_sql
 from custodia.analytics.rfm_tiers import SCORE_LEVELS, RfmTierSet, cell_index
 from custodia.core.sql_text import quote_literal
 
@@ -84,7 +85,8 @@ WITH window_orders AS (
   SELECT k.profile_key, k.profile_id, o.ordered_at, o.total_amount
   FROM orders o
   JOIN profile_keys k ON k.ref_type = o.customer_ref_type AND k.ref_value = o.customer_ref
-  WHERE CAST(o.ordered_at AS DATE) BETWEEN DATE '{first.isoformat()}' AND DATE '{last.isoformat()}'
+  WHERE o.ordered_at >= {day_start_sql(first)}
+    AND o.ordered_at < {day_start_sql(last + timedelta(days=1))}
     {status_filter if params.exclude_statuses else ""}
 ), measures AS (
   SELECT any_value(profile_id) AS profile_id,

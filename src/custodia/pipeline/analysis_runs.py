@@ -200,11 +200,10 @@ def _store(
             ws.lake.delete_by_keys(
                 spec.zone.value, spec.name, update.key, update.removed, commit_info=info
             )
-        else:
-            ws.lake.delete_by_keys(
-                spec.zone.value, spec.name, "analysis_name", [name], commit_info=info
+        else:  # one commit: readers see the previous run's rows or this run's, never neither
+            ws.lake.replace_where(
+                spec.zone.value, spec.name, stamped, "analysis_name", name, commit_info=info
             )
-            ws.lake.append(spec.zone.value, spec.name, stamped, commit_info=info)
         rows[table] = stamped.num_rows
     return rows
 

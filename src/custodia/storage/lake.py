@@ -251,6 +251,37 @@ class Lakehouse:
             return CommitResult(version=None)
         return self.append(zone, name, fresh, commit_info=commit_info)
 
+    def replace_where(
+        self,
+        zone: Zone,
+        name: str,
+        data: pa.Table,
+        column: str,
+        value: str,
+        *,
+        commit_info: Mapping[str, str] | None = None,
+    ) -> CommitResult:
+        """Replace the rows whose ``column`` equals ``value`` by ``data`` in one commit (Delta's
+        replace-where): readers see the old rows or the new ones, never neither. Every row of
+        ``data`` must carry ``value``; an empty ``data`` only deletes. The predicate, with
+        ``value``, lands in the log: use it for names, never for personal data."""
+        label, table = f"{zone}.{name}", self._open(zone, name)
+        rows = conform_to_schema(self._sealed(name, data), _arrow_schema(table), table=label)
+        if rows.num_rows and not pc.all(pc.equal(rows.column(column), value)).as_py():
+            raise ValidationError(
+                column, "replace_where", f"{label}: every row must carry the {column} it replaces"
+            )
+        quoted = value.replace("'", "''")
+        with delta_errors(label):
+            write_deltalake(
+                table,
+                rows,
+                mode="overwrite",
+                predicate=f"\"{column}\" = '{quoted}'",
+                commit_properties=_commit_properties(commit_info),
+            )
+        return CommitResult(version=table.version(), inserted=rows.num_rows)
+
     def overwrite(
         self,
         zone: Zone,

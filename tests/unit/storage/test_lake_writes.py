@@ -261,3 +261,21 @@ def test_delta_error_messages_keep_only_their_first_line(lake: Lakehouse, tmp_pa
         write_deltalake(path, rows, mode="append")
     assert "leak@example.com" not in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_replace_where_swaps_one_group_of_rows_in_one_commit(lake: Lakehouse) -> None:
+    def rows(names: list[str], visits: int) -> pa.Table:
+        return pa.table({"profile_id": [f"p{i}" for i in range(len(names))], "name": names,
+                         "visits": [visits] * len(names)})  # fmt: skip
+
+    lake.append("curated", "profiles", rows(["rfm", "rfm", "漏斗"], 1))
+    before = lake.version("curated", "profiles")
+    done = lake.replace_where("curated", "profiles", rows(["rfm"], 2), "name", "rfm")
+    assert done.version == before + 1 and done.inserted == 1  # one commit
+    assert [(r["name"], r["visits"]) for r in _rows(lake)] == [("rfm", 2), ("漏斗", 1)]
+    lake.replace_where("curated", "profiles", rows([], 0), "name", "漏斗")  # empty: delete only
+    assert [(r["name"], r["visits"]) for r in _rows(lake)] == [("rfm", 2)]
+    assert lake.snapshot("curated", "profiles").version == before + 2
+    with pytest.raises(ValidationError, match="every row must carry the name"):
+        lake.replace_where("curated", "profiles", rows(["other"], 3), "name", "rfm")
+    assert [(r["name"], r["visits"]) for r in _rows(lake)] == [("rfm", 2)]

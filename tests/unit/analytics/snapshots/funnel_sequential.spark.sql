@@ -236,4 +236,7 @@ GROUP BY
       bd
     ),
     ()
-  );
+  )
+ORDER BY
+  is_total NULLS LAST,
+  bd NULLS LAST;

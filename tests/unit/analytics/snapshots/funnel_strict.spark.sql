@@ -169,4 +169,7 @@ GROUP BY
       bd
     ),
     ()
-  );
+  )
+ORDER BY
+  is_total NULLS LAST,
+  bd NULLS LAST;

@@ -3,7 +3,8 @@ WITH window_orders AS (
   SELECT k.profile_key, k.profile_id, o.ordered_at, o.total_amount
   FROM orders o
   JOIN profile_keys k ON k.ref_type = o.customer_ref_type AND k.ref_value = o.customer_ref
-  WHERE CAST(o.ordered_at AS DATE) BETWEEN DATE '2025-11-01' AND DATE '2026-10-31'
+  WHERE o.ordered_at >= TIMESTAMPTZ '2025-11-01 00:00:00+00'
+    AND o.ordered_at < TIMESTAMPTZ '2026-11-01 00:00:00+00'
     AND (o.status IS NULL OR lower(o.status) NOT IN ('cancelled', 'refunded'))
 ), measures AS (
   SELECT any_value(profile_id) AS profile_id,

@@ -8,7 +8,8 @@ WITH window_orders AS (
   JOIN profile_keys AS k
     ON k.ref_type = o.customer_ref_type AND k.ref_value = o.customer_ref
   WHERE
-    CAST(o.ordered_at AS DATE) BETWEEN CAST('2025-11-01' AS DATE) AND CAST('2026-10-31' AS DATE)
+    o.ordered_at >= CAST('2025-11-01 00:00:00+00' AS TIMESTAMP)
+    AND o.ordered_at < CAST('2026-11-01 00:00:00+00' AS TIMESTAMP)
     AND (
       o.status IS NULL OR NOT LOWER(o.status) IN ('cancelled', 'refunded')
     )
