@@ -201,9 +201,10 @@ def _groups_cte(params: RepurchaseParams) -> str:
             "SELECT profile_id, tier AS group_value FROM analysis_rfm "
             f"WHERE analysis_name = {quote_literal(params.rfm_name)}"
         )
-    return (
-        f"SELECT b.profile_key, coalesce(g.group_value, '{NO_GROUP}') AS group_value "
-        f"FROM ({buyers}) b LEFT JOIN ({groups}) g ON g.profile_id = b.profile_id"
+    return (  # grouped after the join, so the join stays here (once per buyer), not per line
+        f"SELECT b.profile_key, any_value(coalesce(g.group_value, '{NO_GROUP}')) AS group_value "
+        f"FROM ({buyers}) b LEFT JOIN ({groups}) g ON g.profile_id = b.profile_id "
+        "GROUP BY b.profile_key"
     )
 
 
