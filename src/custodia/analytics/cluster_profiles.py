@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from custodia.analytics.cluster_tags import TypicalTag
 from custodia.analytics.clusters import RFM_FEATURES, ClusterFit, transformed
+from custodia.core.arrow_values import float_values
 
 __all__ = ["cluster_results"]
 
@@ -43,7 +44,7 @@ def cluster_results(
         }
     )
     rfm = np.column_stack(
-        [rfm_rows.column(c).to_numpy(zero_copy_only=False).astype(np.float64) for c in RFM_FEATURES]
+        [float_values(rfm_rows.column(c)) for c in RFM_FEATURES]
     ) if rfm_rows.num_rows else np.zeros((0, 3))  # fmt: skip
     model_units = transformed(features, matrix)
     rows = [

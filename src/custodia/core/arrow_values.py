@@ -21,9 +21,18 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-__all__ = ["column_from_values", "table_from_columns", "value_as_text"]
+__all__ = ["column_from_values", "float_values", "table_from_columns", "value_as_text"]
+
+
+def float_values(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A numeric column (integers, decimals, floats) as float64, nulls as NaN, converted by
+    Arrow: a decimal column turned into numbers through Python objects costs about a second
+    per million values."""
+    return np.asarray(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False), np.float64)
 
 
 def column_from_values(values: Sequence[Any]) -> pa.Array:

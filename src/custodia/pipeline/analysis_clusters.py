@@ -34,6 +34,7 @@ from custodia.analytics.clusters import (
 )
 from custodia.analytics.rfm import RFM_READS, rfm_results, rfm_scores_sql
 from custodia.core.analysis_tables import ANALYSIS_TABLES
+from custodia.core.arrow_values import float_values
 from custodia.core.errors import TableNotFoundError, ValidationError
 from custodia.core.sql_text import quote_literal
 from custodia.pipeline.analysis_rfm import resolve_rfm_params
@@ -126,9 +127,7 @@ def _matrix(
     """profiles x features in original units; a trait a profile lacks takes the median."""
     traits = _trait_values(session, params, rfm_rows) if params.trait_names() else {}
     columns = [
-        rfm_rows.column(name).to_numpy(zero_copy_only=False).astype(np.float64)
-        if name in RFM_FEATURES
-        else traits[name]
+        float_values(rfm_rows.column(name)) if name in RFM_FEATURES else traits[name]
         for name in features
     ]
     return np.column_stack(columns)
@@ -150,7 +149,7 @@ def _trait_values(
     index = np.array([at.get(p, -1) for p in rfm_rows.column("profile_id").to_pylist()])
     out = {}
     for i, name in enumerate(names):
-        values = rows.column(f"t{i}").to_numpy(zero_copy_only=False).astype(np.float64)
+        values = float_values(rows.column(f"t{i}"))
         picked = values[np.clip(index, 0, None)] if values.size else np.full(index.size, np.nan)
         column = np.where(index >= 0, picked, np.nan)
         known = column[~np.isnan(column)]
