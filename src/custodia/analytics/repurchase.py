@@ -279,19 +279,28 @@ lines AS (
   FROM o JOIN order_lines l ON l.order_id = o.order_id
   LEFT JOIN skus s ON s.sku = l.sku
   JOIN grp ON grp.profile_key = o.profile_key
+),
+by_category AS (
+  SELECT group_value, period_start, time_window, category, order_id, count(*) AS lines,
+         sum(limited) AS limited
+  FROM lines GROUP BY group_value, period_start, time_window, category, order_id
+),
+by_order AS (
+  SELECT group_value, period_start, time_window, sum(lines) AS lines, sum(limited) AS limited
+  FROM by_category GROUP BY group_value, period_start, time_window, order_id
 )
 SELECT group_value, period_start, time_window, 'category' AS interest_kind,
-       category AS interest, count(*) AS lines, count(DISTINCT order_id) AS orders
-FROM lines GROUP BY group_value, period_start, time_window, category
+       category AS interest, sum(lines) AS lines, count(*) AS orders
+FROM by_category GROUP BY group_value, period_start, time_window, category
 UNION ALL
 SELECT group_value, period_start, time_window, 'limited_edition' AS interest_kind,
        '{LIMITED}' AS interest, sum(limited) AS lines,
-       count(DISTINCT CASE WHEN limited = 1 THEN order_id END) AS orders
-FROM lines GROUP BY group_value, period_start, time_window
+       sum(CASE WHEN limited > 0 THEN 1 ELSE 0 END) AS orders
+FROM by_order GROUP BY group_value, period_start, time_window
 UNION ALL
 SELECT group_value, period_start, time_window, 'total' AS interest_kind, 'total' AS interest,
-       count(*) AS lines, count(DISTINCT order_id) AS orders
-FROM lines GROUP BY group_value, period_start, time_window
+       sum(lines) AS lines, count(*) AS orders
+FROM by_order GROUP BY group_value, period_start, time_window
 """
 
 
