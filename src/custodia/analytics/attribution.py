@@ -199,7 +199,7 @@ _PATH_OF_JOURNEY: Final = (
 """A journey's channels in time order (ties by touchpoint id), joined into its path: the
 touches gathered as (second, id, channel) and sorted as one small list per journey, which
 DuckDB does in about 60% of the time of an aggregate ordered by (second, id) (Spark:
-``sort_array`` of the structs)."""
+``array_sort`` of ``collect_list`` of the structs)."""
 
 
 def _journeys_cte(params: AttributionParams | None = None) -> str:

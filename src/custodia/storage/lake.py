@@ -267,7 +267,8 @@ class Lakehouse:
         ``value``, lands in the log: use it for names, never for personal data."""
         label, table = f"{zone}.{name}", self._open(zone, name)
         rows = conform_to_schema(self._sealed(name, data), _arrow_schema(table), table=label)
-        if rows.num_rows and not pc.all(pc.equal(rows.column(column), value)).as_py():
+        matches = pc.equal(rows.column(column), value).fill_null(False)
+        if rows.num_rows and not pc.all(matches).as_py():
             raise ValidationError(
                 column, "replace_where", f"{label}: every row must carry the {column} it replaces"
             )

@@ -278,4 +278,7 @@ def test_replace_where_swaps_one_group_of_rows_in_one_commit(lake: Lakehouse) ->
     assert lake.snapshot("curated", "profiles").version == before + 2
     with pytest.raises(ValidationError, match="every row must carry the name"):
         lake.replace_where("curated", "profiles", rows(["other"], 3), "name", "rfm")
+    unnamed = rows(["rfm", "rfm"], 4).set_column(1, "name", pa.array(["rfm", None], pa.string()))
+    with pytest.raises(ValidationError, match="every row must carry the name"):
+        lake.replace_where("curated", "profiles", unnamed, "name", "rfm")
     assert [(r["name"], r["visits"]) for r in _rows(lake)] == [("rfm", 2)]
