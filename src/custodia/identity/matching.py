@@ -30,6 +30,7 @@ __all__ = [
     "IdentifierExtraction",
     "edge_id",
     "extract_identifiers",
+    "group_edges",
     "rule_priority",
     "shared_identifier_edges",
 ]
@@ -114,25 +115,41 @@ def shared_identifier_edges(
         groups.setdefault((id_type, value), set()).add(record_id)
     edges: dict[str, dict[str, Any]] = {}
     for (id_type, _value), members in groups.items():
-        if len(members) < 2:
-            continue
-        ordered = sorted(members)
-        candidates = [r for r in ordered if r not in detached] or ordered
-        centre = candidates[0]
-        rule = f"same_{id_type}"
-        for member in ordered:
-            if member == centre:
-                continue
-            left, right = min(centre, member), max(centre, member)
-            eid = edge_id(rule, left, right)
-            edges[eid] = {
-                "edge_id": eid,
-                "left_record": left,
-                "right_record": right,
-                "rule": rule,
-                "score": 1.0,
-                "evidence": {"identifier": id_type, "group_size": len(members)},
-                "created_at": now,
-                "created_by": created_by,
-            }
+        for edge in group_edges(id_type, members, created_by=created_by, now=now,
+                                detached=detached):  # fmt: skip
+            edges[edge["edge_id"]] = edge
     return list(edges.values())
+
+
+def group_edges(
+    id_type: str,
+    members: Collection[str],
+    *,
+    created_by: str,
+    now: datetime,
+    detached: Collection[str] = (),
+) -> list[dict[str, Any]]:
+    """The star of edges of one shared value: its centre record to every other holder."""
+    if len(members) < 2:
+        return []
+    ordered = sorted(members)
+    candidates = [r for r in ordered if r not in detached] or ordered
+    centre = candidates[0]
+    rule = f"same_{id_type}"
+    evidence = {"identifier": id_type, "group_size": len(members)}
+    edges = []
+    for member in ordered:
+        if member == centre:
+            continue
+        left, right = min(centre, member), max(centre, member)
+        edges.append({
+            "edge_id": edge_id(rule, left, right),
+            "left_record": left,
+            "right_record": right,
+            "rule": rule,
+            "score": 1.0,
+            "evidence": evidence,
+            "created_at": now,
+            "created_by": created_by,
+        })  # fmt: skip
+    return edges

@@ -27,10 +27,12 @@ Example::
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import math
 import threading
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from copy import deepcopy
 from typing import Any
@@ -38,6 +40,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 from splink import Linker
+from splink.blocking_analysis import count_comparisons_from_blocking_rules
 from splink.internals.exceptions import EMTrainingException
 
 from custodia.core.errors import ValidationError
@@ -90,6 +93,9 @@ class _SplinkQuiet:
 
 
 _quiet_splink = _SplinkQuiet()
+
+ChunkProgress = Callable[[int, int], None]
+"""``progress(chunks_done, chunks_total)`` of a full scoring run."""
 
 
 def prepare_records(records: pa.Table, spec: ProbabilisticSpec) -> pa.Table:
@@ -303,11 +309,13 @@ def predict_pairs(
     new_record_ids: Collection[str] | None = None,
     engine: str = "duckdb",
     engine_options: Mapping[str, Any] | None = None,
+    progress: ChunkProgress | None = None,
 ) -> pa.Table:
     """Pairs of ``records`` at or above ``spec.match_threshold`` (schema :data:`PAIR_SCHEMA`).
 
     With ``new_record_ids``, only pairs with at least one new record are blocked and scored.
-    Term frequencies always come from all ``records``.
+    Term frequencies always come from all ``records``. Scoring every record runs in chunks of
+    about ``spec.max_pairs_per_chunk`` blocked pairs; ``progress(done, total)`` follows them.
     """
     _check_model(model, spec)
     table = prepare_records(records, spec)
@@ -316,12 +324,62 @@ def predict_pairs(
     threshold = spec.match_threshold
     with _quiet_splink(), linkage_backend(engine, **dict(engine_options or {})) as db_api:
         scoring = _scoring_model(model, spec, db_api.sql_dialect.sql_dialect_str)
-        linker = _linker(db_api, table, scoring)
+        frame = db_api.register(table)
+        linker = Linker(frame, scoring, log_level=None)
         if new_record_ids is None:
-            frames = [_fetch(linker.inference.predict(threshold_match_probability=threshold), spec)]
+            blocked = _blocked_pairs(frame, spec, sample=1.0 if table.num_rows <= 200_000 else 0.05)
+            frames = _predict_all(linker, spec, blocked, progress)
         else:
             frames = _predict_new(db_api, linker, table, set(new_record_ids), spec)
     return _pairs_table(frames, scoring, threshold)
+
+
+def chunk_count(blocked_pairs: float, max_pairs_per_chunk: int) -> int:
+    """Groups n to hash the records into so each of the n x n chunks holds about
+    ``max_pairs_per_chunk`` blocked pairs or fewer (pairs are spread over the n² chunks).
+
+    >>> chunk_count(1e6, 20_000_000), chunk_count(237e6, 20_000_000)
+    (1, 4)
+    """
+    return max(1, math.ceil(math.sqrt(blocked_pairs / max_pairs_per_chunk)))
+
+
+def _predict_all(
+    linker: Linker, spec: ProbabilisticSpec, blocked: float, progress: ChunkProgress | None
+) -> list[pa.Table]:
+    """Every blocked pair scored, chunk by chunk: a loose rule (one birthday shared by hundreds
+    of records) makes hundreds of millions of pairs, and Splink holds a chunk's pairs at once."""
+    threshold = spec.match_threshold
+    n = chunk_count(blocked, spec.max_pairs_per_chunk)
+    total = n * n
+    frames = []
+    for number, (left, right) in enumerate(itertools.product(range(1, n + 1), repeat=2)):
+        if progress is not None:
+            progress(number, total)
+        chunk = linker.inference.predict_chunk(
+            left_chunk=(left, n),
+            right_chunk=(right, n),
+            threshold_match_probability=threshold,
+            warning_mode="never",
+        )
+        frames.append(_fetch(chunk, spec))
+        chunk.drop_table_from_database_and_remove_from_cache()
+    if progress is not None:
+        progress(total, total)
+    return frames
+
+
+def _blocked_pairs(frame: Any, spec: ProbabilisticSpec, *, sample: float) -> float:
+    """Blocked pairs of the spec's rules together, as Splink counts them (on a hash sample of
+    ``sample`` of the records on each side, scaled up; exact with 1.0)."""
+    counts = count_comparisons_from_blocking_rules(
+        frame,
+        blocking_rules=[blocking_rule(rule) for rule in spec.blocking_rules],
+        link_type="dedupe_only",
+        unique_id_column_name=RECORD_ID,
+        record_sample_proportion=sample,
+    )
+    return float(counts[-1]["cumulative_comparison_count"]) if counts else 0.0
 
 
 def _fetch(frame: Any, spec: ProbabilisticSpec) -> pa.Table:

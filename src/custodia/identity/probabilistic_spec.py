@@ -207,6 +207,12 @@ class ProbabilisticSpec(_Strict):
         description="At most about this many blocked pairs per EM pass (a deterministic hash "
         "sample of the records); absent to train on every blocked pair",
     )
+    max_pairs_per_chunk: int = Field(
+        default=20_000_000,
+        ge=100,
+        description="A full scoring run is split into chunks of about this many blocked pairs "
+        "(records hashed into n groups, n x n chunks), so memory stays bounded on loose rules",
+    )
     seed: int = Field(default=42, ge=0, description="Seed of the random sampling (reproducible)")
 
     @field_validator("blocking_rules")

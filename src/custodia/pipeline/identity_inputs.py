@@ -49,6 +49,11 @@ class IdentityInputs:
     """The ``customer_records`` rows in scope (keys, times and identifier columns)."""
     max_loaded_at: datetime | None = None
 
+    def forget_identifiers(self) -> None:
+        """Drop the record rows and raw identifiers once stored (``customer_rows`` stays)."""
+        self.records = {}
+        self.raw_identifiers = []
+
 
 def read_identity_inputs(
     ws: Workspace,

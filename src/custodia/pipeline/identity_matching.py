@@ -36,7 +36,7 @@ from custodia.core.errors import TableNotFoundError, ValidationError
 from custodia.identity.matching import PROBABILISTIC_RULE, edge_id
 from custodia.identity.models import IdentitySpec
 from custodia.identity.normalize import name_comparison_key, normalize_name, normalize_values
-from custodia.identity.probabilistic import predict_pairs, train_model
+from custodia.identity.probabilistic import ChunkProgress, predict_pairs, train_model
 from custodia.pipeline.identity_inputs import IdentityInputs
 from custodia.pipeline.identity_workspace import model_path
 from custodia.workspace import Workspace
@@ -57,10 +57,13 @@ COMPARISON_COLUMNS = (
     "address",
 )
 
+_SOURCE_COLUMNS = (*COMPARISON_COLUMNS[:2], *COMPARISON_COLUMNS[3:])
+"""The ``customer_records`` columns the comparison table is made of (``name_key`` is derived)."""
+
 
 def comparison_table(rows: pa.Table) -> pa.Table:
     """Normalized comparison columns of ``customer_records`` rows."""
-    data = rows.to_pydict()
+    data = rows.select(_SOURCE_COLUMNS).to_pydict()
     names = [normalize_name(v).value if v is not None else None for v in data["name"]]
     out: dict[str, list[Any]] = {
         "record_id": data["record_id"],
@@ -103,6 +106,7 @@ def probabilistic_edges(
     full: bool,
     run_id: str,
     now: datetime,
+    progress: ChunkProgress | None = None,
 ) -> ProbabilisticOutcome:
     """Edges of the pairs at or above the spec's threshold (training the model if needed).
 
@@ -113,7 +117,9 @@ def probabilistic_edges(
     if prob is None or not prob.enabled or inputs.customer_rows is None:
         return ProbabilisticOutcome()
     try:
-        everything = ws.query_engine().query("SELECT * FROM customer_records")
+        everything = ws.query_engine().query(
+            f"SELECT {', '.join(_SOURCE_COLUMNS)} FROM customer_records"
+        )
     except TableNotFoundError:
         return ProbabilisticOutcome()
     records = comparison_table(everything)
@@ -131,7 +137,7 @@ def probabilistic_edges(
     else:
         model = json.loads(path.read_text(encoding="utf-8"))
     new_ids = None if full else set(inputs.customer_rows.column("record_id").to_pylist())
-    pairs = predict_pairs(records, model, prob, new_record_ids=new_ids)
+    pairs = predict_pairs(records, model, prob, new_record_ids=new_ids, progress=progress)
     edges = [
         {
             "edge_id": edge_id(PROBABILISTIC_RULE, row["left_record"], row["right_record"]),

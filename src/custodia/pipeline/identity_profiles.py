@@ -111,7 +111,8 @@ def _iso(value: datetime | None) -> str | None:
 
 def _customer_rows(ws: Workspace) -> pa.Table | None:
     try:
-        return ws.query_engine().query("SELECT * FROM customer_records")
+        columns = ("record_id", "source", "updated_at", *SURVIVING_ATTRIBUTES)
+        return ws.query_engine().query(f"SELECT {', '.join(columns)} FROM customer_records")
     except TableNotFoundError:
         return None
 
@@ -242,12 +243,18 @@ def _write_lake(
 
 
 def _identifier_rows(graph: IdentityGraphStore, profile_ids: Sequence[str] | None) -> pa.Table:
+    """``profile_identifiers`` rows, converted to Arrow batch by batch (a full run reads
+    millions of identifiers; never all of them as Python tuples at once)."""
     names = ("profile_id", "id_type", "id_value_normalized", "source", "record_id",
              "first_seen", "last_seen")  # fmt: skip
-    rows = graph.identifier_rows(None if profile_ids is None else list(profile_ids))
-    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [() for _ in names]
     schema = PROFILE_IDENTIFIERS.arrow_schema()
-    return pa.table(
-        [pa.array(col, schema.field(name).type) for name, col in zip(names, columns, strict=True)],
-        schema=schema,
-    )
+    types = [schema.field(name).type for name in names]
+    batches = [
+        pa.RecordBatch.from_arrays(
+            [pa.array(col, kind) for kind, col in zip(types, zip(*rows, strict=True), strict=True)],
+            schema=schema,
+        )
+        for rows in graph.identifier_rows(None if profile_ids is None else list(profile_ids))
+        if rows
+    ]
+    return pa.Table.from_batches(batches, schema=schema)

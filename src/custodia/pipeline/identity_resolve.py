@@ -21,8 +21,9 @@ Example::
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -30,6 +31,7 @@ from custodia.identity.clusters import GuardedClusterer
 from custodia.identity.matching import (
     MANUAL_CANNOT_LINK,
     extract_identifiers,
+    group_edges,
     rule_priority,
     shared_identifier_edges,
 )
@@ -107,22 +109,32 @@ def _resolve(ws: Workspace, run_id: str, full: bool, progress: Progress) -> Reso
     progress("read", 1, 1)
     scope = sorted(inputs.records)
     flags = _store_records(graph, inputs, spec, now, IdentifierBlinding(ws))
+    flagged = Counter(f["reason"] for fl in flags.values() for f in fl)
+    records_flagged, max_loaded_at = len(flags), inputs.max_loaded_at
+    del flags
+    inputs.forget_identifiers()  # stored now; a million records' tuples need not stay in memory
     progress("match", 0, 2)
-    detached = graph.cannot_link_records(MANUAL_CANNOT_LINK)
-    holders = graph.identifiers_of(None) if full else _holders(graph, scope)
-    edges = shared_identifier_edges(holders, spec, created_by=run_id, now=now, detached=detached)
-    prob = probabilistic_edges(ws, spec, inputs, full=full, run_id=run_id, now=now)
-    added = Counter(e["rule"] for e in graph.add_edges(edges + prob.edges))
+    added: Counter[str] = Counter()
+    for batch in _deterministic_edges(graph, spec, None if full else scope, run_id, now):
+        added.update(e["rule"] for e in graph.add_edges(batch))
+    progress("match", 1, 2)
+    prob = probabilistic_edges(
+        ws, spec, inputs, full=full, run_id=run_id, now=now,
+        progress=lambda done, total: progress("probabilistic", done, total),
+    )  # fmt: skip
+    del inputs
+    added.update(e["rule"] for e in graph.add_edges(prob.edges))
+    model_trained, probabilistic_skipped = prob.trained, prob.skipped
+    del prob
     progress("match", 2, 2)
     outcome = recluster(ws, graph, spec, None if full else scope, progress=progress)
-    if inputs.max_loaded_at is not None:
-        Watermarks(ws.store, ws.clock).set(*WATERMARK, inputs.max_loaded_at.isoformat())
-    flagged = Counter(f["reason"] for fl in flags.values() for f in fl)
+    if max_loaded_at is not None:
+        Watermarks(ws.store, ws.clock).set(*WATERMARK, max_loaded_at.isoformat())
     return ResolveReport(
         run_id=run_id,
         full=full,
         records_in_scope=len(scope),
-        records_flagged=len(flags),
+        records_flagged=records_flagged,
         flags=dict(sorted(flagged.items())),
         edges_added=dict(sorted(added.items())),
         edges_refused=outcome.refused,
@@ -131,8 +143,8 @@ def _resolve(ws: Workspace, run_id: str, full: bool, progress: Progress) -> Reso
         profiles_created=outcome.created,
         profiles_merged=outcome.merged,
         profiles_total=outcome.total,
-        model_trained=prob.trained,
-        probabilistic_skipped=prob.skipped,
+        model_trained=model_trained,
+        probabilistic_skipped=probabilistic_skipped,
     )
 
 
@@ -169,6 +181,33 @@ def _store_records(
     return flags
 
 
+EDGE_BATCH = 50_000
+
+
+def _deterministic_edges(
+    graph: IdentityGraphStore,
+    spec: IdentitySpec,
+    scope: Sequence[str] | None,
+    run_id: str,
+    now: datetime,
+) -> Iterator[list[dict[str, Any]]]:
+    """Shared-identifier edges in batches: of the scope's identifiers (incremental), or of
+    every value two records hold, streamed from the store (a full run)."""
+    detached = graph.cannot_link_records(MANUAL_CANNOT_LINK)
+    if scope is not None:
+        holders = _holders(graph, scope)
+        yield shared_identifier_edges(holders, spec, created_by=run_id, now=now, detached=detached)
+        return
+    batch: list[dict[str, Any]] = []
+    for id_type, members in graph.shared_values():
+        batch.extend(group_edges(id_type, members, created_by=run_id, now=now, detached=detached))
+        if len(batch) >= EDGE_BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def _holders(graph: IdentityGraphStore, scope: Sequence[str]) -> list[tuple[str, str, str]]:
     """Identifiers of the scope records plus every stored record sharing one of them."""
     own = graph.identifiers_of(scope)
@@ -202,11 +241,10 @@ def recluster(
             (e.left_record, e.right_record) for e in edges if e.rule == MANUAL_CANNOT_LINK
         ],
     )
-    idents: dict[str, list[tuple[str, str]]] = {r: [] for r in records}
-    for record_id, id_type, value in graph.identifiers_of(None if scope is None else records):
-        idents.setdefault(record_id, []).append((id_type, value))
-    for record_id in sorted(idents):
-        clusterer.add_record(record_id, idents[record_id])
+    for record_id in records:
+        clusterer.add_record(record_id)
+    for record_id, held in graph.identifiers_by_record(None if scope is None else records):
+        clusterer.add_record(record_id, held)
     refusals: dict[str, str | None] = {}
     for edge in _ordered(edges, spec):
         outcome = clusterer.link(edge.left_record, edge.right_record)
@@ -216,7 +254,7 @@ def recluster(
     graph.set_refusals(refusals)
     progress("cluster", len(edges), len(edges))
     components = clusterer.components()
-    previous = graph.profiles_of(list(idents) if scope is not None else None)
+    previous = graph.profiles_of(records if scope is not None else None)
     issued = graph.issued_profiles()
     plan = assign_profile_ids(components, previous=previous, created=issued, taken=issued.keys())
     graph.assign(plan.assignment)
@@ -227,7 +265,7 @@ def recluster(
     refused.pop("", None)
     refused.pop("already_linked", None)
     return ReclusterOutcome(
-        records=len(idents),
+        records=len(records),
         affected=len(affected),
         created=len(plan.created),
         merged=len(plan.merged),

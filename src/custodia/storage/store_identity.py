@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -117,6 +118,48 @@ class IdentityGraphStore:
                     )
                     out.extend((r, t, v) for r, t, v in conn.execute(query))
         return out
+
+    def shared_values(self, batch: int = 20_000) -> Iterator[tuple[str, list[str]]]:
+        """(type, holders) of every (type, value) two records or more hold, streamed in (type,
+        value) order with sorted holders: a full run's matching never holds every identifier.
+
+        The rows come from one read snapshot; writing edges between batches is allowed (WAL
+        on SQLite, MVCC on PostgreSQL).
+        """
+        c = identity_identifiers.c
+        shared = (
+            select(c.id_type, c.value)
+            .group_by(c.id_type, c.value)
+            .having(func.count() > 1)
+            .subquery()
+        )
+        query = (
+            select(c.id_type, c.value, c.record_id)
+            .join(shared, and_(c.id_type == shared.c.id_type, c.value == shared.c.value))
+            .order_by(c.id_type, c.value, c.record_id)
+        )
+        with self._store.read() as conn:
+            rows = conn.execution_options(yield_per=batch).execute(query)
+            for (id_type, _value), group in itertools.groupby(rows, key=lambda r: (r[0], r[1])):
+                yield id_type, [record_id for _t, _v, record_id in group]
+
+    def identifiers_by_record(
+        self, record_ids: Sequence[str] | None, batch: int = 50_000
+    ) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+        """(record, [(type, value), ...]) of the given records (all when ``None``, streamed in
+        record order, so clustering a full run never holds every identifier as a tuple)."""
+        c = identity_identifiers.c
+        base = select(c.record_id, c.id_type, c.value)
+        if record_ids is not None:
+            rows: Iterable[Any] = sorted(self._select_in(base, c.record_id, record_ids))
+            for record_id, group in itertools.groupby(rows, key=lambda r: r[0]):
+                yield record_id, [(t, v) for _r, t, v in group]
+            return
+        with self._store.read() as conn:
+            ordered = base.order_by(c.record_id, c.id_type, c.value)
+            stream = conn.execution_options(yield_per=batch).execute(ordered)
+            for record_id, group in itertools.groupby(stream, key=lambda r: r[0]):
+                yield record_id, [(t, v) for _r, t, v in group]
 
     def identifiers_of(self, record_ids: Sequence[str] | None) -> list[tuple[str, str, str]]:
         """(record, type, value) of the given records, or of all records when ``None``."""
@@ -353,9 +396,11 @@ class IdentityGraphStore:
         rows = self._select_in(base, c.profile_id, profile_ids)
         return {str(p): (int(n), first, last) for p, n, first, last in rows}
 
-    def identifier_rows(self, profile_ids: Sequence[str] | None) -> list[tuple[Any, ...]]:
+    def identifier_rows(
+        self, profile_ids: Sequence[str] | None, batch: int = 100_000
+    ) -> Iterator[list[tuple[Any, ...]]]:
         """(profile, type, value, source, record, first seen, last seen) of every identifier
-        of the given profiles (all when ``None``)."""
+        of the given profiles (all when ``None``), in batches of about ``batch`` rows."""
         i, r = identity_identifiers.c, identity_records.c
         base = (
             select(r.profile_id, i.id_type, i.value, r.source, i.record_id, r.first_seen,
@@ -363,7 +408,14 @@ class IdentityGraphStore:
             .join_from(identity_identifiers, identity_records, i.record_id == r.record_id)
             .where(r.profile_id.is_not(None))
         )  # fmt: skip
-        return [tuple(row) for row in self._select_in(base, r.profile_id, profile_ids)]
+        if profile_ids is not None:
+            rows = [tuple(row) for row in self._select_in(base, r.profile_id, profile_ids)]
+            for start in range(0, len(rows), batch):
+                yield rows[start : start + batch]
+            return
+        with self._store.read() as conn:
+            for part in conn.execution_options(yield_per=batch).execute(base).partitions():
+                yield [tuple(row) for row in part]
 
     def profile_by_identifier(self, id_type: str, value: str) -> ProfileEntry | None:
         """The registry row of the profile holding ``id_type:value`` in one indexed read (the

@@ -291,3 +291,26 @@ def test_splink_is_quiet_while_it_runs_and_its_level_comes_back(
         assert splink_logger.level == logging.INFO
     finally:
         splink_logger.setLevel(logging.NOTSET)
+
+
+def test_scoring_in_chunks_finds_exactly_the_pairs_of_one_pass(
+    people: tuple[pa.Table, dict[str, str]], model: dict[str, Any], pairs: pa.Table
+) -> None:
+    chunked_spec = SPEC.model_copy(update={"max_pairs_per_chunk": 100})
+    seen: list[tuple[int, int]] = []
+    chunked = predict_pairs(
+        people[0], model, chunked_spec, progress=lambda done, total: seen.append((done, total))
+    )
+    total = seen[-1][1]
+    assert total == 9  # 722 blocked pairs: the records hashed into three groups
+    assert seen[0] == (0, total) and seen[-1] == (total, total)
+    assert chunked.to_pylist() == pairs.to_pylist()
+
+
+def test_chunk_count_keeps_each_chunk_under_the_budget() -> None:
+    from custodia.identity.probabilistic import chunk_count
+
+    assert chunk_count(0, 1_000) == 1
+    assert chunk_count(1_000, 1_000) == 1
+    assert chunk_count(1_001, 1_000) == 2  # four chunks of about 250 pairs
+    assert chunk_count(237e6, 20_000_000) == 4

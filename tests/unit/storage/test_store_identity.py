@@ -107,3 +107,27 @@ def test_edges_are_append_only_and_undo_is_recorded(operational_store: Operation
     assert everything[0].evidence == {"identifier": "phone", "说明": "同一手机号"}
     graph.set_refusals({"e2": "guard:resident_id"})
     assert graph.edges_touching(["r3"])[0].refused_reason == "guard:resident_id"
+
+
+def test_shared_values_and_identifiers_stream_in_order(operational_store: OperationalStore) -> None:
+    graph = IdentityGraphStore(operational_store)
+    graph.upsert_records([_record(r) for r in ("r1", "r2", "r3", "r4")])
+    rows = [
+        ("r3", "phone", "+8613800000001"), ("r1", "phone", "+8613800000001"),
+        ("r2", "email", "王芳@例子.cn"), ("r4", "email", "王芳@例子.cn"),
+        ("r2", "phone", "+8613800000001"), ("r4", "phone", "+8613900000002"),
+        ("r1", "member_id", "M1"),
+    ]  # fmt: skip
+    graph.replace_identifiers(["r1", "r2", "r3", "r4"], rows)
+    # values held by one record only (M1, +8613900000002) make no group; holders come sorted,
+    # whatever the batch size of the underlying cursor
+    expected = [("email", ["r2", "r4"]), ("phone", ["r1", "r2", "r3"])]
+    assert list(graph.shared_values()) == expected
+    assert list(graph.shared_values(batch=1)) == expected
+    everything = list(graph.identifiers_by_record(None, batch=2))
+    assert [record for record, _held in everything] == ["r1", "r2", "r3", "r4"]
+    assert everything[0] == ("r1", [("member_id", "M1"), ("phone", "+8613800000001")])
+    assert list(graph.identifiers_by_record(["r4", "r3"])) == [
+        ("r3", [("phone", "+8613800000001")]),
+        ("r4", [("email", "王芳@例子.cn"), ("phone", "+8613900000002")]),
+    ]
