@@ -28,11 +28,12 @@ from collections.abc import Mapping
 from typing import Final
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel
 
 from custodia.core.errors import TableNotFoundError
 from custodia.core.ids import record_key
-from custodia.identity.accuracy import pairwise_scores
+from custodia.identity.accuracy import PairwiseScores, pairs_within, scores_from_counts
 from custodia.identity.normalize import normalize_values
 from custodia.pipeline.identity_inputs import EVENTS_SOURCE
 from custodia.storage.store_identity import IdentityGraphStore
@@ -72,25 +73,33 @@ class ResolutionScores(BaseModel):
 
 
 def evaluate_resolution(ws: Workspace, truth: pa.Table) -> ResolutionScores:
-    """Score the workspace's current profiles against ``truth`` (source, key_type, key, person)."""
+    """Score the workspace's current profiles against ``truth`` (source, key_type, key, person).
+
+    Truth is read one source at a time, in columns: the demo at a million customers holds about
+    20 million truth rows, too many to hold as one Python dict each."""
     graph = IdentityGraphStore(ws.store)
     assignment = {r: p for r, p in graph.profiles_of(None).items() if p}
-    ref_profiles = _reference_profiles(ws, graph)
-    truth_of: dict[str, str] = {}
-    predicted: dict[str, str] = {}
+    linked, touch_anon = _linked_anonymous_ids(ws)
+    attached: list[pa.Table] = []
     attached_by_source: dict[str, int] = {}
-    for row in truth.to_pylist():
-        name = f"{row['source']}|{row['key_type']}|{row['record_key']}"
-        truth_of[name] = row["person_id"]
-        profile = _profile_for(row, assignment, ref_profiles)
-        if profile is not None:
-            predicted[name] = profile
-            attached_by_source[row["source"]] = attached_by_source.get(row["source"], 0) + 1
-    scored_truth = {k: v for k, v in truth_of.items() if k in predicted}
-    scores = pairwise_scores(scored_truth, predicted)
-    hidden = _unobservable(ws, truth)
-    observable = {k: v for k, v in scored_truth.items() if k not in hidden}
-    seen = pairwise_scores(observable, predicted)
+    sources = truth.column("source").cast(pa.string())
+    for source in sorted(pc.unique(sources).to_pylist()):
+        rows = truth.filter(pc.equal(sources, source))
+        key_types = rows.column("key_type").cast(pa.string()).to_pylist()
+        keys = rows.column("record_key").to_pylist()
+        profiles = _profiles_of(ws, graph, source, key_types, keys, assignment)
+        hidden = _hidden(source, key_types, keys, linked, touch_anon)
+        found = pa.table({
+            "person": rows.column("person_id"),
+            "profile": pa.array(profiles, pa.string()),
+            "hidden": pa.array(hidden, pa.bool_()),
+        }).filter(pc.is_valid(pa.array(profiles, pa.string())))  # fmt: skip
+        if found.num_rows:
+            attached.append(found)
+            attached_by_source[source] = found.num_rows
+    scored = pa.concat_tables(attached) if attached else _EMPTY
+    observable = scored.filter(pc.invert(scored.column("hidden")))
+    scores, seen = _pair_scores(scored), _pair_scores(observable)
     return ResolutionScores(
         precision=scores.precision,
         recall=scores.recall,
@@ -98,20 +107,35 @@ def evaluate_resolution(ws: Workspace, truth: pa.Table) -> ResolutionScores:
         true_pairs=scores.true_pairs,
         predicted_pairs=scores.predicted_pairs,
         correct_pairs=scores.correct_pairs,
-        records=len(truth_of),
-        attached=len(predicted),
-        coverage=len(predicted) / len(truth_of) if truth_of else 0.0,
+        records=truth.num_rows,
+        attached=scored.num_rows,
+        coverage=scored.num_rows / truth.num_rows if truth.num_rows else 0.0,
         by_source=dict(sorted(attached_by_source.items())),
         profiles_with_two_resident_ids=_double_ids(graph, assignment),
-        observable_records=len(observable),
+        observable_records=observable.num_rows,
         observable_precision=seen.precision,
         observable_recall=seen.recall,
         observable_f1=seen.f1,
     )
 
 
-def _unobservable(ws: Workspace, truth: pa.Table) -> set[str]:
-    """Truth records known only by an anonymous id that never meets a known id in events."""
+_EMPTY = pa.table({"person": pa.array([], pa.string()), "profile": pa.array([], pa.string()),
+                   "hidden": pa.array([], pa.bool_())})  # fmt: skip
+
+
+def _pair_scores(table: pa.Table) -> PairwiseScores:
+    """Pairwise scores from group sizes: by true person, by profile, and by both."""
+
+    def pairs(keys: list[str]) -> int:
+        counts = table.group_by(keys).aggregate([([], "count_all")]).column("count_all")
+        return pairs_within(counts.to_pylist())
+
+    return scores_from_counts(pairs(["person"]), pairs(["profile"]), pairs(["person", "profile"]))
+
+
+def _linked_anonymous_ids(ws: Workspace) -> tuple[set[str], dict[str, str]]:
+    """Anonymous ids that met a known id in events (a user id, an ``alias``), and the
+    anonymous id of each touchpoint keyed by one (touchpoint surrogate key -> anonymous id)."""
     try:
         linked_rows = ws.query_engine().query(
             "SELECT DISTINCT anonymous_id AS a FROM events "
@@ -123,71 +147,76 @@ def _unobservable(ws: Workspace, truth: pa.Table) -> set[str]:
             "WHERE customer_ref_type = 'anonymous_id'"
         )
     except TableNotFoundError:
-        return set()
+        return set(), {}
     linked = set(linked_rows.column("a").to_pylist())
     touch_anon = dict(zip(anon_refs.column("key").to_pylist(), anon_refs.column("a").to_pylist(),
                           strict=True))  # fmt: skip
-    hidden: set[str] = set()
-    for row in truth.to_pylist():
-        source, key_type, key = row["source"], row["key_type"], row["record_key"]
-        anon = None
-        if source == "clickstream" and key_type == "anonymous_id":
-            anon = key
-        elif source == "marketing":
-            anon = touch_anon.get(record_key(_REF_TABLES["marketing"][2], key))
-        if anon is not None and anon not in linked:
-            hidden.add(f"{source}|{key_type}|{key}")
-    return hidden
+    return linked, touch_anon
 
 
-def _profile_for(
-    row: Mapping[str, str],
-    assignment: Mapping[str, str],
-    ref_profiles: Mapping[str, str | None],
-) -> str | None:
-    source, key_type, key = row["source"], row["key_type"], row["record_key"]
-    if source in _CUSTOMER_SOURCES:
-        return assignment.get(record_key(_CUSTOMER_SOURCES[source], key))
+def _hidden(
+    source: str,
+    key_types: list[str],
+    keys: list[str],
+    linked: set[str],
+    touch_anon: Mapping[str, str],
+) -> list[bool]:
+    """Per truth row: known only by an anonymous id that never meets a known id in events."""
     if source == "clickstream":
-        return assignment.get(record_key(EVENTS_SOURCE, f"{key_type}:{key}"))
+        return [t == "anonymous_id" and k not in linked for t, k in zip(key_types, keys,
+                                                                        strict=True)]  # fmt: skip
+    if source == "marketing":
+        surrogate = _REF_TABLES["marketing"][2]
+        anons = (touch_anon.get(record_key(surrogate, k)) for k in keys)
+        return [a is not None and a not in linked for a in anons]
+    return [False] * len(keys)
+
+
+def _profiles_of(
+    ws: Workspace,
+    graph: IdentityGraphStore,
+    source: str,
+    key_types: list[str],
+    keys: list[str],
+    assignment: Mapping[str, str],
+) -> list[str | None]:
+    """The profile each truth row of ``source`` is attached to, or None."""
+    if source in _CUSTOMER_SOURCES:
+        name = _CUSTOMER_SOURCES[source]
+        return [assignment.get(record_key(name, k)) for k in keys]
+    if source == "clickstream":
+        return [assignment.get(record_key(EVENTS_SOURCE, f"{t}:{k}"))
+                for t, k in zip(key_types, keys, strict=True)]  # fmt: skip
     if source in _REF_TABLES:
-        return ref_profiles.get(record_key(_REF_TABLES[source][2], key))
-    return None
+        table, key, surrogate = _REF_TABLES[source]
+        profile_of = _reference_profiles(ws, graph, table, key)
+        return [profile_of.get(record_key(surrogate, k)) for k in keys]
+    return [None] * len(keys)
 
 
 _LOOKUP_TYPES: Final = frozenset({"member_id", "user_id", "phone", "email", "anonymous_id"})
 """The reference types a profile can hold (others, e.g. a loyalty card, lead nowhere)."""
 
 
-def _reference_profiles(ws: Workspace, graph: IdentityGraphStore) -> dict[str, str | None]:
-    """Surrogate key of each order, touchpoint and interaction -> its profile (by customer_ref).
-
-    References are normalized and looked up in batches (one query per thousand values and id
-    type), not one at a time: the demo at scale holds millions of them."""
-    tables: list[pa.Table] = []
-    for table, key in sorted({(t, k) for t, k, _s in _REF_TABLES.values()}):
-        try:
-            tables.append(ws.query_engine().query(
-                f"SELECT {key} AS key, customer_ref_type, customer_ref FROM {table} "
-                "WHERE customer_ref IS NOT NULL"
-            ))  # fmt: skip
-        except TableNotFoundError:
-            continue
-    columns = [
-        (
-            rows.column("key").to_pylist(),
-            rows.column("customer_ref_type").to_pylist(),
-            rows.column("customer_ref").to_pylist(),
+def _reference_profiles(
+    ws: Workspace, graph: IdentityGraphStore, table: str, key: str
+) -> dict[str, str | None]:
+    """Surrogate key of each row of ``table`` (orders, touchpoints, interactions) -> its profile
+    (by customer_ref). References are normalized and looked up in batches (one query per
+    thousand values and id type), not one at a time: the demo at scale holds millions."""
+    try:
+        rows = ws.query_engine().query(
+            f"SELECT {key} AS key, customer_ref_type, customer_ref FROM {table} "
+            "WHERE customer_ref IS NOT NULL"
         )
-        for rows in tables
-    ]
-    refs = {ref for _keys, types, values in columns for ref in zip(types, values, strict=True)}
-    profile_of = _lookups(graph, refs)
-    out: dict[str, str | None] = {}
-    for keys, types, values in columns:
-        for key, ref in zip(keys, zip(types, values, strict=True), strict=True):
-            out[key] = profile_of.get(ref)
-    return out
+    except TableNotFoundError:
+        return {}
+    keys = rows.column("key").to_pylist()
+    refs = list(zip(rows.column("customer_ref_type").to_pylist(),
+                    rows.column("customer_ref").to_pylist(), strict=True))  # fmt: skip
+    del rows
+    profile_of = _lookups(graph, set(refs))
+    return {k: profile_of.get(ref) for k, ref in zip(keys, refs, strict=True)}
 
 
 def _lookups(graph: IdentityGraphStore, refs: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
@@ -210,7 +239,7 @@ def _lookups(graph: IdentityGraphStore, refs: set[tuple[str, str]]) -> dict[tupl
 
 def _double_ids(graph: IdentityGraphStore, assignment: Mapping[str, str]) -> int:
     ids: dict[str, set[str]] = {}
-    for record_id, id_type, value in graph.identifiers_of(None):
-        if id_type == "resident_id" and record_id in assignment:
+    for record_id, value in graph.identifiers_of_type("resident_id"):
+        if record_id in assignment:
             ids.setdefault(assignment[record_id], set()).add(value)
     return sum(1 for values in ids.values() if len(values) > 1)

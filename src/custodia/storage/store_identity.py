@@ -161,6 +161,13 @@ class IdentityGraphStore:
             for record_id, group in itertools.groupby(stream, key=lambda r: r[0]):
                 yield record_id, [(t, v) for _r, t, v in group]
 
+    def identifiers_of_type(self, id_type: str) -> list[tuple[str, str]]:
+        """(record, value) of every stored identifier of one type (indexed by type and value)."""
+        c = identity_identifiers.c
+        with self._store.read() as conn:
+            query = select(c.record_id, c.value).where(c.id_type == id_type)
+            return [(r, v) for r, v in conn.execute(query)]
+
     def identifiers_of(self, record_ids: Sequence[str] | None) -> list[tuple[str, str, str]]:
         """(record, type, value) of the given records, or of all records when ``None``."""
         c = identity_identifiers.c

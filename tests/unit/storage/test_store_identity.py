@@ -131,3 +131,7 @@ def test_shared_values_and_identifiers_stream_in_order(operational_store: Operat
         ("r3", [("phone", "+8613800000001")]),
         ("r4", [("email", "王芳@例子.cn"), ("phone", "+8613900000002")]),
     ]
+    assert sorted(graph.identifiers_of_type("email")) == [
+        ("r2", "王芳@例子.cn"),
+        ("r4", "王芳@例子.cn"),
+    ]
