@@ -136,7 +136,12 @@ def probabilistic_edges(
         path.write_text(json.dumps(model, indent=1, ensure_ascii=False), encoding="utf-8")
     else:
         model = json.loads(path.read_text(encoding="utf-8"))
-    new_ids = None if full else set(inputs.customer_rows.column("record_id").to_pylist())
+    every_record_new = inputs.customer_rows.num_rows >= records.num_rows  # e.g. a first run
+    new_ids = (
+        None
+        if full or every_record_new
+        else set(inputs.customer_rows.column("record_id").to_pylist())
+    )
     pairs = predict_pairs(records, model, prob, new_record_ids=new_ids, progress=progress)
     edges = [
         {

@@ -99,6 +99,7 @@ def _resolve(ws: Workspace, run_id: str, full: bool, progress: Progress) -> Reso
     graph = IdentityGraphStore(ws.store)
     now = ws.clock.now()
     watermark = None if full else _watermark(ws)
+    everything = full or watermark is None  # a first run has every record in scope
     progress("read", 0, 1)
     inputs = read_identity_inputs(
         ws,
@@ -115,7 +116,7 @@ def _resolve(ws: Workspace, run_id: str, full: bool, progress: Progress) -> Reso
     inputs.forget_identifiers()  # stored now; a million records' tuples need not stay in memory
     progress("match", 0, 2)
     added: Counter[str] = Counter()
-    for batch in _deterministic_edges(graph, spec, None if full else scope, run_id, now):
+    for batch in _deterministic_edges(graph, spec, None if everything else scope, run_id, now):
         added.update(e["rule"] for e in graph.add_edges(batch))
     progress("match", 1, 2)
     prob = probabilistic_edges(
@@ -127,7 +128,7 @@ def _resolve(ws: Workspace, run_id: str, full: bool, progress: Progress) -> Reso
     model_trained, probabilistic_skipped = prob.trained, prob.skipped
     del prob
     progress("match", 2, 2)
-    outcome = recluster(ws, graph, spec, None if full else scope, progress=progress)
+    outcome = recluster(ws, graph, spec, None if everything else scope, progress=progress)
     if max_loaded_at is not None:
         Watermarks(ws.store, ws.clock).set(*WATERMARK, max_loaded_at.isoformat())
     return ResolveReport(
