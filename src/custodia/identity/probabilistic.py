@@ -94,6 +94,10 @@ class _SplinkQuiet:
 
 _quiet_splink = _SplinkQuiet()
 
+EXACT_PAIR_COUNT_UP_TO = 200_000
+"""Records up to which the blocked pairs are counted exactly before chunking (above: estimated
+on a 5% hash sample of each side)."""
+
 ChunkProgress = Callable[[int, int], None]
 """``progress(chunks_done, chunks_total)`` of a full scoring run."""
 
@@ -327,7 +331,8 @@ def predict_pairs(
         frame = db_api.register(table)
         linker = Linker(frame, scoring, log_level=None)
         if new_record_ids is None:
-            blocked = _blocked_pairs(frame, spec, sample=1.0 if table.num_rows <= 200_000 else 0.05)
+            exact = table.num_rows <= EXACT_PAIR_COUNT_UP_TO
+            blocked = _blocked_pairs(frame, spec, sample=1.0 if exact else 0.05)
             frames = _predict_all(linker, spec, blocked, progress)
         else:
             frames = _predict_new(db_api, linker, table, set(new_record_ids), spec)

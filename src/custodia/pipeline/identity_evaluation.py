@@ -80,6 +80,7 @@ def evaluate_resolution(ws: Workspace, truth: pa.Table) -> ResolutionScores:
     graph = IdentityGraphStore(ws.store)
     assignment = {r: p for r, p in graph.profiles_of(None).items() if p}
     linked, touch_anon = _linked_anonymous_ids(ws)
+    references: dict[str, dict[str, str | None]] = {}  # per table: orders serve two sources
     attached: list[pa.Table] = []
     attached_by_source: dict[str, int] = {}
     sources = truth.column("source").cast(pa.string())
@@ -87,13 +88,15 @@ def evaluate_resolution(ws: Workspace, truth: pa.Table) -> ResolutionScores:
         rows = truth.filter(pc.equal(sources, source))
         key_types = rows.column("key_type").cast(pa.string()).to_pylist()
         keys = rows.column("record_key").to_pylist()
-        profiles = _profiles_of(ws, graph, source, key_types, keys, assignment)
+        profiles = pa.array(
+            _profiles_of(ws, graph, source, key_types, keys, assignment, references), pa.string()
+        )
         hidden = _hidden(source, key_types, keys, linked, touch_anon)
         found = pa.table({
             "person": rows.column("person_id"),
-            "profile": pa.array(profiles, pa.string()),
+            "profile": profiles,
             "hidden": pa.array(hidden, pa.bool_()),
-        }).filter(pc.is_valid(pa.array(profiles, pa.string())))  # fmt: skip
+        }).filter(pc.is_valid(profiles))  # fmt: skip
         if found.num_rows:
             attached.append(found)
             attached_by_source[source] = found.num_rows
@@ -179,8 +182,10 @@ def _profiles_of(
     key_types: list[str],
     keys: list[str],
     assignment: Mapping[str, str],
+    references: dict[str, dict[str, str | None]],
 ) -> list[str | None]:
-    """The profile each truth row of ``source`` is attached to, or None."""
+    """The profile each truth row of ``source`` is attached to, or None (``references`` keeps
+    each reference table's profiles once read)."""
     if source in _CUSTOMER_SOURCES:
         name = _CUSTOMER_SOURCES[source]
         return [assignment.get(record_key(name, k)) for k in keys]
@@ -189,7 +194,9 @@ def _profiles_of(
                 for t, k in zip(key_types, keys, strict=True)]  # fmt: skip
     if source in _REF_TABLES:
         table, key, surrogate = _REF_TABLES[source]
-        profile_of = _reference_profiles(ws, graph, table, key)
+        if table not in references:
+            references[table] = _reference_profiles(ws, graph, table, key)
+        profile_of = references[table]
         return [profile_of.get(record_key(surrogate, k)) for k in keys]
     return [None] * len(keys)
 

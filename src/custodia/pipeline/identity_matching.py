@@ -57,7 +57,7 @@ COMPARISON_COLUMNS = (
     "address",
 )
 
-_SOURCE_COLUMNS = (*COMPARISON_COLUMNS[:2], *COMPARISON_COLUMNS[3:])
+_SOURCE_COLUMNS = tuple(c for c in COMPARISON_COLUMNS if c != "name_key")
 """The ``customer_records`` columns the comparison table is made of (``name_key`` is derived)."""
 
 

@@ -172,7 +172,10 @@ class IdentityGraphStore:
         self, record_ids: Sequence[str] | None, batch: int = 50_000
     ) -> Iterator[tuple[str, list[tuple[str, str]]]]:
         """(record, [(type, value), ...]) of the given records (all when ``None``, streamed in
-        record order, so clustering a full run never holds every identifier as a tuple)."""
+        record order, so clustering a full run never holds every identifier as a tuple).
+
+        All records are streamed from one read snapshot: consume the iterator before writing,
+        or SQLite cannot checkpoint meanwhile (see :meth:`shared_values`)."""
         c = identity_identifiers.c
         base = select(c.record_id, c.id_type, c.value)
         if record_ids is not None:
